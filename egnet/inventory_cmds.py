@@ -1,0 +1,132 @@
+"""CLI commands of the source of truth: validate, inspect, export, ipam."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from egnet.output import emit_json, info, table
+from topology import load_inventory
+from topology.export import ansible_inventory, graph_json, graphml
+
+from topology.summary import summarize
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    res = load_inventory(args.dir)
+    summary = summarize(res.topology)
+    summary["ipam"] = {"lock_current": res.lock_current, "new": res.new_allocations,
+                       "dropped": res.dropped_allocations}
+    if args.json:
+        emit_json(summary)
+    else:
+        _print_summary(summary)
+    if not res.lock_current:
+        info(f"{res.lock_path}: warning: lock is out of date ({res.new_allocations} new, "
+             f"{res.dropped_allocations} dropped allocations)\n  hint: run `egnet ipam sync {args.dir}` "
+             "and commit the lock")
+    return 0
+
+
+def _print_summary(s: dict[str, Any]) -> None:
+    info(f"{s['network']['label']} ({s['network']['name']}): inventory is valid")
+    table("Sites per tier", ["tier", "#sites"], s["sites"].items())
+    table("County-level nodes per kind", ["kind", "#nodes"], s["county_kinds"].items())
+    table("Devices", ["role", "#devices"], s["devices"]["by_role"].items())
+    table("Devices per platform", ["platform", "#devices"], s["devices"]["by_platform"].items())
+    table("Circuits", ["type", "carrier", "#circuits"],
+          ((t, c, n) for t, by in s["circuits"]["by_type_carrier"].items() for c, n in by.items()))
+    r = s["redundancy"]
+    table("Cores per site above township", ["cores", "#sites"], r["cores_per_site"].items())
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    topo = load_inventory(args.dir).topology
+    data: Any
+    if args.device:
+        dev = topo.devices.get(args.device)
+        if dev is None:
+            info(f"error: unknown device '{args.device}'")
+            return 2
+        data = dev.model_dump(mode="json")
+        data["circuits"] = [c.model_dump(mode="json") for c in topo.circuits_of(args.device)]
+    elif args.site:
+        site = topo.sites.get(args.site)
+        if site is None:
+            info(f"error: unknown site '{args.site}'")
+            return 2
+        data = site.model_dump(mode="json")
+    else:
+        data = topo.model_dump(mode="json")
+    if args.yaml:
+        print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), end="")
+    else:
+        emit_json(data)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    topo = load_inventory(args.dir).topology
+    out = Path(args.output)
+    if args.kind == "ansible":
+        out.mkdir(parents=True, exist_ok=True)
+        inv = ansible_inventory(topo)
+        (out / "hosts.yml").write_text(yaml.safe_dump(inv, allow_unicode=True, sort_keys=False),
+                                       encoding="utf-8")
+        info(f"wrote {out / 'hosts.yml'} ({len(topo.devices)} hosts)")
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        text = graphml(topo) if args.format == "graphml" else json.dumps(graph_json(topo),
+                                                                        ensure_ascii=False, indent=1)
+        out.write_text(text, encoding="utf-8")
+        info(f"wrote {out} ({len(topo.devices)} nodes, {len(topo.circuits)} edges)")
+    return 0
+
+
+def cmd_ipam(args: argparse.Namespace) -> int:
+    res = load_inventory(args.dir)
+    if res.lock_current:
+        info(f"{res.lock_path}: up to date")
+        return 0
+    if args.check:
+        info(f"{res.lock_path}: out of date ({res.new_allocations} new, {res.dropped_allocations} dropped)")
+        return 1
+    res.lock_path.write_text(res.lock.dumps(), encoding="utf-8")
+    info(f"{res.lock_path}: wrote ({res.new_allocations} new, {res.dropped_allocations} dropped)")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("validate", help="validate an inventory and print its summary")
+    p.add_argument("dir")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("inspect", help="print the resolved model (JSON by default)")
+    p.add_argument("dir")
+    p.add_argument("--device", help="only this device (with its circuits)")
+    p.add_argument("--site", help="only this site")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--json", action="store_true", help="JSON output (default)")
+    g.add_argument("--yaml", action="store_true", help="YAML output")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("export", help="export the model for other tools")
+    p.add_argument("kind", choices=["ansible", "graph"])
+    p.add_argument("dir")
+    p.add_argument("-o", "--output", required=True, help="output folder (ansible) or file (graph)")
+    p.add_argument("--format", choices=["graphml", "json"], default="graphml", help="graph format")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("ipam", help="address allocation lock file")
+    p.add_argument("action", choices=["sync"])
+    p.add_argument("dir")
+    p.add_argument("--check", action="store_true", help="exit 1 if the lock is out of date; write nothing")
+    p.set_defaults(func=cmd_ipam)
+
+
+

@@ -1,0 +1,243 @@
+"""Deterministic address and port allocation with a committed lock file.
+
+Allocations already in the lock are kept exactly; new objects get the lowest free block (buddy
+allocation, larger blocks first, then model order); objects that are gone are dropped from the lock.
+So adding or removing a township never renumbers any other device.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+LOCK_VERSION = 1
+LOCK_NAME = "ipam.lock.json"
+SECTIONS = ("loopback", "mgmt", "p2p", "zones", "ports")
+
+
+class PoolExhausted(Exception):
+    """Raised by :meth:`Pool.allocate` when no block of the wanted size is free."""
+
+
+class Pool:
+    """A buddy allocator over one IPv4 prefix.
+
+    Examples:
+        >>> pool = Pool("p2p", "198.18.64.0/29")
+        >>> str(pool.allocate(30)), str(pool.allocate(30))
+        ('198.18.64.0/30', '198.18.64.4/30')
+        >>> pool.reserve("198.18.64.0/30")
+        False
+    """
+
+    def __init__(self, name: str, prefix: str) -> None:
+        net = ipaddress.IPv4Network(prefix)
+        self.name = name
+        self.network = net
+        self.free: dict[int, set[int]] = {net.prefixlen: {int(net.network_address)}}
+
+    def _split_to(self, addr: int, have: int, want: int, target: int) -> None:
+        """Split free block (addr, have) down to ``want``, keeping the half holding ``target``."""
+        self.free[have].discard(addr)
+        while have < want:
+            have += 1
+            half = 1 << (32 - have)
+            lo, hi = addr, addr + half
+            if target >= hi:
+                self.free.setdefault(have, set()).add(lo)
+                addr = hi
+            else:
+                self.free.setdefault(have, set()).add(hi)
+                addr = lo
+
+    def reserve(self, prefix: str | ipaddress.IPv4Network) -> bool:
+        """Mark ``prefix`` used; return False when it is outside the pool or overlaps a used block."""
+        net = ipaddress.IPv4Network(prefix)
+        if not net.subnet_of(self.network):
+            return False
+        addr = int(net.network_address)
+        for plen in range(net.prefixlen, self.network.prefixlen - 1, -1):
+            base = addr & (0xFFFFFFFF << (32 - plen)) & 0xFFFFFFFF
+            if base in self.free.get(plen, ()):
+                self._split_to(base, plen, net.prefixlen, addr)
+                self.free[net.prefixlen].discard(addr)
+                return True
+        return False
+
+    def allocate(self, prefixlen: int) -> ipaddress.IPv4Network:
+        """Take the lowest free block of ``prefixlen``; raise :class:`PoolExhausted` if none."""
+        for plen in range(prefixlen, self.network.prefixlen - 1, -1):
+            blocks = self.free.get(plen)
+            if blocks:
+                addr = min(blocks)
+                self._split_to(addr, plen, prefixlen, addr)
+                self.free[prefixlen].discard(addr)
+                return ipaddress.IPv4Network((addr, prefixlen))
+        raise PoolExhausted(f"pool {self.name} {self.network} has no free /{prefixlen}")
+
+
+@dataclass
+class Lock:
+    """The lock file's content: section → key → value (prefix string, or port map)."""
+
+    loopback: dict[str, str] = field(default_factory=dict)
+    mgmt: dict[str, str] = field(default_factory=dict)
+    p2p: dict[str, str] = field(default_factory=dict)
+    zones: dict[str, dict[str, str]] = field(default_factory=dict)
+    ports: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def dumps(self) -> str:
+        """Serialise deterministically, one entry per line, for reviewable diffs."""
+        body: dict[str, Any] = {"version": LOCK_VERSION}
+        for name in SECTIONS:
+            body[name] = getattr(self, name)
+        return json.dumps(body, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def loads(cls, text: str) -> Lock:
+        """Parse lock text; raise ValueError with a reason when it is malformed."""
+        data = json.loads(text)
+        if not isinstance(data, dict) or data.get("version") != LOCK_VERSION:
+            raise ValueError(f"expected a lock of version {LOCK_VERSION}")
+        lock = cls()
+        for name in SECTIONS:
+            section = data.get(name, {})
+            if not isinstance(section, dict):
+                raise ValueError(f"section '{name}' must be an object")
+            setattr(lock, name, section)
+        return lock
+
+
+@dataclass(frozen=True)
+class Request:
+    """One allocation wanted: ``key`` in ``section`` (and ``sub`` for zones) of a /``prefixlen``."""
+
+    section: str
+    sub: str
+    key: str
+    prefixlen: int
+
+
+@dataclass
+class Allocation:
+    """What :func:`allocate` produced: the new lock and problems found on the way."""
+
+    lock: Lock
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (section path, message)
+    new: int = 0
+    dropped: int = 0
+
+
+def _section(lock: Lock, req: Request) -> dict[str, str]:
+    if req.section == "zones":
+        return lock.zones.setdefault(req.sub, {})
+    table: dict[str, str] = getattr(lock, req.section)
+    return table
+
+
+def allocate(
+    pools: Mapping[str, Pool], requests: Iterable[Request], old: Lock, pool_of: Mapping[str, str]
+) -> Allocation:
+    """Allocate every request, keeping what ``old`` already holds.
+
+    Args:
+        pools: allocators by pool name.
+        requests: wanted allocations in model order.
+        old: the current lock.
+        pool_of: ``section`` (or ``zones/<zone>``) → pool name.
+
+    Returns:
+        The new lock (only current keys) and the problems met (duplicates, out-of-pool, exhaustion).
+    """
+    result = Allocation(Lock())
+    pending: list[tuple[int, int, Request]] = []
+    seen: dict[str, str] = {}
+    reqs = list(requests)
+    for order, req in enumerate(reqs):
+        where = f"{req.section}.{req.sub + '.' if req.sub else ''}{req.key}"
+        pool = pools[pool_of[req.section if req.section != "zones" else f"zones/{req.sub}"]]
+        held = (old.zones.get(req.sub, {}) if req.section == "zones" else getattr(old, req.section)).get(
+            req.key
+        )
+        if held is not None:
+            try:
+                net = ipaddress.IPv4Network(held)
+            except ValueError:
+                result.problems.append((where, f"not a prefix: {held!r}"))
+                continue
+            if net.prefixlen != req.prefixlen:
+                result.problems.append((where, f"{held} is not a /{req.prefixlen}"))
+            elif pool.reserve(net):
+                _section(result.lock, req)[req.key] = str(net)
+                seen[str(net)] = where
+                continue
+            elif str(net) in seen:
+                result.problems.append((where, f"duplicate address {held}, also used by {seen[str(net)]}"))
+                continue
+            else:
+                result.problems.append(
+                    (where, f"{held} is outside pool {pool.network} or overlaps another allocation")
+                )
+                continue
+        pending.append((req.prefixlen, order, req))
+    for _, _, req in sorted(pending, key=lambda t: (t[0], t[1])):
+        pool = pools[pool_of[req.section if req.section != "zones" else f"zones/{req.sub}"]]
+        try:
+            net = pool.allocate(req.prefixlen)
+        except PoolExhausted as exc:
+            result.problems.append((f"pool.{pool.name}", str(exc)))
+            continue
+        _section(result.lock, req)[req.key] = str(net)
+        result.new += 1
+    result.dropped = _count(old) - (_count(result.lock) - result.new)
+    return result
+
+
+def _count(lock: Lock) -> int:
+    return (
+        len(lock.loopback)
+        + len(lock.mgmt)
+        + len(lock.p2p)
+        + sum(len(v) for v in lock.zones.values())
+    )
+
+
+def assign_ports(
+    old: Mapping[str, Mapping[str, int]], wanted: Mapping[str, list[str]], limits: Mapping[str, int]
+) -> tuple[dict[str, dict[str, int]], list[tuple[str, str]]]:
+    """Assign a port index to every (device, circuit), keeping locked indexes.
+
+    Examples:
+        >>> ports, errs = assign_ports({"r1": {"c2": 1}}, {"r1": ["c1", "c2"]}, {"r1": 4})
+        >>> ports, errs
+        ({'r1': {'c1': 2, 'c2': 1}}, [])
+    """
+    out: dict[str, dict[str, int]] = {}
+    problems: list[tuple[str, str]] = []
+    for device, circuits in wanted.items():
+        held = old.get(device, {})
+        mine: dict[str, int] = {}
+        used: set[int] = set()
+        for cid in circuits:
+            idx = held.get(cid)
+            if isinstance(idx, int) and 1 <= idx <= limits[device] and idx not in used:
+                mine[cid] = idx
+                used.add(idx)
+        nxt = 1
+        for cid in circuits:
+            if cid in mine:
+                continue
+            while nxt in used:
+                nxt += 1
+            if nxt > limits[device]:
+                problems.append(
+                    (f"ports.{device}", f"no free port for circuit {cid}: {limits[device]} ports")
+                )
+                continue
+            mine[cid] = nxt
+            used.add(nxt)
+        out[device] = dict(sorted(mine.items()))
+    return out, problems

@@ -1,0 +1,235 @@
+"""Load an inventory folder: parse, validate, expand, allocate, build — in stages with checkpoints.
+
+Each stage collects every error it finds; at the checkpoint after it, :class:`InventoryError` carries
+them all to the caller. This module is the only one that opens inventory files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from topology.build import assemble, check_pools, run_ipam
+from topology.diagnostics import Diagnostic, InventoryError, Path as DataPath, known
+from topology.drafts import Drafts, Expander
+from topology.ipam import LOCK_NAME, Lock
+from topology.model import Topology
+from topology.platforms import PLATFORMS
+from topology.schema import CityFile, NetworkFile, ProvinceFile
+from topology.source import SourceFile, read_yaml
+
+logger = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+_NOT_PATH = re.compile(r"^(int|str|float|bool|none|\[key\]|literal\[.*|function-.*|tagged-union.*)$", re.I)
+
+
+@dataclass
+class LoadResult:
+    """A loaded inventory: the topology, the lock it implies, and what changed against the committed lock."""
+
+    topology: Topology
+    lock: Lock
+    lock_path: Path
+    lock_text: str
+    new_allocations: int
+    dropped_allocations: int
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def lock_current(self) -> bool:
+        """True when the committed lock already holds exactly these allocations."""
+        return self.lock.dumps() == self.lock_text
+
+
+def _fields_at(model: type[BaseModel], loc: DataPath) -> list[str]:
+    """Return the field names of the model reached by ``loc`` (for 'unknown key' hints)."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(current, type) and issubclass(current, BaseModel) and isinstance(part, str):
+            info = current.model_fields.get(part)
+            if info is None:
+                return []
+            current = info.annotation
+        args = getattr(current, "__args__", ())
+        for arg in args:
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                current = arg
+                break
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def validation_diagnostics(exc: ValidationError, src: SourceFile, model: type[BaseModel]) -> list[Diagnostic]:
+    """Translate pydantic errors into located diagnostics."""
+    out: list[Diagnostic] = []
+    for err in exc.errors():
+        loc: DataPath = tuple(p for p in err["loc"] if not (isinstance(p, str) and _NOT_PATH.match(p)))
+        kind = err["type"]
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        hint = None
+        if kind == "extra_forbidden":
+            msg = f"unknown key '{loc[-1]}'"
+            allowed = _fields_at(model, loc)
+            hint = f"expected one of: {', '.join(allowed)}" if allowed else None
+        elif kind == "missing":
+            msg = f"missing required field '{loc[-1]}'"
+            loc = loc[:-1] if loc[:-1] in src.marks or not loc[:-1] else loc
+        elif kind == "string_pattern_mismatch":
+            msg = f"invalid value {err.get('input')!r}: must match {err['ctx']['pattern']}"
+            hint = "ids are lower-case ASCII (pinyin), digits, '-' and '_'"
+        elif "input" in err and kind not in ("value_error",):
+            msg = f"{msg}, found {err['input']!r}"
+        out.append(src.error(loc, msg, hint))
+    return out
+
+
+def _parse(path: Path, display: str, model: type[M]) -> tuple[M | None, SourceFile, list[Diagnostic]]:
+    src, errors = read_yaml(path, display)
+    if errors:
+        return None, src, errors
+    if not isinstance(src.data, dict):
+        return None, src, [src.error((), f"expected a mapping at the top of the file, found {type(src.data).__name__}")]
+    try:
+        return model.model_validate(src.data), src, []
+    except ValidationError as exc:
+        return None, src, validation_diagnostics(exc, src, model)
+
+
+def _checkpoint(errors: list[Diagnostic]) -> None:
+    if errors:
+        raise InventoryError(errors)
+
+
+def _read_files(root: Path) -> tuple[tuple[NetworkFile, SourceFile], tuple[ProvinceFile, SourceFile],
+                                     list[tuple[CityFile, SourceFile]]]:
+    errors: list[Diagnostic] = []
+    if not root.is_dir():
+        raise InventoryError([Diagnostic(str(root), 1, 1, "", "inventory folder not found",
+                                         "pass a folder holding network.yaml, province.yaml and cities/")])
+    for name in ("network.yaml", "province.yaml"):
+        if not (root / name).is_file():
+            errors.append(Diagnostic(str(root / name), 1, 1, "", "required file is missing"))
+    _checkpoint(errors)
+    rel = str(root)
+    net, net_src, e1 = _parse(root / "network.yaml", f"{rel}/network.yaml", NetworkFile)
+    prov, prov_src, e2 = _parse(root / "province.yaml", f"{rel}/province.yaml", ProvinceFile)
+    errors += e1 + e2
+    cities: list[tuple[CityFile, SourceFile]] = []
+    for path in sorted((root / "cities").glob("*.yaml")):
+        city, src, e = _parse(path, f"{rel}/cities/{path.name}", CityFile)
+        errors += e
+        if city is not None:
+            cities.append((city, src))
+    _checkpoint(errors)
+    assert net is not None and prov is not None
+    return (net, net_src), (prov, prov_src), cities
+
+
+def _check_network(net: NetworkFile, src: SourceFile) -> list[Diagnostic]:
+    errors: list[Diagnostic] = []
+    for name, model in net.device_models.items():
+        if model.platform not in PLATFORMS:
+            errors.append(src.error(("device_models", name, "platform"), f"unknown platform '{model.platform}'",
+                                    known(PLATFORMS)))
+    for name, ctype in net.circuit_types.items():
+        if ctype.usable > ctype.nominal:
+            errors.append(src.error(("circuit_types", name, "usable"),
+                                    f"usable rate {ctype.usable} exceeds nominal rate {ctype.nominal}"))
+    if net.policy.warn > net.policy.fail:
+        errors.append(src.error(("policy", "warn"), "warn threshold is above the fail threshold"))
+    if "own" not in net.carriers:
+        errors.append(src.error(("carriers",), "carrier 'own' (the province's own fibre) is required",
+                                "core interconnects and cloud links run on it"))
+    return errors
+
+
+def _check_features(net: NetworkFile, d: Drafts) -> list[Diagnostic]:
+    errors: list[Diagnostic] = []
+    seen: set[tuple[str, str]] = set()
+    for dev in d.devices.values():
+        model = net.device_models.get(dev.model)
+        role = net.roles.get(dev.role.value)  # type: ignore[call-overload]
+        if model is None or role is None or model.platform not in PLATFORMS:
+            continue
+        missing = [f for f in role.requires if f not in PLATFORMS[model.platform].features]
+        if missing and (dev.model, dev.role.value) not in seen:
+            seen.add((dev.model, dev.role.value))
+            errors.append(dev.src.error(dev.path, f"device '{dev.hostname}' ({dev.model}, platform "
+                                        f"{model.platform}) lacks feature(s) {', '.join(missing)} that role "
+                                        f"{dev.role.value} requires",
+                                        f"{model.platform} supports: {', '.join(PLATFORMS[model.platform].features)}"))
+    return errors
+
+
+def _read_lock(root: Path) -> tuple[Lock, str, list[Diagnostic]]:
+    path = root / LOCK_NAME
+    if not path.exists():
+        return Lock(), "", []
+    text = path.read_text(encoding="utf-8")
+    try:
+        return Lock.loads(text), text, []
+    except (ValueError, json.JSONDecodeError) as exc:
+        line = getattr(exc, "lineno", 1)
+        col = getattr(exc, "colno", 1)
+        return Lock(), text, [Diagnostic(str(path), line, col, "", f"malformed lock file: {exc}",
+                                         "restore it from version control, or delete it to re-allocate")]
+
+
+def _locate_lock(text: str, name: str, where: str) -> tuple[int, int]:
+    key = where.rsplit(".", 1)[-1]
+    needle = f'"{key}":'
+    for i, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            return i, line.index(needle) + 1
+    return 1, 1
+
+
+def load_inventory(root: Path | str) -> LoadResult:
+    """Load, validate and resolve the inventory in ``root``.
+
+    Raises:
+        InventoryError: with every diagnostic of the first stage that found errors.
+    """
+    root = Path(root)
+    (net, net_src), (prov, prov_src), cities = _read_files(root)
+    _checkpoint(_check_network(net, net_src))
+    ex = Expander(net, net_src)
+    ex.province(prov_src, prov.province)
+    for city, src in cities:
+        ex.city(src, city.city, prov.province.id)
+    drafts = ex.finish()
+    _checkpoint(drafts.errors + _check_features(net, drafts))
+    _checkpoint(check_pools(net, net_src))
+    old, lock_text, lock_errors = _read_lock(root)
+    _checkpoint(lock_errors)
+    alloc = run_ipam(net, drafts, old)
+    errors: list[Diagnostic] = []
+    lock_name = str(root / LOCK_NAME)
+    for where, message in alloc.problems:
+        if where.startswith("pool."):
+            pool = where.removeprefix("pool.")
+            path: DataPath = ("zones", pool.split(".", 1)[1], "pool") if pool.startswith("zones.") else ("pools", pool)
+            errors.append(net_src.error(path, message, "widen the pool or shrink per-site blocks"))
+        elif where.startswith("ports."):
+            dev = drafts.devices[where.removeprefix("ports.")]
+            errors.append(dev.src.error(dev.path, message, "use a device model with more ports"))
+        else:
+            line, col = _locate_lock(lock_text, lock_name, where)
+            errors.append(Diagnostic(lock_name, line, col, where, message,
+                                     "fix or delete the entry; `egnet ipam sync` re-allocates it"))
+    _checkpoint(errors)
+    topo = assemble(net, drafts, alloc.lock, str(root))
+    logger.debug("loaded %s: %d sites, %d devices", root, len(topo.sites), len(topo.devices))
+    return LoadResult(topo, alloc.lock, root / LOCK_NAME, lock_text, alloc.new, alloc.dropped)
+
+
+def load_topology(root: Path | str) -> Topology:
+    """Load ``root`` and return only the topology (see :func:`load_inventory`)."""
+    return load_inventory(root).topology

@@ -1,0 +1,252 @@
+"""Input models: the inventory YAML one-to-one, strict and frozen.
+
+Units are normalised here (rates to bit/s, percentages to ratios). Cross-references (carrier names,
+device models, zones) are checked later by :mod:`topology.resolve`, which knows where each value came from.
+
+Files of an inventory folder:
+
+* ``network.yaml`` — :class:`NetworkFile`: carriers, circuit types, device models, tier defaults, pools,
+  IGP, zones, policy, role requirements, ducts.
+* ``province.yaml`` — :class:`ProvinceFile`: the province site, its cloud and egress.
+* ``cities/*.yaml`` — :class:`CityFile`: one city each, with its county-level nodes and townships.
+* ``demands.yaml`` (optional) — read by the planner's demand model.
+* ``ipam.lock.json`` — the committed address/port allocations (written by ``egnet ipam sync``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+from topology.units import parse_rate, parse_ratio
+
+Rate = Annotated[int, BeforeValidator(parse_rate)]
+Ratio = Annotated[float, BeforeValidator(parse_ratio)]
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=48)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=120)]
+Code = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z]+$", max_length=16)]
+Prefix = Annotated[str, StringConstraints(pattern=r"^[0-9.]+/[0-9]{1,2}$")]
+
+
+class Input(BaseModel):
+    """Base of every input model: frozen, unknown keys rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class NetworkInfo(Input):
+    name: Name
+    label: Label
+
+
+class CarrierIn(Input):
+    label: Label
+
+
+class CircuitTypeIn(Input):
+    label: Label
+    nominal: Rate
+    usable: Rate
+
+
+class DeviceModelIn(Input):
+    platform: str
+    vendor: str
+    kind: Literal["router", "switch"]
+    ports: int = Field(ge=1, le=1024)
+
+
+class UplinkIn(Input):
+    """One uplink of a site: from its core ``local`` to its parent's core ``remote``.
+
+    ``remote: auto`` picks a parent core by a stable hash of the site code (townships).
+    """
+
+    local: int = Field(default=1, ge=1, le=4)
+    remote: int | Literal["auto"] = 1
+    type: str
+    carrier: str
+    ducts: tuple[str, ...] = ()
+    cost: int | None = Field(default=None, ge=1, le=65535)
+    id: str | None = None
+
+
+class ServiceLinkIn(Input):
+    type: str
+    carrier: str
+
+
+class TierIn(Input):
+    """Defaults for every site of a tier."""
+
+    core_model: str | None = None
+    cores: int = Field(default=2, ge=1, le=4)
+    buildings: tuple[Name, ...] = ("a", "b")
+    interconnect: str | None = None
+    uplinks: tuple[UplinkIn, ...] = ()
+    access_model: str | None = None
+    service_model: str | None = None
+    service: ServiceLinkIn | None = None
+    gateway_model: str | None = None
+    gateways: int = Field(default=2, ge=1, le=4)
+    cloud_link: str | None = None
+
+
+class TiersIn(Input):
+    province: TierIn
+    city: TierIn
+    county: TierIn
+    township: TierIn
+    cloud: TierIn
+
+
+class PoolsIn(Input):
+    loopback: Prefix
+    p2p: Prefix
+    p2p_prefix: int = Field(default=30, ge=30, le=31)
+    mgmt: Prefix
+
+
+class IgpIn(Input):
+    protocol: Literal["ospf", "isis"] = "ospf"
+    reference_bandwidth: Rate = 100_000_000_000
+    area: str = "0.0.0.0"
+    max_paths: int = Field(default=8, ge=1, le=64)
+
+
+class BgpIn(Input):
+    asn: int = Field(ge=1, le=4294967295)
+
+
+class ZoneIn(Input):
+    """A zone (VRF) with its pool and the block size each tier's sites get."""
+
+    label: Label
+    kind: Literal["public", "internet", "management", "vpn"]
+    pool: Prefix
+    vpn_id: int = Field(ge=1, le=65535)
+    site_prefix: dict[Literal["province", "city", "county", "township", "cloud"], int]
+
+
+class PolicyIn(Input):
+    warn: Ratio = 0.7
+    fail: Ratio = 0.8
+
+
+class RoleIn(Input):
+    requires: tuple[str, ...] = ()
+
+
+class DuctIn(Input):
+    label: Label
+
+
+class NetworkFile(Input):
+    """``network.yaml``."""
+
+    network: NetworkInfo
+    carriers: dict[Name, CarrierIn]
+    circuit_types: dict[Name, CircuitTypeIn]
+    device_models: dict[str, DeviceModelIn]
+    roles: dict[Literal["core", "access", "service", "cloud_gw"], RoleIn] = {}
+    tiers: TiersIn
+    pools: PoolsIn
+    igp: IgpIn = IgpIn()
+    bgp: BgpIn
+    zones: dict[Name, ZoneIn]
+    policy: PolicyIn = PolicyIn()
+    ducts: dict[Name, DuctIn] = {}
+
+
+class ApplicationIn(Input):
+    name: Name
+    label: Label
+    zone: str
+    area: Literal["extranet", "internet"] = "extranet"
+
+
+class CloudIn(Input):
+    """A government cloud (政务云) attached to a province or city site."""
+
+    id: Name
+    label: Label
+    gateways: int | None = Field(default=None, ge=1, le=4)
+    zones: tuple[str, ...] = ()
+    applications: tuple[ApplicationIn, ...] = ()
+
+
+class EgressIn(Input):
+    """An internet exit of a level: on core ``core`` over ``carrier`` with ``rate``."""
+
+    core: int = Field(default=1, ge=1, le=4)
+    carrier: str
+    rate: Rate
+
+
+class ExtraCircuitIn(Input):
+    """An extra circuit between two named devices (hostnames)."""
+
+    id: str
+    a: str
+    b: str
+    type: str
+    carrier: str
+    ducts: tuple[str, ...] = ()
+    cost: int | None = Field(default=None, ge=1, le=65535)
+
+
+class SiteOverrides(Input):
+    """Per-site overrides of tier defaults (shared by every site kind)."""
+
+    cores: int | None = Field(default=None, ge=1, le=4)
+    buildings: tuple[Name, ...] | None = None
+    core_model: str | None = None
+    uplinks: tuple[UplinkIn, ...] | None = None
+    circuits: tuple[ExtraCircuitIn, ...] = ()
+    egress: tuple[EgressIn, ...] = ()
+    accepted_risks: tuple[str, ...] = ()
+
+
+class TownshipIn(Input):
+    id: Name
+    name: Label
+    code: Code
+    kind: Literal["town", "township", "street", "ethnic_township", "other"] = "town"
+    uplinks: tuple[UplinkIn, ...] | None = None
+    access_model: str | None = None
+
+
+class CountyIn(SiteOverrides):
+    id: Name
+    name: Label
+    code: Code
+    kind: Literal["county", "district", "county_city", "dev_zone"]
+    townships: tuple[TownshipIn, ...] = ()
+
+
+class CityIn(SiteOverrides):
+    id: Name
+    name: Label
+    code: Code
+    cloud: CloudIn | None = None
+    counties: tuple[CountyIn, ...] = ()
+
+
+class ProvinceIn(SiteOverrides):
+    id: Name
+    name: Label
+    code: Code
+    cloud: CloudIn | None = None
+
+
+class ProvinceFile(Input):
+    """``province.yaml``."""
+
+    province: ProvinceIn
+
+
+class CityFile(Input):
+    """``cities/<name>.yaml``."""
+
+    city: CityIn
