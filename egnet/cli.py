@@ -1,6 +1,6 @@
 """The ``egnet`` command line: the only composition root.
 
-Each command module exposes ``register(subparsers)``; add new ones to ``COMMAND_MODULES``.
+Each ``egnet/*_cmds.py`` module exposes ``register(subparsers)`` and is picked up by name.
 """
 
 from __future__ import annotations
@@ -9,20 +9,22 @@ import argparse
 import importlib
 import logging
 import sys
+from pathlib import Path
 
 from egnet.output import errconsole
 from topology.diagnostics import InventoryError, OperationError
 
-COMMAND_MODULES = [
-    "egnet.inventory_cmds",
-]
+def command_modules() -> list[str]:
+    """Every ``egnet/*_cmds.py`` module, in name order; each exposes ``register(subparsers)``."""
+    here = Path(__file__).parent
+    return sorted(f"egnet.{p.stem}" for p in here.glob("*_cmds.py"))
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="egnet", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="egnet", description="egnet: infrastructure-as-code and capacity planning for a provincial e-government extranet")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in command_modules():
         importlib.import_module(name).register(sub)
     return parser
 

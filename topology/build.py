@@ -5,7 +5,9 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
+from topology.demands import DemandModel
 from topology.diagnostics import Diagnostic
+from topology.management import resolve_management
 from topology.drafts import CircuitDraft, Drafts
 from topology.ipam import Allocation, Lock, Pool, Request, allocate, assign_ports
 from topology.model import (
@@ -111,7 +113,7 @@ def _describe(c: CircuitDraft, peer: str, peer_if: str, rate: str) -> str:
     return f"to {peer} {peer_if} | ckt {c.id} | {c.carrier} | {c.type} {rate}"
 
 
-def assemble(net: NetworkFile, d: Drafts, lock: Lock, source: str) -> Topology:
+def assemble(net: NetworkFile, d: Drafts, lock: Lock, source: str, demands: DemandModel) -> Topology:
     """Build the frozen topology from checked drafts and a complete lock."""
     from topology.units import format_rate
 
@@ -151,7 +153,8 @@ def assemble(net: NetworkFile, d: Drafts, lock: Lock, source: str) -> Topology:
             Interface(name=plat.loopback_name, kind="loopback", address=lock.loopback[h], circuit=None,
                       description="router-id / management loopback"),
             Interface(name=plat.mgmt_interface, kind="mgmt", address=f"{mgmt_ip}/{mgmt_len}", circuit=None,
-                      description="out-of-band management", vrf=mgmt_vrf),
+                      description="out-of-band management",
+                      vrf=mgmt_vrf if plat.mgmt_vrf else None),
         ]
         phys = sorted(ifaces[h], key=lambda i: lock.ports[h][i.circuit or ""])
         devices[h] = Device(hostname=h, site=dd.site, role=dd.role, model=dd.model, platform=plat.name,
@@ -173,6 +176,8 @@ def assemble(net: NetworkFile, d: Drafts, lock: Lock, source: str) -> Topology:
         devices=devices,
         circuits=circuits,
         egress=_egress(d),
+        management=resolve_management(net.management),
+        demands=demands,
     )
 
 

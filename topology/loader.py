@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from topology.build import assemble, check_pools, run_ipam
+from topology.demands import resolve_demands
 from topology.diagnostics import Diagnostic, InventoryError, Path as DataPath, known
 from topology.drafts import Drafts, Expander
 from topology.ipam import LOCK_NAME, Lock
@@ -225,7 +226,8 @@ def load_inventory(root: Path | str) -> LoadResult:
             errors.append(Diagnostic(lock_name, line, col, where, message,
                                      "fix or delete the entry; `egnet ipam sync` re-allocates it"))
     _checkpoint(errors)
-    topo = assemble(net, drafts, alloc.lock, str(root))
+    demands = resolve_demands(None)
+    topo = assemble(net, drafts, alloc.lock, str(root), demands)
     logger.debug("loaded %s: %d sites, %d devices", root, len(topo.sites), len(topo.devices))
     return LoadResult(topo, alloc.lock, root / LOCK_NAME, lock_text, alloc.new, alloc.dropped)
 

@@ -8,9 +8,10 @@ mutates a ``Topology`` after it is built.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict
+
+from topology.demands import DemandModel
+from topology.management import Management
 
 SCHEMA_VERSION = 1
 
@@ -77,6 +78,7 @@ class Platform(Frozen):
     interface_template: str
     loopback_name: str
     mgmt_interface: str
+    mgmt_vrf: bool
 
 
 class DeviceModel(Frozen):
@@ -233,7 +235,8 @@ class Topology(Frozen):
     devices: dict[str, Device]
     circuits: dict[str, Circuit]
     egress: dict[str, Egress]
-    extra: dict[str, Any] = {}
+    management: Management = Management()
+    demands: DemandModel = DemandModel()
 
     def root(self) -> Site:
         """Return the province site."""

@@ -23,6 +23,7 @@ PLATFORMS: dict[str, Platform] = {
             interface_template="GigabitEthernet0/0/{n}",
             loopback_name="LoopBack0",
             mgmt_interface="MEth0/0/0",
+            mgmt_vrf=True,
         ),
         Platform(
             name="hp_comware",
@@ -33,6 +34,7 @@ PLATFORMS: dict[str, Platform] = {
             interface_template="GigabitEthernet1/0/{n}",
             loopback_name="LoopBack0",
             mgmt_interface="M-GigabitEthernet0/0/0",
+            mgmt_vrf=True,
         ),
         Platform(
             name="cisco_ios",
@@ -43,6 +45,7 @@ PLATFORMS: dict[str, Platform] = {
             interface_template="GigabitEthernet0/{n}",
             loopback_name="Loopback0",
             mgmt_interface="GigabitEthernet0",
+            mgmt_vrf=True,
         ),
         Platform(
             name="frr",
@@ -53,6 +56,7 @@ PLATFORMS: dict[str, Platform] = {
             interface_template="eth{n}",
             loopback_name="lo",
             mgmt_interface="mgmt0",
+            mgmt_vrf=False,
         ),
     )
 }

@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from topology.management import ManagementIn
 from topology.units import parse_rate, parse_ratio
 
 Rate = Annotated[int, BeforeValidator(parse_rate)]
@@ -157,6 +158,7 @@ class NetworkFile(Input):
     zones: dict[Name, ZoneIn]
     policy: PolicyIn = PolicyIn()
     ducts: dict[Name, DuctIn] = {}
+    management: ManagementIn = ManagementIn()
 
 
 class ApplicationIn(Input):
