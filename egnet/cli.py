@@ -14,6 +14,7 @@ from pathlib import Path
 from egnet.output import errconsole
 from topology.diagnostics import InventoryError, OperationError
 
+
 def command_modules() -> list[str]:
     """Every ``egnet/*_cmds.py`` module, in name order; each exposes ``register(subparsers)``."""
     here = Path(__file__).parent
@@ -21,8 +22,13 @@ def command_modules() -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="egnet", description="egnet: infrastructure-as-code and capacity planning for a provincial e-government extranet")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)")
+    parser = argparse.ArgumentParser(
+        prog="egnet",
+        description="egnet: infrastructure-as-code and capacity planning for a provincial e-government extranet",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in command_modules():
         importlib.import_module(name).register(sub)

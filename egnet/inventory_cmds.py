@@ -19,16 +19,21 @@ from topology.summary import summarize
 def cmd_validate(args: argparse.Namespace) -> int:
     res = load_inventory(args.dir)
     summary = summarize(res.topology)
-    summary["ipam"] = {"lock_current": res.lock_current, "new": res.new_allocations,
-                       "dropped": res.dropped_allocations}
+    summary["ipam"] = {
+        "lock_current": res.lock_current,
+        "new": res.new_allocations,
+        "dropped": res.dropped_allocations,
+    }
     if args.json:
         emit_json(summary)
     else:
         _print_summary(summary)
     if not res.lock_current:
-        info(f"{res.lock_path}: warning: lock is out of date ({res.new_allocations} new, "
-             f"{res.dropped_allocations} dropped allocations)\n  hint: run `egnet ipam sync {args.dir}` "
-             "and commit the lock")
+        info(
+            f"{res.lock_path}: warning: lock is out of date ({res.new_allocations} new, "
+            f"{res.dropped_allocations} dropped allocations)\n  hint: run `egnet ipam sync {args.dir}` "
+            "and commit the lock"
+        )
     return 0
 
 
@@ -38,8 +43,11 @@ def _print_summary(s: dict[str, Any]) -> None:
     table("County-level nodes per kind", ["kind", "#nodes"], s["county_kinds"].items())
     table("Devices", ["role", "#devices"], s["devices"]["by_role"].items())
     table("Devices per platform", ["platform", "#devices"], s["devices"]["by_platform"].items())
-    table("Circuits", ["type", "carrier", "#circuits"],
-          ((t, c, n) for t, by in s["circuits"]["by_type_carrier"].items() for c, n in by.items()))
+    table(
+        "Circuits",
+        ["type", "carrier", "#circuits"],
+        ((t, c, n) for t, by in s["circuits"]["by_type_carrier"].items() for c, n in by.items()),
+    )
     r = s["redundancy"]
     table("Cores per site above township", ["cores", "#sites"], r["cores_per_site"].items())
 
@@ -75,13 +83,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.kind == "ansible":
         out.mkdir(parents=True, exist_ok=True)
         inv = ansible_inventory(topo)
-        (out / "hosts.yml").write_text(yaml.safe_dump(inv, allow_unicode=True, sort_keys=False),
-                                       encoding="utf-8")
+        (out / "hosts.yml").write_text(
+            yaml.safe_dump(inv, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
         info(f"wrote {out / 'hosts.yml'} ({len(topo.devices)} hosts)")
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
-        text = graphml(topo) if args.format == "graphml" else json.dumps(graph_json(topo),
-                                                                        ensure_ascii=False, indent=1)
+        text = (
+            graphml(topo)
+            if args.format == "graphml"
+            else json.dumps(graph_json(topo), ensure_ascii=False, indent=1)
+        )
         out.write_text(text, encoding="utf-8")
         info(f"wrote {out} ({len(topo.devices)} nodes, {len(topo.circuits)} edges)")
     return 0
@@ -93,7 +105,9 @@ def cmd_ipam(args: argparse.Namespace) -> int:
         info(f"{res.lock_path}: up to date")
         return 0
     if args.check:
-        info(f"{res.lock_path}: out of date ({res.new_allocations} new, {res.dropped_allocations} dropped)")
+        info(
+            f"{res.lock_path}: out of date ({res.new_allocations} new, {res.dropped_allocations} dropped)"
+        )
         return 1
     res.lock_path.write_text(res.lock.dumps(), encoding="utf-8")
     info(f"{res.lock_path}: wrote ({res.new_allocations} new, {res.dropped_allocations} dropped)")
@@ -125,8 +139,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("ipam", help="address allocation lock file")
     p.add_argument("action", choices=["sync"])
     p.add_argument("dir")
-    p.add_argument("--check", action="store_true", help="exit 1 if the lock is out of date; write nothing")
+    p.add_argument(
+        "--check", action="store_true", help="exit 1 if the lock is out of date; write nothing"
+    )
     p.set_defaults(func=cmd_ipam)
-
-
-

@@ -9,7 +9,17 @@ from topology.demands import DemandModel
 from topology.diagnostics import Diagnostic
 from topology.management import resolve_management
 from topology.drafts import CircuitDraft, Drafts
-from topology.ipam import Allocation, Lock, Pool, Request, allocate, assign_ports
+from topology.ipam import (
+    Allocation,
+    Lock,
+    Pool,
+    Request,
+    allocate,
+    assign_ports,
+    format_address,
+    format_prefix,
+    parse_prefix,
+)
 from topology.model import (
     Application,
     Carrier,
@@ -63,8 +73,13 @@ def check_pools(net: NetworkFile, src: SourceFile) -> list[Diagnostic]:
         for pb, nb in nets[i + 1 :]:
             if na.overlaps(nb):
                 line, _ = src.where(pa)
-                errors.append(src.error(pb, f"pool {nb} overlaps pool {na} ({'.'.join(map(str, pa))}, line {line})",
-                                        "pools must be disjoint"))
+                errors.append(
+                    src.error(
+                        pb,
+                        f"pool {nb} overlaps pool {na} ({'.'.join(map(str, pa))}, line {line})",
+                        "pools must be disjoint",
+                    )
+                )
     return errors
 
 
@@ -83,10 +98,12 @@ def _requests(net: NetworkFile, d: Drafts) -> Iterator[Request]:
 
 def run_ipam(net: NetworkFile, d: Drafts, old: Lock) -> Allocation:
     """Allocate addresses and ports for the drafts, keeping the old lock's entries."""
-    pools = {"loopback": Pool("loopback", net.pools.loopback), "p2p": Pool("p2p", net.pools.p2p),
-             "mgmt": Pool("mgmt", net.pools.mgmt)}
-    mgmt = pools["mgmt"].network
-    pools["mgmt"].reserve(ipaddress.IPv4Network((int(mgmt.network_address), MGMT_RESERVED)))
+    pools = {
+        "loopback": Pool("loopback", net.pools.loopback),
+        "p2p": Pool("p2p", net.pools.p2p),
+        "mgmt": Pool("mgmt", net.pools.mgmt),
+    }
+    pools["mgmt"].reserve((pools["mgmt"].base, MGMT_RESERVED))
     pool_of = {"loopback": "loopback", "p2p": "p2p", "mgmt": "mgmt"}
     for z, spec in net.zones.items():
         pools[f"zone:{z}"] = Pool(f"zones.{z}", spec.pool)
@@ -96,29 +113,38 @@ def run_ipam(net: NetworkFile, d: Drafts, old: Lock) -> Allocation:
     for c in d.circuits.values():
         wanted[c.a].append(c.id)
         wanted[c.b].append(c.id)
-    limits = {h: net.device_models[dev.model].ports if dev.model in net.device_models else 0
-              for h, dev in d.devices.items()}
+    limits = {
+        h: net.device_models[dev.model].ports if dev.model in net.device_models else 0
+        for h, dev in d.devices.items()
+    }
     result.lock.ports, problems = assign_ports(old.ports, wanted, limits)
     result.problems.extend(problems)
     return result
 
 
 def _host(prefix: str, end: int) -> str:
-    net = ipaddress.IPv4Network(prefix)
-    base = int(net.network_address) + (end if net.prefixlen == 31 else end + 1)
-    return f"{ipaddress.IPv4Address(base)}/{net.prefixlen}"
+    """Address of end 0 (a) or 1 (b) of a point-to-point subnet.
+
+    Examples:
+        >>> _host("198.18.0.4/30", 1), _host("198.18.0.4/31", 0)
+        ('198.18.0.6/30', '198.18.0.4/31')
+    """
+    base, plen = parse_prefix(prefix)
+    return f"{format_address(base + (end if plen == 31 else end + 1))}/{plen}"
 
 
 def _describe(c: CircuitDraft, peer: str, peer_if: str, rate: str) -> str:
     return f"to {peer} {peer_if} | ckt {c.id} | {c.carrier} | {c.type} {rate}"
 
 
-def assemble(net: NetworkFile, d: Drafts, lock: Lock, source: str, demands: DemandModel) -> Topology:
+def assemble(
+    net: NetworkFile, d: Drafts, lock: Lock, source: str, demands: DemandModel
+) -> Topology:
     """Build the frozen topology from checked drafts and a complete lock."""
     from topology.units import format_rate
 
     ref = net.igp.reference_bandwidth
-    mgmt_len = ipaddress.IPv4Network(net.pools.mgmt).prefixlen
+    mgmt_len = parse_prefix(net.pools.mgmt)[1]
     zones_by_kind = {z.kind: name for name, z in net.zones.items()}
     mgmt_vrf = zones_by_kind.get("management")
     ifaces: dict[str, list[Interface]] = {h: [] for h in d.devices}
@@ -134,43 +160,111 @@ def assemble(net: NetworkFile, d: Drafts, lock: Lock, source: str, demands: Dema
         eb = CircuitEnd(device=c.b, interface=if_b, address=_host(subnet, 1))
         cost = c.cost or igp_cost(ref, ctype.nominal)
         da, db = d.devices[c.a], d.devices[c.b]
-        srlgs = sorted({f"carrier:{c.carrier}", f"device:{c.a}", f"device:{c.b}", f"building:{da.building}",
-                        f"building:{db.building}", f"site:{da.site}", f"site:{db.site}",
-                        *(f"duct:{x}" for x in c.ducts)})
-        circuits[c.id] = Circuit(id=c.id, role=c.role, type=c.type, carrier=c.carrier, a=ea, b=eb, subnet=subnet,
-                                 capacity_bps=ctype.usable, nominal_bps=ctype.nominal, cost_ab=cost, cost_ba=cost,
-                                 ducts=c.ducts, srlgs=tuple(srlgs), tail=c.tail)
+        srlgs = sorted(
+            {
+                f"carrier:{c.carrier}",
+                f"device:{c.a}",
+                f"device:{c.b}",
+                f"building:{da.building}",
+                f"building:{db.building}",
+                f"site:{da.site}",
+                f"site:{db.site}",
+                *(f"duct:{x}" for x in c.ducts),
+            }
+        )
+        circuits[c.id] = Circuit(
+            id=c.id,
+            role=c.role,
+            type=c.type,
+            carrier=c.carrier,
+            a=ea,
+            b=eb,
+            subnet=subnet,
+            capacity_bps=ctype.usable,
+            nominal_bps=ctype.nominal,
+            cost_ab=cost,
+            cost_ba=cost,
+            ducts=c.ducts,
+            srlgs=tuple(srlgs),
+            tail=c.tail,
+        )
         rate = format_rate(ctype.usable)
-        ifaces[c.a].append(Interface(name=if_a, kind="p2p", address=ea.address, circuit=c.id,
-                                     description=_describe(c, c.b, if_b, rate)))
-        ifaces[c.b].append(Interface(name=if_b, kind="p2p", address=eb.address, circuit=c.id,
-                                     description=_describe(c, c.a, if_a, rate)))
+        ifaces[c.a].append(
+            Interface(
+                name=if_a,
+                kind="p2p",
+                address=ea.address,
+                circuit=c.id,
+                description=_describe(c, c.b, if_b, rate),
+            )
+        )
+        ifaces[c.b].append(
+            Interface(
+                name=if_b,
+                kind="p2p",
+                address=eb.address,
+                circuit=c.id,
+                description=_describe(c, c.a, if_a, rate),
+            )
+        )
     devices: dict[str, Device] = {}
     for h, dd in d.devices.items():
         plat = PLATFORMS[net.device_models[dd.model].platform]
         mgmt_ip = lock.mgmt[h].split("/")[0]
         own = [
-            Interface(name=plat.loopback_name, kind="loopback", address=lock.loopback[h], circuit=None,
-                      description="router-id / management loopback"),
-            Interface(name=plat.mgmt_interface, kind="mgmt", address=f"{mgmt_ip}/{mgmt_len}", circuit=None,
-                      description="out-of-band management",
-                      vrf=mgmt_vrf if plat.mgmt_vrf else None),
+            Interface(
+                name=plat.loopback_name,
+                kind="loopback",
+                address=lock.loopback[h],
+                circuit=None,
+                description="router-id / management loopback",
+            ),
+            Interface(
+                name=plat.mgmt_interface,
+                kind="mgmt",
+                address=f"{mgmt_ip}/{mgmt_len}",
+                circuit=None,
+                description="out-of-band management",
+                vrf=mgmt_vrf if plat.mgmt_vrf else None,
+            ),
         ]
         phys = sorted(ifaces[h], key=lambda i: lock.ports[h][i.circuit or ""])
-        devices[h] = Device(hostname=h, site=dd.site, role=dd.role, model=dd.model, platform=plat.name,
-                            building=dd.building, loopback=lock.loopback[h], mgmt_address=f"{mgmt_ip}/{mgmt_len}",
-                            interfaces=tuple(own + phys))
+        devices[h] = Device(
+            hostname=h,
+            site=dd.site,
+            role=dd.role,
+            model=dd.model,
+            platform=plat.name,
+            building=dd.building,
+            loopback=lock.loopback[h],
+            mgmt_address=f"{mgmt_ip}/{mgmt_len}",
+            interfaces=tuple(own + phys),
+        )
     return Topology(
-        name=net.network.name, label=net.network.label, source=source,
-        policy=Policy(warn_utilisation=net.policy.warn, fail_utilisation=net.policy.fail, igp=net.igp.protocol,
-                      reference_bandwidth_bps=ref, ospf_area=net.igp.area, max_paths=net.igp.max_paths,
-                      bgp_asn=net.bgp.asn),
+        name=net.network.name,
+        label=net.network.label,
+        source=source,
+        policy=Policy(
+            warn_utilisation=net.policy.warn,
+            fail_utilisation=net.policy.fail,
+            igp=net.igp.protocol,
+            reference_bandwidth_bps=ref,
+            ospf_area=net.igp.area,
+            max_paths=net.igp.max_paths,
+            bgp_asn=net.bgp.asn,
+        ),
         carriers={k: Carrier(name=k, label=v.label) for k, v in net.carriers.items()},
-        circuit_types={k: CircuitType(name=k, label=v.label, nominal_bps=v.nominal, usable_bps=v.usable)
-                       for k, v in net.circuit_types.items()},
-        platforms={p: PLATFORMS[p] for p in sorted({m.platform for m in net.device_models.values()})},
-        device_models={k: DeviceModel(name=k, platform=v.platform, vendor=v.vendor, kind=v.kind, ports=v.ports)
-                       for k, v in net.device_models.items()},
+        circuit_types={
+            k: CircuitType(name=k, label=v.label, nominal_bps=v.nominal, usable_bps=v.usable)
+            for k, v in net.circuit_types.items()
+        },
+        platforms={
+            p: PLATFORMS[p] for p in sorted({m.platform for m in net.device_models.values()})
+        },
+        device_models={
+            k: DeviceModel(name=k, platform=v.platform, vendor=v.vendor, kind=v.kind, ports=v.ports)
+            for k, v in net.device_models.items()
+        },
         zones=_zones(net, lock),
         sites=_sites(d),
         devices=devices,
@@ -184,9 +278,17 @@ def assemble(net: NetworkFile, d: Drafts, lock: Lock, source: str, demands: Dema
 def _zones(net: NetworkFile, lock: Lock) -> dict[str, Zone]:
     asn = net.bgp.asn
     return {
-        name: Zone(name=name, label=z.label, kind=z.kind, vrf=name, rd=f"{asn}:{z.vpn_id}",
-                   route_target=f"{asn}:{z.vpn_id}", vpn_id=z.vpn_id, pool=z.pool,
-                   blocks=tuple(ZoneBlock(site=s, prefix=p) for s, p in lock.zones.get(name, {}).items()))
+        name: Zone(
+            name=name,
+            label=z.label,
+            kind=z.kind,
+            vrf=name,
+            rd=f"{asn}:{z.vpn_id}",
+            route_target=f"{asn}:{z.vpn_id}",
+            vpn_id=z.vpn_id,
+            pool=z.pool,
+            blocks=tuple(ZoneBlock(site=s, prefix=p) for s, p in lock.zones.get(name, {}).items()),
+        )
         for name, z in net.zones.items()
     }
 
@@ -197,14 +299,24 @@ def _sites(d: Drafts) -> dict[str, Site]:
         apps: tuple[Application, ...] = ()
         areas: tuple[str, ...] = ()
         if s.cloud is not None and s.cloud_of is not None:
-            apps = tuple(Application(name=a.name, label=a.label, zone=a.zone, area=a.area)
-                         for a in s.cloud.applications)
+            apps = tuple(
+                Application(name=a.name, label=a.label, zone=a.zone, area=a.area)
+                for a in s.cloud.applications
+            )
             areas = ("extranet", "internet")
         out[s.name] = Site(
-            name=s.name, label=s.label, code=s.code, tier=s.tier, kind=s.kind, parent=s.parent,
-            children=tuple(s.children), buildings=s.buildings, devices=tuple(s.devices),
+            name=s.name,
+            label=s.label,
+            code=s.code,
+            tier=s.tier,
+            kind=s.kind,
+            parent=s.parent,
+            children=tuple(s.children),
+            buildings=s.buildings,
+            devices=tuple(s.devices),
             cloud=s.cloud.id if s.cloud is not None and s.cloud_of is None else None,
-            applications=apps, cloud_areas=areas,
+            applications=apps,
+            cloud_areas=areas,
             egress=tuple(f"{s.name}-egress{i + 1}" for i in range(len(s.egress))),
             accepted_risks=s.accepted_risks,
         )
@@ -216,6 +328,11 @@ def _egress(d: Drafts) -> dict[str, Egress]:
     for s in d.sites.values():
         for i, e in enumerate(s.egress):
             name = f"{s.name}-egress{i + 1}"
-            out[name] = Egress(name=name, site=s.name, device=f"{s.name}-core{e.core}", carrier=e.carrier,
-                               capacity_bps=e.rate)
+            out[name] = Egress(
+                name=name,
+                site=s.name,
+                device=f"{s.name}-core{e.core}",
+                carrier=e.carrier,
+                capacity_bps=e.rate,
+            )
     return out

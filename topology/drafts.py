@@ -114,7 +114,9 @@ class Expander:
     def err(self, src: SourceFile, path: Path, msg: str, hint: str | None = None) -> None:
         self.d.errors.append(src.error(path, msg, hint))
 
-    def _check_ref(self, src: SourceFile, path: Path, value: str, table: dict[str, object], what: str) -> bool:
+    def _check_ref(
+        self, src: SourceFile, path: Path, value: str, table: dict[str, object], what: str
+    ) -> bool:
         if value in table:
             return True
         self.err(src, path, f"unknown {what} '{value}'", known(table))
@@ -124,8 +126,12 @@ class Expander:
         if site.name in self.d.sites:
             other = self.d.sites[site.name]
             line, _ = other.src.where(other.path)
-            self.err(site.src, (*site.path, "id"), f"duplicate site id '{site.name}'",
-                     f"first used in {other.src.name}:{line}; site ids must be unique")
+            self.err(
+                site.src,
+                (*site.path, "id"),
+                f"duplicate site id '{site.name}'",
+                f"first used in {other.src.name}:{line}; site ids must be unique",
+            )
             return False
         self.d.sites[site.name] = site
         if site.parent:
@@ -134,31 +140,51 @@ class Expander:
 
     def add_device(self, dev: DeviceDraft) -> None:
         if dev.hostname in self.d.devices:
-            self.err(dev.src, dev.path, f"duplicate hostname '{dev.hostname}'",
-                     "hostnames derive from site ids; rename one of the sites")
+            self.err(
+                dev.src,
+                dev.path,
+                f"duplicate hostname '{dev.hostname}'",
+                "hostnames derive from site ids; rename one of the sites",
+            )
             return
         self.d.devices[dev.hostname] = dev
         self.d.sites[dev.site].devices.append(dev.hostname)
 
     def add_circuit(self, c: CircuitDraft) -> None:
-        ok = self._check_ref(c.src, (*c.path, "type"), c.type, dict(self.net.circuit_types), "circuit type")
-        ok &= self._check_ref(c.src, (*c.path, "carrier"), c.carrier, dict(self.net.carriers), "carrier")
+        ok = self._check_ref(
+            c.src, (*c.path, "type"), c.type, dict(self.net.circuit_types), "circuit type"
+        )
+        ok &= self._check_ref(
+            c.src, (*c.path, "carrier"), c.carrier, dict(self.net.carriers), "carrier"
+        )
         for i, duct in enumerate(c.ducts):
             ok &= self._check_ref(c.src, (*c.path, "ducts", i), duct, dict(self.net.ducts), "duct")
         for end, host in (("a", c.a), ("b", c.b)):
             if host not in self.d.devices:
-                self.err(c.src, (*c.path, end), f"unknown device '{host}'",
-                         "circuit ends name device hostnames such as '<site>-core1'")
+                self.err(
+                    c.src,
+                    (*c.path, end),
+                    f"unknown device '{host}'",
+                    "circuit ends name device hostnames such as '<site>-core1'",
+                )
                 ok = False
         if c.a == c.b:
-            self.err(c.src, c.path, f"circuit '{c.id}' has both ends on device '{c.a}'",
-                     "a circuit joins two different devices")
+            self.err(
+                c.src,
+                c.path,
+                f"circuit '{c.id}' has both ends on device '{c.a}'",
+                "a circuit joins two different devices",
+            )
             ok = False
         if c.id in self.d.circuits:
             other = self.d.circuits[c.id]
             line, _ = other.src.where(other.path)
-            self.err(c.src, (*c.path, "id") if c.role is CircuitRole.EXTRA else c.path,
-                     f"duplicate circuit id '{c.id}'", f"first used in {other.src.name}:{line}")
+            self.err(
+                c.src,
+                (*c.path, "id") if c.role is CircuitRole.EXTRA else c.path,
+                f"duplicate circuit id '{c.id}'",
+                f"first used in {other.src.name}:{line}",
+            )
             ok = False
         if ok:
             self.d.circuits[c.id] = c
@@ -171,35 +197,81 @@ class Expander:
         return model
 
     # -- cores, uplinks and cloud ------------------------------------------------------------------
-    def cored_site(self, site: SiteDraft, spec: ProvinceIn | CityIn | CountyIn, tier: TierIn) -> None:
+    def cored_site(
+        self, site: SiteDraft, spec: ProvinceIn | CityIn | CountyIn, tier: TierIn
+    ) -> None:
         cores = spec.cores or tier.cores
         buildings = spec.buildings or tier.buildings
         model_path = (*site.path, "core_model") if spec.core_model else ()
         src = site.src if spec.core_model else self.net_src
-        model = self._model(src, model_path or ("tiers", site.tier.value, "core_model"),
-                            spec.core_model or tier.core_model, "core")
+        model = self._model(
+            src,
+            model_path or ("tiers", site.tier.value, "core_model"),
+            spec.core_model or tier.core_model,
+            "core",
+        )
         site.buildings = tuple(f"{site.name}/{b}" for b in buildings)
         self.core_count[site.name] = cores
         for i in range(1, cores + 1):
-            self.add_device(DeviceDraft(core_name(site.name, i), site.name, Role.CORE, model,
-                                        site.buildings[(i - 1) % len(site.buildings)], site.src, site.path))
+            self.add_device(
+                DeviceDraft(
+                    core_name(site.name, i),
+                    site.name,
+                    Role.CORE,
+                    model,
+                    site.buildings[(i - 1) % len(site.buildings)],
+                    site.src,
+                    site.path,
+                )
+            )
         if cores >= 2 and tier.interconnect:
             pairs = [(i, i + 1) for i in range(1, cores)] + ([(cores, 1)] if cores > 2 else [])
             for n, (i, j) in enumerate(pairs, 1):
-                self.add_circuit(CircuitDraft(
-                    f"{site.name}-ic{n}", CircuitRole.INTERCONNECT, tier.interconnect, "own",
-                    core_name(site.name, i), core_name(site.name, j), (), None, False,
-                    self.net_src, ("tiers", site.tier.value, "interconnect")))
-        site.egress = spec.egress
+                self.add_circuit(
+                    CircuitDraft(
+                        f"{site.name}-ic{n}",
+                        CircuitRole.INTERCONNECT,
+                        tier.interconnect,
+                        "own",
+                        core_name(site.name, i),
+                        core_name(site.name, j),
+                        (),
+                        None,
+                        False,
+                        self.net_src,
+                        ("tiers", site.tier.value, "interconnect"),
+                    )
+                )
         site.accepted_risks = spec.accepted_risks
-        for i, eg in enumerate(spec.egress):
-            path = (*site.path, "egress", i)
-            self._check_ref(site.src, (*path, "carrier"), eg.carrier, dict(self.net.carriers), "carrier")
+        if spec.egress is not None:
+            site.egress, esrc, epath = spec.egress, site.src, (*site.path, "egress")
+        else:
+            site.egress, esrc, epath = (
+                tier.egress,
+                self.net_src,
+                ("tiers", site.tier.value, "egress"),
+            )
+        for i, eg in enumerate(site.egress):
+            path = (*epath, i)
+            self._check_ref(
+                esrc, (*path, "carrier"), eg.carrier, dict(self.net.carriers), "carrier"
+            )
             if eg.core > cores:
-                self.err(site.src, (*path, "core"), f"egress on core {eg.core} but site has {cores} core(s)")
+                self.err(
+                    esrc,
+                    (*path, "core"),
+                    f"egress on core {eg.core} but site '{site.name}' has {cores} core(s)",
+                )
 
-    def uplinks(self, site: SiteDraft, specs: tuple[UplinkIn, ...], path: Path, src: SourceFile,
-                local: str, tail: bool) -> None:
+    def uplinks(
+        self,
+        site: SiteDraft,
+        specs: tuple[UplinkIn, ...],
+        path: Path,
+        src: SourceFile,
+        local: str,
+        tail: bool,
+    ) -> None:
         parent = site.parent
         assert parent is not None
         pcores = self.core_count.get(parent, 0)
@@ -207,39 +279,90 @@ class Expander:
             upath = (*path, i)
             remote = auto_core(site.code, pcores) if up.remote == "auto" else up.remote
             if remote > pcores:
-                self.err(src, (*upath, "remote"), f"uplink to core {remote} but parent '{parent}' has {pcores} core(s)")
+                self.err(
+                    src,
+                    (*upath, "remote"),
+                    f"uplink to core {remote} but parent '{parent}' has {pcores} core(s)",
+                )
                 continue
             lcount = self.core_count.get(site.name, 1)
             if up.local > lcount:
-                self.err(src, (*upath, "local"), f"uplink from core {up.local} but site '{site.name}' has {lcount} core(s)",
-                         "a single-cored site needs its own 'uplinks' list with local: 1")
+                self.err(
+                    src,
+                    (*upath, "local"),
+                    f"uplink from core {up.local} but site '{site.name}' has {lcount} core(s)",
+                    "a single-cored site needs its own 'uplinks' list with local: 1",
+                )
                 continue
             a = local if local else core_name(site.name, up.local)
-            self.add_circuit(CircuitDraft(
-                up.id or f"{site.name}-up{i + 1}", CircuitRole.UPLINK, up.type, up.carrier, a,
-                core_name(parent, remote), up.ducts, up.cost, tail, src, upath))
+            self.add_circuit(
+                CircuitDraft(
+                    up.id or f"{site.name}-up{i + 1}",
+                    CircuitRole.UPLINK,
+                    up.type,
+                    up.carrier,
+                    a,
+                    core_name(parent, remote),
+                    up.ducts,
+                    up.cost,
+                    tail,
+                    src,
+                    upath,
+                )
+            )
 
     def cloud(self, host: SiteDraft, cloud: CloudIn) -> None:
         tier = self.net.tiers.cloud
         path = (*host.path, "cloud")
-        site = SiteDraft(cloud.id, cloud.label, host.code, Tier.CLOUD, "cloud", host.name, host.src, path,
-                         buildings=(f"{cloud.id}/dc",), cloud=cloud, cloud_of=host.name)
+        site = SiteDraft(
+            cloud.id,
+            cloud.label,
+            host.code,
+            Tier.CLOUD,
+            "cloud",
+            host.name,
+            host.src,
+            path,
+            buildings=(f"{cloud.id}/dc",),
+            cloud=cloud,
+            cloud_of=host.name,
+        )
         if not self.add_site(site):
             return
         host.cloud = cloud
         for i, zone in enumerate(cloud.zones):
             self._check_ref(host.src, (*path, "zones", i), zone, dict(self.net.zones), "zone")
         for i, app in enumerate(cloud.applications):
-            self._check_ref(host.src, (*path, "applications", i, "zone"), app.zone, dict(self.net.zones), "zone")
-        model = self._model(self.net_src, ("tiers", "cloud", "gateway_model"), tier.gateway_model, "cloud_gw")
+            self._check_ref(
+                host.src, (*path, "applications", i, "zone"), app.zone, dict(self.net.zones), "zone"
+            )
+        model = self._model(
+            self.net_src, ("tiers", "cloud", "gateway_model"), tier.gateway_model, "cloud_gw"
+        )
         gws = cloud.gateways or tier.gateways
         for g in range(1, gws + 1):
             host_name = f"{cloud.id}-gw{g}"
-            self.add_device(DeviceDraft(host_name, cloud.id, Role.CLOUD_GW, model, site.buildings[0], host.src, path))
+            self.add_device(
+                DeviceDraft(
+                    host_name, cloud.id, Role.CLOUD_GW, model, site.buildings[0], host.src, path
+                )
+            )
             for c in range(1, self.core_count.get(host.name, 0) + 1):
-                self.add_circuit(CircuitDraft(
-                    f"{cloud.id}-g{g}c{c}", CircuitRole.CLOUD, tier.cloud_link or "", "own", host_name,
-                    core_name(host.name, c), (), None, False, self.net_src, ("tiers", "cloud", "cloud_link")))
+                self.add_circuit(
+                    CircuitDraft(
+                        f"{cloud.id}-g{g}c{c}",
+                        CircuitRole.CLOUD,
+                        tier.cloud_link or "",
+                        "own",
+                        host_name,
+                        core_name(host.name, c),
+                        (),
+                        None,
+                        False,
+                        self.net_src,
+                        ("tiers", "cloud", "cloud_link"),
+                    )
+                )
 
     def extras(self, site: SiteDraft, circuits: tuple[ExtraCircuitIn, ...]) -> None:
         """Queue extra circuits; they may name devices anywhere, so they are added last."""
@@ -254,8 +377,21 @@ class Expander:
 
     def _add_extras(self, site: SiteDraft, circuits: tuple[ExtraCircuitIn, ...]) -> None:
         for i, ex in enumerate(circuits):
-            self.add_circuit(CircuitDraft(ex.id, CircuitRole.EXTRA, ex.type, ex.carrier, ex.a, ex.b, ex.ducts,
-                                          ex.cost, False, site.src, (*site.path, "circuits", i)))
+            self.add_circuit(
+                CircuitDraft(
+                    ex.id,
+                    CircuitRole.EXTRA,
+                    ex.type,
+                    ex.carrier,
+                    ex.a,
+                    ex.b,
+                    ex.ducts,
+                    ex.cost,
+                    False,
+                    site.src,
+                    (*site.path, "circuits", i),
+                )
+            )
 
     # -- the tree ------------------------------------------------------------------------------------
     def province(self, src: SourceFile, p: ProvinceIn) -> None:
@@ -283,7 +419,9 @@ class Expander:
         if spec.uplinks is not None:
             self.uplinks(site, spec.uplinks, (*site.path, "uplinks"), site.src, "", False)
         else:
-            self.uplinks(site, tier.uplinks, ("tiers", site.tier.value, "uplinks"), self.net_src, "", False)
+            self.uplinks(
+                site, tier.uplinks, ("tiers", site.tier.value, "uplinks"), self.net_src, "", False
+            )
 
     def county(self, src: SourceFile, c: CountyIn, city: str, path: Path) -> None:
         site = SiteDraft(c.id, c.name, c.code, Tier.COUNTY, c.kind, city, src, path)
@@ -297,22 +435,55 @@ class Expander:
         self.extras(site, c.circuits)
 
     def township(self, src: SourceFile, t: TownshipIn, county: str, path: Path) -> None:
-        site = SiteDraft(t.id, t.name, t.code, Tier.TOWNSHIP, t.kind, county, src, path,
-                         buildings=(f"{t.id}/main",))
+        site = SiteDraft(
+            t.id,
+            t.name,
+            t.code,
+            Tier.TOWNSHIP,
+            t.kind,
+            county,
+            src,
+            path,
+            buildings=(f"{t.id}/main",),
+        )
         if not self.add_site(site):
             return
         tier = self.net.tiers.township
         ar = f"{t.id}-ar1"
         mpath = (*path, "access_model") if t.access_model else ("tiers", "township", "access_model")
-        model = self._model(src if t.access_model else self.net_src, mpath, t.access_model or tier.access_model, "access")
+        model = self._model(
+            src if t.access_model else self.net_src,
+            mpath,
+            t.access_model or tier.access_model,
+            "access",
+        )
         self.add_device(DeviceDraft(ar, t.id, Role.ACCESS, model, site.buildings[0], src, path))
         if t.uplinks is not None:
             self.uplinks(site, t.uplinks, (*path, "uplinks"), src, ar, True)
         else:
-            self.uplinks(site, tier.uplinks, ("tiers", "township", "uplinks"), self.net_src, ar, True)
+            self.uplinks(
+                site, tier.uplinks, ("tiers", "township", "uplinks"), self.net_src, ar, True
+            )
         if tier.service is not None:
             sw = f"{t.id}-sw1"
-            smodel = self._model(self.net_src, ("tiers", "township", "service_model"), tier.service_model, "service")
-            self.add_device(DeviceDraft(sw, t.id, Role.SERVICE, smodel, site.buildings[0], src, path))
-            self.add_circuit(CircuitDraft(f"{t.id}-sc", CircuitRole.SERVICE, tier.service.type, tier.service.carrier,
-                                          ar, sw, (), None, True, self.net_src, ("tiers", "township", "service")))
+            smodel = self._model(
+                self.net_src, ("tiers", "township", "service_model"), tier.service_model, "service"
+            )
+            self.add_device(
+                DeviceDraft(sw, t.id, Role.SERVICE, smodel, site.buildings[0], src, path)
+            )
+            self.add_circuit(
+                CircuitDraft(
+                    f"{t.id}-sc",
+                    CircuitRole.SERVICE,
+                    tier.service.type,
+                    tier.service.carrier,
+                    ar,
+                    sw,
+                    (),
+                    None,
+                    True,
+                    self.net_src,
+                    ("tiers", "township", "service"),
+                )
+            )

@@ -23,7 +23,9 @@ def ansible_inventory(topo: Topology) -> dict[str, Any]:
         hosts[dev.hostname] = {
             "ansible_host": dev.mgmt_address.split("/")[0],
             "ansible_network_os": plat.ansible_network_os,
-            "ansible_connection": "ansible.netcommon.network_cli" if dev.platform != "frr" else "ssh",
+            "ansible_connection": "ansible.netcommon.network_cli"
+            if dev.platform != "frr"
+            else "ssh",
             "egnet_platform": dev.platform,
             "egnet_role": dev.role.value,
             "egnet_site": dev.site,
@@ -32,7 +34,9 @@ def ansible_inventory(topo: Topology) -> dict[str, Any]:
         }
         for g in (f"tier_{site.tier.value}", f"role_{dev.role.value}", f"platform_{dev.platform}"):
             groups.setdefault(g, set()).add(dev.hostname)
-    children = {g: {"hosts": {h: None for h in sorted(members)}} for g, members in sorted(groups.items())}
+    children = {
+        g: {"hosts": {h: None for h in sorted(members)}} for g, members in sorted(groups.items())
+    }
     return {"all": {"hosts": hosts, "children": children, "vars": {"egnet_network": topo.name}}}
 
 
@@ -40,12 +44,27 @@ def to_graph(topo: Topology) -> nx.MultiGraph:
     """Return the device graph: one node per device, one edge per circuit (keyed by circuit id)."""
     g = nx.MultiGraph(name=topo.name)
     for dev in topo.devices.values():
-        g.add_node(dev.hostname, site=dev.site, role=dev.role.value, platform=dev.platform,
-                   tier=topo.sites[dev.site].tier.value, building=dev.building)
+        g.add_node(
+            dev.hostname,
+            site=dev.site,
+            role=dev.role.value,
+            platform=dev.platform,
+            tier=topo.sites[dev.site].tier.value,
+            building=dev.building,
+        )
     for c in topo.circuits.values():
-        g.add_edge(c.a.device, c.b.device, key=c.id, type=c.type, carrier=c.carrier,
-                   capacity_bps=c.capacity_bps, cost_ab=c.cost_ab, cost_ba=c.cost_ba, role=c.role.value,
-                   srlgs=",".join(c.srlgs))
+        g.add_edge(
+            c.a.device,
+            c.b.device,
+            key=c.id,
+            type=c.type,
+            carrier=c.carrier,
+            capacity_bps=c.capacity_bps,
+            cost_ab=c.cost_ab,
+            cost_ba=c.cost_ba,
+            role=c.role.value,
+            srlgs=",".join(c.srlgs),
+        )
     return g
 
 

@@ -7,8 +7,10 @@ So adding or removing a township never renumbers any other device.
 
 from __future__ import annotations
 
-import ipaddress
 import json
+import re
+import socket
+import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +18,45 @@ from typing import Any
 LOCK_VERSION = 1
 LOCK_NAME = "ipam.lock.json"
 SECTIONS = ("loopback", "mgmt", "p2p", "zones", "ports")
+
+
+_PREFIX = re.compile(r"^(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})/(\d{1,2})$")
+
+
+def parse_prefix(text: str) -> tuple[int, int]:
+    """Parse ``a.b.c.d/n`` into (network as int, prefix length); host bits must be zero.
+
+    Examples:
+        >>> parse_prefix("198.18.0.4/30")
+        (3323068420, 30)
+        >>> parse_prefix("198.18.0.5/30")
+        Traceback (most recent call last):
+        ...
+        ValueError: '198.18.0.5/30' has host bits set
+    """
+    m = _PREFIX.match(text)
+    if not m or int(m[2]) > 32 or any(int(o) > 255 for o in m[1].split(".")):
+        raise ValueError(f"{text!r} is not an IPv4 prefix such as 198.18.0.0/30")
+    addr: int = struct.unpack("!I", socket.inet_aton(m[1]))[0]
+    plen = int(m[2])
+    if addr & ((1 << (32 - plen)) - 1):
+        raise ValueError(f"{text!r} has host bits set")
+    return addr, plen
+
+
+def format_address(addr: int) -> str:
+    """Format an int as a dotted quad.
+
+    Examples:
+        >>> format_address(3323068420)
+        '198.18.0.4'
+    """
+    return socket.inet_ntoa(struct.pack("!I", addr))
+
+
+def format_prefix(addr: int, plen: int) -> str:
+    """Format (int, prefix length) as ``a.b.c.d/n``."""
+    return f"{format_address(addr)}/{plen}"
 
 
 class PoolExhausted(Exception):
@@ -27,17 +68,17 @@ class Pool:
 
     Examples:
         >>> pool = Pool("p2p", "198.18.64.0/29")
-        >>> str(pool.allocate(30)), str(pool.allocate(30))
+        >>> pool.allocate(30), pool.allocate(30)
         ('198.18.64.0/30', '198.18.64.4/30')
         >>> pool.reserve("198.18.64.0/30")
         False
     """
 
     def __init__(self, name: str, prefix: str) -> None:
-        net = ipaddress.IPv4Network(prefix)
         self.name = name
-        self.network = net
-        self.free: dict[int, set[int]] = {net.prefixlen: {int(net.network_address)}}
+        self.prefix = prefix
+        self.base, self.plen = parse_prefix(prefix)
+        self.free: dict[int, set[int]] = {self.plen: {self.base}}
 
     def _split_to(self, addr: int, have: int, want: int, target: int) -> None:
         """Split free block (addr, have) down to ``want``, keeping the half holding ``target``."""
@@ -53,30 +94,29 @@ class Pool:
                 self.free.setdefault(have, set()).add(hi)
                 addr = lo
 
-    def reserve(self, prefix: str | ipaddress.IPv4Network) -> bool:
+    def reserve(self, prefix: str | tuple[int, int]) -> bool:
         """Mark ``prefix`` used; return False when it is outside the pool or overlaps a used block."""
-        net = ipaddress.IPv4Network(prefix)
-        if not net.subnet_of(self.network):
+        addr, want = parse_prefix(prefix) if isinstance(prefix, str) else prefix
+        if want < self.plen or (addr >> (32 - self.plen)) != (self.base >> (32 - self.plen)):
             return False
-        addr = int(net.network_address)
-        for plen in range(net.prefixlen, self.network.prefixlen - 1, -1):
-            base = addr & (0xFFFFFFFF << (32 - plen)) & 0xFFFFFFFF
-            if base in self.free.get(plen, ()):
-                self._split_to(base, plen, net.prefixlen, addr)
-                self.free[net.prefixlen].discard(addr)
+        for plen in range(want, self.plen - 1, -1):
+            block = addr & (0xFFFFFFFF << (32 - plen)) & 0xFFFFFFFF
+            if block in self.free.get(plen, ()):
+                self._split_to(block, plen, want, addr)
+                self.free[want].discard(addr)
                 return True
         return False
 
-    def allocate(self, prefixlen: int) -> ipaddress.IPv4Network:
+    def allocate(self, prefixlen: int) -> str:
         """Take the lowest free block of ``prefixlen``; raise :class:`PoolExhausted` if none."""
-        for plen in range(prefixlen, self.network.prefixlen - 1, -1):
+        for plen in range(prefixlen, self.plen - 1, -1):
             blocks = self.free.get(plen)
             if blocks:
                 addr = min(blocks)
                 self._split_to(addr, plen, prefixlen, addr)
                 self.free[prefixlen].discard(addr)
-                return ipaddress.IPv4Network((addr, prefixlen))
-        raise PoolExhausted(f"pool {self.name} {self.network} has no free /{prefixlen}")
+                return format_prefix(addr, prefixlen)
+        raise PoolExhausted(f"pool {self.name} {self.prefix} has no free /{prefixlen}")
 
 
 @dataclass
@@ -159,29 +199,31 @@ def allocate(
     for order, req in enumerate(reqs):
         where = f"{req.section}.{req.sub + '.' if req.sub else ''}{req.key}"
         pool = pools[pool_of[req.section if req.section != "zones" else f"zones/{req.sub}"]]
-        held = (old.zones.get(req.sub, {}) if req.section == "zones" else getattr(old, req.section)).get(
-            req.key
-        )
+        held = (
+            old.zones.get(req.sub, {}) if req.section == "zones" else getattr(old, req.section)
+        ).get(req.key)
         if held is not None:
             try:
-                net = ipaddress.IPv4Network(held)
-            except ValueError:
-                result.problems.append((where, f"not a prefix: {held!r}"))
+                addr, plen = parse_prefix(held)
+            except ValueError as exc:
+                result.problems.append((where, str(exc)))
                 continue
-            if net.prefixlen != req.prefixlen:
+            if plen != req.prefixlen:
                 result.problems.append((where, f"{held} is not a /{req.prefixlen}"))
-            elif pool.reserve(net):
-                _section(result.lock, req)[req.key] = str(net)
-                seen[str(net)] = where
                 continue
-            elif str(net) in seen:
-                result.problems.append((where, f"duplicate address {held}, also used by {seen[str(net)]}"))
+            if pool.reserve((addr, plen)):
+                _section(result.lock, req)[req.key] = held
+                seen[held] = where
                 continue
+            if held in seen:
+                result.problems.append(
+                    (where, f"duplicate address {held}, also used by {seen[held]}")
+                )
             else:
                 result.problems.append(
-                    (where, f"{held} is outside pool {pool.network} or overlaps another allocation")
+                    (where, f"{held} is outside pool {pool.prefix} or overlaps another allocation")
                 )
-                continue
+            continue
         pending.append((req.prefixlen, order, req))
     for _, _, req in sorted(pending, key=lambda t: (t[0], t[1])):
         pool = pools[pool_of[req.section if req.section != "zones" else f"zones/{req.sub}"]]
@@ -190,7 +232,7 @@ def allocate(
         except PoolExhausted as exc:
             result.problems.append((f"pool.{pool.name}", str(exc)))
             continue
-        _section(result.lock, req)[req.key] = str(net)
+        _section(result.lock, req)[req.key] = net
         result.new += 1
     result.dropped = _count(old) - (_count(result.lock) - result.new)
     return result

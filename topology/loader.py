@@ -27,7 +27,9 @@ from topology.source import SourceFile, read_yaml
 
 logger = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
-_NOT_PATH = re.compile(r"^(int|str|float|bool|none|\[key\]|literal\[.*|function-.*|tagged-union.*)$", re.I)
+_NOT_PATH = re.compile(
+    r"^(int|str|float|bool|none|\[key\]|literal\[.*|function-.*|tagged-union.*)$", re.I
+)
 
 
 @dataclass
@@ -67,11 +69,15 @@ def _fields_at(model: type[BaseModel], loc: DataPath) -> list[str]:
     return []
 
 
-def validation_diagnostics(exc: ValidationError, src: SourceFile, model: type[BaseModel]) -> list[Diagnostic]:
+def validation_diagnostics(
+    exc: ValidationError, src: SourceFile, model: type[BaseModel]
+) -> list[Diagnostic]:
     """Translate pydantic errors into located diagnostics."""
     out: list[Diagnostic] = []
     for err in exc.errors():
-        loc: DataPath = tuple(p for p in err["loc"] if not (isinstance(p, str) and _NOT_PATH.match(p)))
+        loc: DataPath = tuple(
+            p for p in err["loc"] if not (isinstance(p, str) and _NOT_PATH.match(p))
+        )
         kind = err["type"]
         msg = str(err["msg"]).removeprefix("Value error, ")
         hint = None
@@ -91,12 +97,23 @@ def validation_diagnostics(exc: ValidationError, src: SourceFile, model: type[Ba
     return out
 
 
-def _parse(path: Path, display: str, model: type[M]) -> tuple[M | None, SourceFile, list[Diagnostic]]:
+def _parse(
+    path: Path, display: str, model: type[M]
+) -> tuple[M | None, SourceFile, list[Diagnostic]]:
     src, errors = read_yaml(path, display)
     if errors:
         return None, src, errors
     if not isinstance(src.data, dict):
-        return None, src, [src.error((), f"expected a mapping at the top of the file, found {type(src.data).__name__}")]
+        return (
+            None,
+            src,
+            [
+                src.error(
+                    (),
+                    f"expected a mapping at the top of the file, found {type(src.data).__name__}",
+                )
+            ],
+        )
     try:
         return model.model_validate(src.data), src, []
     except ValidationError as exc:
@@ -108,12 +125,27 @@ def _checkpoint(errors: list[Diagnostic]) -> None:
         raise InventoryError(errors)
 
 
-def _read_files(root: Path) -> tuple[tuple[NetworkFile, SourceFile], tuple[ProvinceFile, SourceFile],
-                                     list[tuple[CityFile, SourceFile]]]:
+def _read_files(
+    root: Path,
+) -> tuple[
+    tuple[NetworkFile, SourceFile],
+    tuple[ProvinceFile, SourceFile],
+    list[tuple[CityFile, SourceFile]],
+]:
     errors: list[Diagnostic] = []
     if not root.is_dir():
-        raise InventoryError([Diagnostic(str(root), 1, 1, "", "inventory folder not found",
-                                         "pass a folder holding network.yaml, province.yaml and cities/")])
+        raise InventoryError(
+            [
+                Diagnostic(
+                    str(root),
+                    1,
+                    1,
+                    "",
+                    "inventory folder not found",
+                    "pass a folder holding network.yaml, province.yaml and cities/",
+                )
+            ]
+        )
     for name in ("network.yaml", "province.yaml"):
         if not (root / name).is_file():
             errors.append(Diagnostic(str(root / name), 1, 1, "", "required file is missing"))
@@ -137,17 +169,31 @@ def _check_network(net: NetworkFile, src: SourceFile) -> list[Diagnostic]:
     errors: list[Diagnostic] = []
     for name, model in net.device_models.items():
         if model.platform not in PLATFORMS:
-            errors.append(src.error(("device_models", name, "platform"), f"unknown platform '{model.platform}'",
-                                    known(PLATFORMS)))
+            errors.append(
+                src.error(
+                    ("device_models", name, "platform"),
+                    f"unknown platform '{model.platform}'",
+                    known(PLATFORMS),
+                )
+            )
     for name, ctype in net.circuit_types.items():
         if ctype.usable > ctype.nominal:
-            errors.append(src.error(("circuit_types", name, "usable"),
-                                    f"usable rate {ctype.usable} exceeds nominal rate {ctype.nominal}"))
+            errors.append(
+                src.error(
+                    ("circuit_types", name, "usable"),
+                    f"usable rate {ctype.usable} exceeds nominal rate {ctype.nominal}",
+                )
+            )
     if net.policy.warn > net.policy.fail:
         errors.append(src.error(("policy", "warn"), "warn threshold is above the fail threshold"))
     if "own" not in net.carriers:
-        errors.append(src.error(("carriers",), "carrier 'own' (the province's own fibre) is required",
-                                "core interconnects and cloud links run on it"))
+        errors.append(
+            src.error(
+                ("carriers",),
+                "carrier 'own' (the province's own fibre) is required",
+                "core interconnects and cloud links run on it",
+            )
+        )
     return errors
 
 
@@ -162,10 +208,15 @@ def _check_features(net: NetworkFile, d: Drafts) -> list[Diagnostic]:
         missing = [f for f in role.requires if f not in PLATFORMS[model.platform].features]
         if missing and (dev.model, dev.role.value) not in seen:
             seen.add((dev.model, dev.role.value))
-            errors.append(dev.src.error(dev.path, f"device '{dev.hostname}' ({dev.model}, platform "
-                                        f"{model.platform}) lacks feature(s) {', '.join(missing)} that role "
-                                        f"{dev.role.value} requires",
-                                        f"{model.platform} supports: {', '.join(PLATFORMS[model.platform].features)}"))
+            errors.append(
+                dev.src.error(
+                    dev.path,
+                    f"device '{dev.hostname}' ({dev.model}, platform "
+                    f"{model.platform}) lacks feature(s) {', '.join(missing)} that role "
+                    f"{dev.role.value} requires",
+                    f"{model.platform} supports: {', '.join(PLATFORMS[model.platform].features)}",
+                )
+            )
     return errors
 
 
@@ -179,8 +230,20 @@ def _read_lock(root: Path) -> tuple[Lock, str, list[Diagnostic]]:
     except (ValueError, json.JSONDecodeError) as exc:
         line = getattr(exc, "lineno", 1)
         col = getattr(exc, "colno", 1)
-        return Lock(), text, [Diagnostic(str(path), line, col, "", f"malformed lock file: {exc}",
-                                         "restore it from version control, or delete it to re-allocate")]
+        return (
+            Lock(),
+            text,
+            [
+                Diagnostic(
+                    str(path),
+                    line,
+                    col,
+                    "",
+                    f"malformed lock file: {exc}",
+                    "restore it from version control, or delete it to re-allocate",
+                )
+            ],
+        )
 
 
 def _locate_lock(text: str, name: str, where: str) -> tuple[int, int]:
@@ -216,15 +279,27 @@ def load_inventory(root: Path | str) -> LoadResult:
     for where, message in alloc.problems:
         if where.startswith("pool."):
             pool = where.removeprefix("pool.")
-            path: DataPath = ("zones", pool.split(".", 1)[1], "pool") if pool.startswith("zones.") else ("pools", pool)
+            path: DataPath = (
+                ("zones", pool.split(".", 1)[1], "pool")
+                if pool.startswith("zones.")
+                else ("pools", pool)
+            )
             errors.append(net_src.error(path, message, "widen the pool or shrink per-site blocks"))
         elif where.startswith("ports."):
             dev = drafts.devices[where.removeprefix("ports.")]
             errors.append(dev.src.error(dev.path, message, "use a device model with more ports"))
         else:
             line, col = _locate_lock(lock_text, lock_name, where)
-            errors.append(Diagnostic(lock_name, line, col, where, message,
-                                     "fix or delete the entry; `egnet ipam sync` re-allocates it"))
+            errors.append(
+                Diagnostic(
+                    lock_name,
+                    line,
+                    col,
+                    where,
+                    message,
+                    "fix or delete the entry; `egnet ipam sync` re-allocates it",
+                )
+            )
     _checkpoint(errors)
     demands = resolve_demands(None)
     topo = assemble(net, drafts, alloc.lock, str(root), demands)

@@ -1,32 +1,95 @@
 """Management-plane settings of the network (NTP, syslog, AAA, SNMP, users, banner, secrets by name).
 
 Owned by the config-rendering work (issue 4). Secrets are referenced by *name* only; values are
-resolved at render time by :mod:`topology.secrets`.
+resolved at render time by :mod:`topology.secrets`. Every field is optional with a default that
+meets the 等保 2.0 level-3 device baseline, so inventories without a ``management:`` section still
+validate. Server lists and the management ACL default to empty, meaning "the NMS segment of the
+management pool" (the renderer resolves that, since the pool lives elsewhere in the model).
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
-class ManagementIn(BaseModel):
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class UserIn(_Frozen):
+    """A named local user: privilege (0-15) and the *name* of the secret holding its password."""
+
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")
+    privilege: int = Field(ge=0, le=15)
+    secret: str
+
+
+class SnmpUserIn(_Frozen):
+    """An SNMPv3 user (always authPriv, SHA + AES-128) with the names of its two key secrets."""
+
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")
+    auth_secret: str
+    priv_secret: str
+
+
+class AaaIn(_Frozen):
+    """Remote AAA with local fallback. ``tacacs`` is rendered as HWTACACS on Huawei and H3C."""
+
+    protocol: Literal["tacacs", "radius"] = "tacacs"
+    servers: tuple[str, ...] = ()
+    key_secret: str = "aaa_key"
+
+
+class PasswordPolicyIn(_Frozen):
+    """Local password policy pushed to devices that support one."""
+
+    min_length: int = Field(default=12, ge=8, le=32)
+    max_age_days: int = Field(default=90, ge=1, le=365)
+
+
+DEFAULT_USERS = (
+    UserIn(name="netadmin", privilege=15, secret="user_netadmin"),
+    UserIn(name="noc", privilege=1, secret="user_noc"),
+)
+DEFAULT_SNMP_USERS = (
+    SnmpUserIn(name="egnet-nms", auth_secret="snmp_auth", priv_secret="snmp_priv"),
+)
+DEFAULT_BANNER = "Authorised use only. All access is logged and audited."
+
+
+class ManagementIn(_Frozen):
     """``management:`` section of ``network.yaml`` (all optional, with sane defaults)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     ntp_servers: tuple[str, ...] = ()
     syslog_servers: tuple[str, ...] = ()
+    aaa: AaaIn = AaaIn()
+    users: tuple[UserIn, ...] = DEFAULT_USERS
+    snmp_users: tuple[SnmpUserIn, ...] = DEFAULT_SNMP_USERS
+    lockout_tries: int = Field(default=5, ge=1, le=20)
+    lockout_minutes: int = Field(default=10, ge=1, le=1440)
+    idle_timeout_minutes: int = Field(default=10, ge=1, le=60)
+    mgmt_acl: tuple[str, ...] = ()
+    banner: str = Field(default=DEFAULT_BANNER, min_length=1, max_length=400)
+    password: PasswordPolicyIn = PasswordPolicyIn()
+    ospf_key_secret: str = "ospf_key"
+    ospf_key_id: int = Field(default=1, ge=1, le=255)
+    bgp_password_secret: str = "bgp_password"
+    timezone: str = Field(default="CST", pattern=r"^[A-Z]{2,5}$")
+    utc_offset_hours: int = Field(default=8, ge=-12, le=14)
 
 
-class Management(BaseModel):
-    """Resolved management settings."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    ntp_servers: tuple[str, ...] = ()
-    syslog_servers: tuple[str, ...] = ()
+class Management(ManagementIn):
+    """Resolved management settings (same shape as the input section)."""
 
 
 def resolve_management(spec: ManagementIn) -> Management:
-    """Resolve the input section into the model's management settings."""
-    return Management(ntp_servers=spec.ntp_servers, syslog_servers=spec.syslog_servers)
+    """Resolve the input section into the model's management settings.
+
+    Examples:
+        >>> m = resolve_management(ManagementIn())
+        >>> (m.lockout_tries, m.lockout_minutes, m.idle_timeout_minutes, m.users[0].name)
+        (5, 10, 10, 'netadmin')
+    """
+    return Management(**spec.model_dump())

@@ -78,6 +78,14 @@ class ServiceLinkIn(Input):
     carrier: str
 
 
+class EgressIn(Input):
+    """An internet exit of a level: on core ``core`` over ``carrier`` with ``rate``."""
+
+    core: int = Field(default=1, ge=1, le=4)
+    carrier: str
+    rate: Rate
+
+
 class TierIn(Input):
     """Defaults for every site of a tier."""
 
@@ -92,6 +100,7 @@ class TierIn(Input):
     gateway_model: str | None = None
     gateways: int = Field(default=2, ge=1, le=4)
     cloud_link: str | None = None
+    egress: tuple[EgressIn, ...] = ()
 
 
 class TiersIn(Input):
@@ -178,14 +187,6 @@ class CloudIn(Input):
     applications: tuple[ApplicationIn, ...] = ()
 
 
-class EgressIn(Input):
-    """An internet exit of a level: on core ``core`` over ``carrier`` with ``rate``."""
-
-    core: int = Field(default=1, ge=1, le=4)
-    carrier: str
-    rate: Rate
-
-
 class ExtraCircuitIn(Input):
     """An extra circuit between two named devices (hostnames)."""
 
@@ -206,7 +207,7 @@ class SiteOverrides(Input):
     core_model: str | None = None
     uplinks: tuple[UplinkIn, ...] | None = None
     circuits: tuple[ExtraCircuitIn, ...] = ()
-    egress: tuple[EgressIn, ...] = ()
+    egress: tuple[EgressIn, ...] | None = None
     accepted_risks: tuple[str, ...] = ()
 
 

@@ -42,7 +42,9 @@ def parse_rate(value: object) -> int:
     elif isinstance(value, str):
         m = _RATE.match(value)
         if not m:
-            raise ValueError(f"expected a rate such as '155M', '2.5G' or '100Mbps', found {value!r}")
+            raise ValueError(
+                f"expected a rate such as '155M', '2.5G' or '100Mbps', found {value!r}"
+            )
         bps = float(m["num"]) * _SCALE[m["unit"].lower()]
     else:
         raise ValueError(f"expected a rate such as '155M', '2.5G' or '100Mbps', found {value!r}")

@@ -1,0 +1,357 @@
+"""The per-device render context: every value a template prints, computed once in Python.
+
+Templates only loop, branch and format. Interface names, masks, wildcards, neighbour addresses,
+OSPF costs (the a-end of a circuit uses ``cost_ab``, the b-end ``cost_ba``), shaping rates in the
+platform's unit, RD/RT, hashed passwords: all here. Secrets are resolved only for the sections the
+platform's config carries (``templates/<platform>/platform.yaml``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Protocol
+
+from deploy.hashing import hash_password
+from deploy.platform_data import PlatformRender, platform_render
+from deploy.qos import QOS_CLASSES, QOS_POLICY, QosClass, shaper_name
+from topology.model import Circuit, Device, Interface, Role, Tier, Topology
+
+PE_ROLES = (Role.CORE, Role.CLOUD_GW)
+NMS_PREFIXLEN = 28  # the first /28 of the management pool is the NMS segment
+
+
+class SecretSource(Protocol):
+    """Anything that resolves a secret by name (``topology.secrets.Secrets``)."""
+
+    def get(self, name: str, device: str | None = None) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Addr:
+    """An IPv4 interface address in every notation a vendor might print."""
+
+    ip: str
+    prefixlen: int
+    mask: str
+    wildcard: str
+    network: str
+    cidr: str
+    net_cidr: str
+
+    @classmethod
+    def parse(cls, text: str) -> Addr:
+        """Parse ``a.b.c.d/len`` (host bits allowed).
+
+        Examples:
+            >>> a = Addr.parse("198.18.16.1/30")
+            >>> (a.ip, a.mask, a.wildcard, a.network, a.net_cidr)
+            ('198.18.16.1', '255.255.255.252', '0.0.0.3', '198.18.16.0', '198.18.16.0/30')
+        """
+        itf = ipaddress.IPv4Interface(text)
+        net = itf.network
+        return cls(ip=str(itf.ip), prefixlen=net.prefixlen, mask=str(net.netmask),
+                   wildcard=str(net.hostmask), network=str(net.network_address),
+                   cidr=f"{itf.ip}/{net.prefixlen}", net_cidr=str(net))
+
+
+@dataclass(frozen=True, slots=True)
+class IfCtx:
+    """A circuit interface as the templates print it."""
+
+    name: str
+    description: str
+    addr: Addr
+    circuit: str
+    carrier: str
+    cost: int
+    peer_device: str
+    peer_ip: str
+    capacity_bps: int
+    bandwidth_kbps: int
+    shape_rate: int
+    shaper: str
+    mpls: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbor:
+    """An iBGP neighbour (loopback address)."""
+
+    ip: str
+    name: str
+    rr_client: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VrfCtx:
+    """One VRF (one per zone) and the zone blocks this device originates in it."""
+
+    name: str
+    label: str
+    rd: str
+    rt: str
+    vpn_id: int
+    networks: tuple[Addr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UserCtx:
+    """A local user with its hashed secret."""
+
+    name: str
+    privilege: int
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class SnmpUserCtx:
+    """An SNMPv3 authPriv user with its keys (devices store them encrypted)."""
+
+    name: str
+    auth_key: str
+    priv_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Shaper:
+    """A parent shaping policy for one contracted rate."""
+
+    name: str
+    rate_bps: int
+    rate: int
+
+
+@dataclass(frozen=True, slots=True)
+class BgpCtx:
+    """iBGP (VPNv4) towards or from the province route reflectors."""
+
+    asn: int
+    router_id: str
+    is_rr: bool
+    cluster_id: str
+    neighbors: tuple[Neighbor, ...]
+    password: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceContext:
+    """Everything one device's templates print."""
+
+    hostname: str
+    platform: str
+    role: str
+    site: str
+    tier: str
+    model: str
+    mgmt: Management_
+    loopback: Addr
+    loopback_name: str
+    mgmt_if: Interface
+    mgmt_addr: Addr
+    mgmt_vrf: str | None
+    interfaces: tuple[IfCtx, ...]
+    unused_ports: tuple[str, ...]
+    ospf_area: str
+    ospf_key: str
+    ospf_key_id: int
+    reference_bandwidth_mbps: int
+    max_paths: int
+    bgp: BgpCtx | None
+    vrfs: tuple[VrfCtx, ...]
+    qos_classes: tuple[QosClass, ...]
+    qos_policy: str
+    shapers: tuple[Shaper, ...]
+    users: tuple[UserCtx, ...]
+    snmp_users: tuple[SnmpUserCtx, ...]
+    aaa_key: str
+    aaa_servers: tuple[str, ...]
+    ntp_servers: tuple[str, ...]
+    syslog_servers: tuple[str, ...]
+    mgmt_acl: tuple[Addr, ...]
+    sections: frozenset[str] = field(default_factory=frozenset)
+
+
+from topology.management import Management as Management_  # noqa: E402
+
+
+@dataclass
+class TopologyIndex:
+    """Per-topology facts shared by every device context (computed once per render run)."""
+
+    topo: Topology
+
+    @cached_property
+    def reflectors(self) -> tuple[str, ...]:
+        """Hostnames of the province cores (the route reflectors)."""
+        root = self.topo.root().name
+        return tuple(h for h, d in self.topo.devices.items() if d.site == root and d.role is Role.CORE)
+
+    @cached_property
+    def speakers(self) -> tuple[str, ...]:
+        """Hostnames of every BGP speaker (cores and cloud gateways), sorted."""
+        return tuple(sorted(h for h, d in self.topo.devices.items() if d.role in PE_ROLES))
+
+    @cached_property
+    def circuits_by_device(self) -> dict[str, list[Circuit]]:
+        """Circuits per device hostname."""
+        out: dict[str, list[Circuit]] = {h: [] for h in self.topo.devices}
+        for c in self.topo.circuits.values():
+            out[c.a.device].append(c)
+            out[c.b.device].append(c)
+        return out
+
+    @cached_property
+    def blocks_by_site(self) -> dict[str, list[tuple[str, str]]]:
+        """(zone, prefix) blocks per site."""
+        out: dict[str, list[tuple[str, str]]] = {}
+        for z in self.topo.zones.values():
+            for b in z.blocks:
+                out.setdefault(b.site, []).append((z.name, b.prefix))
+        return out
+
+    @cached_property
+    def nms(self) -> ipaddress.IPv4Network:
+        """The NMS segment: the first /28 of the management subnet."""
+        any_dev = next(iter(self.topo.devices.values()))
+        net = ipaddress.IPv4Interface(any_dev.mgmt_address).network
+        return ipaddress.IPv4Network((int(net.network_address), NMS_PREFIXLEN))
+
+    @cached_property
+    def nms_host(self) -> str:
+        """Default NTP/syslog/AAA server: the first host of the NMS segment."""
+        return str(self.nms.network_address + 1)
+
+
+def _interface(dev: Device, c: Circuit, pr: PlatformRender, qos: bool) -> IfCtx:
+    mine, peer = (c.a, c.b) if c.a.device == dev.hostname else (c.b, c.a)
+    itf = next(i for i in dev.interfaces if i.circuit == c.id)
+    return IfCtx(
+        name=mine.interface, description=itf.description, addr=Addr.parse(mine.address),
+        circuit=c.id, carrier=c.carrier, cost=c.cost_ab if mine is c.a else c.cost_ba,
+        peer_device=peer.device, peer_ip=peer.address.split("/")[0], capacity_bps=c.capacity_bps,
+        bandwidth_kbps=max(1, c.capacity_bps // 1000), shape_rate=c.capacity_bps // pr.shape_unit_bps,
+        shaper=shaper_name(c.capacity_bps) if qos else "", mpls=not c.tail,
+    )
+
+
+def unused_ports(topo: Topology, dev: Device, used: set[str]) -> tuple[str, ...]:
+    """Names of the ports of the device's model not used by any circuit.
+
+    Examples:
+        >>> from topology.platforms import PLATFORMS
+        >>> PLATFORMS["frr"].interface_template.format(n=2)
+        'eth2'
+    """
+    plat = topo.platforms[dev.platform]
+    ports = topo.device_models[dev.model].ports
+    names = (plat.interface_template.format(n=n) for n in range(1, ports + 1))
+    return tuple(n for n in names if n not in used)
+
+
+def _bgp(ix: TopologyIndex, dev: Device, secrets: SecretSource) -> BgpCtx | None:
+    if dev.role not in PE_ROLES:
+        return None
+    topo = ix.topo
+    is_rr = dev.hostname in ix.reflectors
+    peers = [h for h in ix.speakers if h != dev.hostname] if is_rr else [
+        h for h in ix.reflectors if h != dev.hostname]
+    neighbors = tuple(
+        Neighbor(ip=topo.devices[h].loopback.split("/")[0], name=h,
+                 rr_client=is_rr and h not in ix.reflectors)
+        for h in peers
+    )
+    rr_ids = sorted(topo.devices[h].loopback.split("/")[0] for h in ix.reflectors)
+    return BgpCtx(
+        asn=topo.policy.bgp_asn, router_id=dev.loopback.split("/")[0], is_rr=is_rr,
+        cluster_id=rr_ids[0] if rr_ids else dev.loopback.split("/")[0], neighbors=neighbors,
+        password=secrets.get(topo.management.bgp_password_secret, device=dev.hostname),
+    )
+
+
+def _vrfs(ix: TopologyIndex, dev: Device, pe: bool) -> tuple[VrfCtx, ...]:
+    mgmt_vrf = next((i.vrf for i in dev.interfaces if i.kind == "mgmt" and i.vrf), None)
+    here = {z: p for z, p in ix.blocks_by_site.get(dev.site, [])}
+    out = []
+    for z in ix.topo.zones.values():
+        if not (pe and z.name in here) and z.vrf != mgmt_vrf:
+            continue
+        nets = (Addr.parse(here[z.name]),) if pe and z.name in here else ()
+        out.append(VrfCtx(name=z.vrf, label=z.label, rd=z.rd, rt=z.route_target,
+                          vpn_id=z.vpn_id, networks=nets))
+    return tuple(out)
+
+
+def _users(dev: Device, mg: Management_, scheme: str | None, secrets: SecretSource) -> tuple[UserCtx, ...]:
+    if scheme is None:
+        return ()
+    return tuple(
+        UserCtx(name=u.name, privilege=u.privilege,
+                hash=hash_password(scheme, u.name, secrets.get(u.secret, device=dev.hostname)))
+        for u in mg.users
+    )
+
+
+def _snmp(dev: Device, mg: Management_, secrets: SecretSource) -> tuple[SnmpUserCtx, ...]:
+    return tuple(
+        SnmpUserCtx(name=u.name, auth_key=secrets.get(u.auth_secret, device=dev.hostname),
+                    priv_key=secrets.get(u.priv_secret, device=dev.hostname))
+        for u in mg.snmp_users
+    )
+
+
+def _shapers(ifs: tuple[IfCtx, ...], unit: int) -> tuple[Shaper, ...]:
+    rates = sorted({i.capacity_bps for i in ifs})
+    return tuple(Shaper(name=shaper_name(r), rate_bps=r, rate=r // unit) for r in rates)
+
+
+def _servers(given: tuple[str, ...], ix: TopologyIndex) -> tuple[str, ...]:
+    return given or (ix.nms_host,)
+
+
+def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> DeviceContext:
+    """Compute the render context of one device.
+
+    Raises:
+        topology.secrets.MissingSecret: a secret the platform's config needs is not set.
+    """
+    topo, dev = ix.topo, ix.topo.devices[hostname]
+    pr = platform_render(dev.platform)
+    feats = set(topo.platforms[dev.platform].features)
+    sections = frozenset(s for s in pr.sections if s not in ("qos", "aaa") or s in feats)
+    mg = topo.management
+    ifs = tuple(_interface(dev, c, pr, "qos" in sections)
+                for c in sorted(ix.circuits_by_device[hostname], key=lambda c: _port_key(dev, c)))
+    pe = dev.role in PE_ROLES and "bgp" in sections
+    mgmt_if = next(i for i in dev.interfaces if i.kind == "mgmt")
+    return DeviceContext(
+        hostname=hostname, platform=dev.platform, role=dev.role.value, site=dev.site,
+        tier=topo.sites[dev.site].tier.value, model=dev.model, mgmt=mg,
+        loopback=Addr.parse(dev.loopback), loopback_name=topo.platforms[dev.platform].loopback_name,
+        mgmt_if=mgmt_if, mgmt_addr=Addr.parse(dev.mgmt_address), mgmt_vrf=mgmt_if.vrf,
+        interfaces=ifs, unused_ports=unused_ports(topo, dev, {i.name for i in ifs}),
+        ospf_area=topo.policy.ospf_area,
+        ospf_key=secrets.get(mg.ospf_key_secret, device=hostname), ospf_key_id=mg.ospf_key_id,
+        reference_bandwidth_mbps=topo.policy.reference_bandwidth_bps // 1_000_000,
+        max_paths=topo.policy.max_paths,
+        bgp=_bgp(ix, dev, secrets) if pe else None,
+        vrfs=_vrfs(ix, dev, pe) if "vrfs" in sections else (),
+        qos_classes=QOS_CLASSES if "qos" in sections else (), qos_policy=QOS_POLICY,
+        shapers=_shapers(ifs, pr.shape_unit_bps) if "qos" in sections else (),
+        users=_users(dev, mg, pr.password_hash, secrets) if "users" in sections else (),
+        snmp_users=_snmp(dev, mg, secrets) if "snmp" in sections else (),
+        aaa_key=secrets.get(mg.aaa.key_secret, device=hostname) if "aaa" in sections else "",
+        aaa_servers=_servers(mg.aaa.servers, ix), ntp_servers=_servers(mg.ntp_servers, ix),
+        syslog_servers=_servers(mg.syslog_servers, ix),
+        mgmt_acl=tuple(Addr.parse(p) for p in mg.mgmt_acl) or (Addr.parse(str(ix.nms)),),
+        sections=sections,
+    )
+
+
+def _port_key(dev: Device, c: Circuit) -> int:
+    names = [i.circuit for i in dev.interfaces]
+    return names.index(c.id)
+
+
+_ = Tier  # re-exported for templates' tier names

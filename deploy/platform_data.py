@@ -1,0 +1,52 @@
+"""Per-platform render data, read from ``templates/<platform>/platform.yaml`` (vendors as data).
+
+The core renderer never branches on a platform name: what differs between vendors and is not
+pure formatting (which config sections the platform's config carries, the password hash scheme,
+the unit its shaper takes) lives in that file.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from topology.diagnostics import OperationError
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+Section = Literal["aaa", "users", "snmp", "qos", "mpls", "vrfs", "bgp"]
+
+
+class PlatformRender(BaseModel):
+    """What the renderer needs to know about a platform beyond the registry entry."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sections: tuple[Section, ...] = Field(
+        description="optional config sections this platform's config carries (system, interfaces "
+        "and the IGP are always rendered)"
+    )
+    password_hash: Literal["sha512_crypt", "cisco_type9"] | None = None
+    shape_unit_bps: int = Field(default=1000, ge=1, description="1 = bit/s, 1000 = kbit/s")
+    notes: str = ""
+
+
+@lru_cache(maxsize=32)
+def platform_render(platform: str, root: Path = TEMPLATES) -> PlatformRender:
+    """Load and validate ``templates/<platform>/platform.yaml``.
+
+    Examples:
+        >>> "bgp" in platform_render("cisco_ios").sections
+        True
+    """
+    path = root / platform / "platform.yaml"
+    if not path.is_file():
+        raise OperationError(f"{path}: no render data for platform '{platform}'"
+                             f"\n  hint: add templates/{platform}/platform.yaml and device.j2")
+    try:
+        return PlatformRender.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except ValidationError as exc:
+        raise OperationError(f"{path}: invalid platform render data: {exc}") from exc

@@ -1,0 +1,161 @@
+"""Counter and rate maths: pure functions, no I/O.
+
+SNMP counters are unsigned and wrap at 2**32 (Counter32) or 2**64 (Counter64). A delta between two
+readings is taken modulo the counter width, so a single wrap between polls is harmless. A reboot of
+the agent (``sysUpTime`` went backwards) or a counter discontinuity (``ifCounterDiscontinuityTime``
+changed, RFC 2863 §3.1.6) makes the delta meaningless: such a sample is discarded, never turned into
+a spike.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+COUNTER32_MODULUS = 2**32
+COUNTER64_MODULUS = 2**64
+TICKS_PER_SECOND = 100  # sysUpTime is in TimeTicks (centiseconds)
+TIMETICKS_MODULUS = 2**32
+
+
+class Discard(StrEnum):
+    """Why a pair of readings yields no rate."""
+
+    REBOOT = "reboot"
+    DISCONTINUITY = "discontinuity"
+    NO_TIME = "no-time"
+    FIRST = "first"
+
+
+def counter_delta(prev: int, cur: int, bits: int = 64) -> int:
+    """Return how much a counter advanced, allowing one wrap.
+
+    Args:
+        prev: earlier reading.
+        cur: later reading.
+        bits: counter width, 32 or 64.
+
+    Examples:
+        >>> counter_delta(100, 250)
+        150
+        >>> counter_delta(2**32 - 10, 5, bits=32)
+        15
+        >>> counter_delta(2**64 - 1, 0)
+        1
+        >>> counter_delta(7, 7, bits=32)
+        0
+    """
+    if bits not in (32, 64):
+        raise ValueError(f"counter width must be 32 or 64, got {bits}")
+    modulus = COUNTER32_MODULUS if bits == 32 else COUNTER64_MODULUS
+    return (cur - prev) % modulus
+
+
+def uptime_seconds(prev_ticks: int, cur_ticks: int) -> float | None:
+    """Return agent-measured seconds between two ``sysUpTime`` readings, or None after a reboot.
+
+    ``sysUpTime`` going backwards means the agent restarted. (TimeTicks wraps after 497 days; a
+    reading that went backwards by more than half the range is treated as a wrap, not a reboot.)
+
+    Examples:
+        >>> uptime_seconds(1000, 7000)
+        60.0
+        >>> uptime_seconds(7000, 1000) is None
+        True
+        >>> uptime_seconds(2**32 - 100, 500)
+        6.0
+    """
+    if cur_ticks >= prev_ticks:
+        return (cur_ticks - prev_ticks) / TICKS_PER_SECOND
+    if prev_ticks - cur_ticks > TIMETICKS_MODULUS // 2 and cur_ticks < TIMETICKS_MODULUS // 4:
+        return ((cur_ticks - prev_ticks) % TIMETICKS_MODULUS) / TICKS_PER_SECOND
+    return None
+
+
+def discard_reason(
+    prev_uptime: int,
+    cur_uptime: int,
+    prev_discontinuity: int | None,
+    cur_discontinuity: int | None,
+) -> Discard | None:
+    """Return why a pair of readings must be discarded, or None when it is usable.
+
+    Examples:
+        >>> discard_reason(100, 200, 0, 0) is None
+        True
+        >>> discard_reason(500, 200, 0, 0)
+        <Discard.REBOOT: 'reboot'>
+        >>> discard_reason(100, 200, 0, 150)
+        <Discard.DISCONTINUITY: 'discontinuity'>
+        >>> discard_reason(100, 100, None, None)
+        <Discard.NO_TIME: 'no-time'>
+    """
+    elapsed = uptime_seconds(prev_uptime, cur_uptime)
+    if elapsed is None:
+        return Discard.REBOOT
+    if prev_discontinuity != cur_discontinuity:
+        return Discard.DISCONTINUITY
+    if elapsed <= 0:
+        return Discard.NO_TIME
+    return None
+
+
+def rate_per_second(prev: int, cur: int, seconds: float, bits: int = 64) -> float:
+    """Return the counter's rate of change per second (wrap-safe).
+
+    Examples:
+        >>> rate_per_second(0, 600, 60.0)
+        10.0
+        >>> rate_per_second(2**32 - 100, 200, 10.0, bits=32)
+        30.0
+    """
+    if seconds <= 0:
+        raise ValueError(f"interval must be positive, got {seconds}")
+    return counter_delta(prev, cur, bits) / seconds
+
+
+def octets_to_bps(prev: int, cur: int, seconds: float, bits: int = 64) -> float:
+    """Return bits per second from two octet-counter readings.
+
+    Examples:
+        >>> octets_to_bps(0, 1_250_000, 1.0)
+        10000000.0
+        >>> octets_to_bps(2**64 - 125, 125, 2.0)
+        1000.0
+    """
+    return 8.0 * rate_per_second(prev, cur, seconds, bits)
+
+
+def utilisation(bps: float, capacity_bps: int) -> float:
+    """Return load as a fraction of the circuit's contracted rate (not the port speed).
+
+    A 20M MSTP circuit on a 1G port is full at 20 Mb/s.
+
+    Examples:
+        >>> utilisation(14_000_000, 20_000_000)
+        0.7
+        >>> utilisation(5.0, 0)
+        0.0
+    """
+    if capacity_bps <= 0:
+        return 0.0
+    return bps / capacity_bps
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Return the ``pct`` percentile (nearest-rank method, as used for 95th-percentile billing).
+
+    Examples:
+        >>> percentile([float(x) for x in range(1, 101)], 95)
+        95.0
+        >>> percentile([3.0, 1.0, 2.0], 50)
+        2.0
+        >>> percentile([], 95)
+        0.0
+    """
+    if not values:
+        return 0.0
+    if not 0 < pct <= 100:
+        raise ValueError(f"percentile must be in (0, 100], got {pct}")
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * pct // 100))
+    return ordered[int(rank) - 1]

@@ -1,0 +1,231 @@
+"""SNMP access with pysnmp 7 (asyncio, v3arch): one engine, many devices in flight.
+
+:class:`PysnmpClient` reads ``sysUpTime`` and the interface columns of :data:`poller.oids.COLUMNS`
+with GETBULK, walking every column in parallel in the same request. ``lookupMib`` is off (no MIB
+resolution on the hot path). The UDP socket gets a large receive buffer so that many replies in
+flight are not dropped by the kernel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from pysnmp.carrier.asyncio.dgram import udp
+from pysnmp.hlapi.v3arch.asyncio import (
+    CommunityData,
+    ContextData,
+    ObjectIdentity,
+    ObjectType,
+    SnmpEngine,
+    UdpTransportTarget,
+    UsmUserData,
+    bulk_cmd,
+    usmAesCfb128Protocol,
+    usmHMACSHAAuthProtocol,
+)
+from pysnmp.proto import rfc1905
+
+from poller.oids import COLUMNS, SYS_UPTIME, parse_oid, row_index
+from poller.readings import Credentials, DeviceReading, IfReading, Target
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_RCVBUF = 8 * 1024 * 1024
+_END = (rfc1905.EndOfMibView, rfc1905.NoSuchObject, rfc1905.NoSuchInstance)
+
+
+class SnmpClient(Protocol):
+    """Reads one device; never raises for an unreachable agent (sets ``error`` instead)."""
+
+    async def read_device(self, target: Target) -> DeviceReading:
+        """Return the device's uptime and interface rows."""
+        ...
+
+
+class SnmpReadError(Exception):
+    """The agent answered with an error or not at all."""
+
+
+class _BigBufferUdp(udp.UdpAsyncioTransport):  # type: ignore[misc]
+    """pysnmp's UDP transport with a large socket receive buffer."""
+
+    rcvbuf = DEFAULT_RCVBUF
+
+    def connection_made(self, transport: asyncio.DatagramTransport) -> None:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.rcvbuf)
+            except OSError as exc:  # pragma: no cover - depends on the kernel's rmem_max
+                logger.warning("cannot set SO_RCVBUF to %d: %s", self.rcvbuf, exc)
+        super().connection_made(transport)
+
+
+class _Target(UdpTransportTarget):  # type: ignore[misc]
+    PROTO_TRANSPORT = _BigBufferUdp
+
+
+def auth_data(cred: Credentials) -> Any:
+    """Return pysnmp auth data: v3 authPriv SHA/AES-128, or a v2c community."""
+    if cred.version == "2c":
+        return CommunityData(cred.community, mpModel=1)
+    return UsmUserData(
+        cred.user,
+        authKey=cred.auth_key,
+        privKey=cred.priv_key,
+        authProtocol=usmHMACSHAAuthProtocol,
+        privProtocol=usmAesCfb128Protocol,
+    )
+
+
+class _Walk:
+    """State of a parallel walk over the interface columns of one device."""
+
+    def __init__(self) -> None:
+        self.names = list(COLUMNS)
+        self.bases = {n: parse_oid(COLUMNS[n]) for n in self.names}
+        self.cursor: dict[str, tuple[int, ...]] = dict(self.bases)
+        self.active = list(self.names)
+        self.rows: dict[int, dict[str, Any]] = {}
+        self.uptime: int | None = None
+
+    def absorb(self, var_binds: Sequence[Any], non_repeaters: int) -> None:
+        """Take one GETBULK response (wire order) into the rows; retire finished columns."""
+        if non_repeaters:
+            self.uptime = int(var_binds[0][1])
+        active = self.active
+        width = len(active)
+        done: set[str] = set()
+        body = var_binds[non_repeaters:]
+        for pos, (oid, value) in enumerate(body):
+            col = active[pos % width]
+            if col in done:
+                continue
+            key = tuple(oid)
+            idx = row_index(self.bases[col], key)
+            if idx is None or isinstance(value, _END):
+                done.add(col)
+                continue
+            self.rows.setdefault(idx, {})[col] = value
+            self.cursor[col] = key
+        self.active = [c for c in active if c not in done]
+
+    def readings(self) -> tuple[IfReading, ...]:
+        """Return the complete rows as readings (rows missing a column are skipped)."""
+        out = []
+        for idx in sorted(self.rows):
+            row = self.rows[idx]
+            if any(c not in row for c in self.names if c != "discontinuity"):
+                continue
+            disc = row.get("discontinuity")
+            out.append(
+                IfReading(
+                    index=idx,
+                    name=bytes(row["name"].asOctets()).decode("utf-8", "replace"),
+                    in_octets=int(row["in_octets"]),
+                    out_octets=int(row["out_octets"]),
+                    high_speed=int(row["high_speed"]),
+                    oper_status=int(row["oper_status"]),
+                    in_errors=int(row["in_errors"]),
+                    out_errors=int(row["out_errors"]),
+                    in_discards=int(row["in_discards"]),
+                    out_discards=int(row["out_discards"]),
+                    discontinuity=None if disc is None else int(disc),
+                )
+            )
+        return tuple(out)
+
+
+class PysnmpClient:
+    """An :class:`SnmpClient` on one pysnmp engine (create and use it inside one event loop).
+
+    Args:
+        timeout: seconds to wait for each reply before retrying.
+        retries: retransmissions per request.
+        max_repetitions: GETBULK max-repetitions (rows per column per request).
+        deadline: hard limit in seconds for reading one whole device.
+    """
+
+    def __init__(
+        self,
+        timeout: float = 2.0,
+        retries: int = 1,
+        max_repetitions: int = 25,
+        deadline: float = 20.0,
+    ) -> None:
+        self.engine = SnmpEngine()
+        self.timeout = timeout
+        self.retries = retries
+        self.max_repetitions = max_repetitions
+        self.deadline = deadline
+        self._targets: dict[tuple[str, int], Any] = {}
+        self._auth: dict[Credentials, Any] = {}
+
+    async def _transport(self, target: Target) -> Any:
+        key = (target.host, target.port)
+        tt = self._targets.get(key)
+        if tt is None:
+            tt = await _Target.create(key, timeout=self.timeout, retries=self.retries)
+            self._targets[key] = tt
+        return tt
+
+    async def _walk(self, target: Target) -> _Walk:
+        cred = target.credentials
+        auth = self._auth.get(cred)
+        if auth is None:
+            auth = self._auth[cred] = auth_data(cred)
+        transport = await self._transport(target)
+        walk = _Walk()
+        non_rep = 1
+        while walk.active:
+            oids = ([SYS_UPTIME] if non_rep else []) + [
+                ".".join(map(str, walk.cursor[c])) for c in walk.active
+            ]
+            err_ind, err_stat, err_idx, var_binds = await bulk_cmd(
+                self.engine,
+                auth,
+                transport,
+                ContextData(),
+                non_rep,
+                self.max_repetitions,
+                *(ObjectType(ObjectIdentity(o)) for o in oids),
+                lookupMib=False,
+            )
+            if err_ind:
+                raise SnmpReadError(str(err_ind))
+            if err_stat:
+                raise SnmpReadError(f"{err_stat.prettyPrint()} at index {err_idx}")
+            if not var_binds:
+                break
+            walk.absorb(var_binds, non_rep)
+            non_rep = 0
+        return walk
+
+    async def read_device(self, target: Target) -> DeviceReading:
+        """Read ``sysUpTime`` and every interface row; errors become ``DeviceReading.error``."""
+        started = time.monotonic()
+        at = time.time()
+        try:
+            walk = await asyncio.wait_for(self._walk(target), self.deadline)
+        except (SnmpReadError, TimeoutError, OSError) as exc:
+            msg = str(exc) or type(exc).__name__
+            logger.info("%s (%s:%d): %s", target.device, target.host, target.port, msg)
+            return DeviceReading(
+                target.device, at, None, error=msg, duration=time.monotonic() - started
+            )
+        return DeviceReading(
+            device=target.device,
+            at=at,
+            uptime=walk.uptime,
+            interfaces=walk.readings(),
+            duration=time.monotonic() - started,
+        )
+
+    def close(self) -> None:
+        """Close the engine's sockets."""
+        self.engine.close_dispatcher()
