@@ -16,7 +16,8 @@ from typing import Protocol
 from deploy.hashing import hash_password
 from deploy.platform_data import PlatformRender, platform_render
 from deploy.qos import QOS_CLASSES, QOS_POLICY, QosClass, shaper_name
-from topology.model import Circuit, Device, Interface, Role, Tier, Topology
+from topology.management import Management as Management_
+from topology.model import Circuit, Device, Interface, Role, Topology
 
 PE_ROLES = (Role.CORE, Role.CLOUD_GW)
 NMS_PREFIXLEN = 28  # the first /28 of the management pool is the NMS segment
@@ -172,8 +173,6 @@ class DeviceContext:
     mgmt_acl: tuple[Addr, ...]
     sections: frozenset[str] = field(default_factory=frozenset)
 
-
-from topology.management import Management as Management_  # noqa: E402
 
 
 @dataclass
@@ -353,5 +352,3 @@ def _port_key(dev: Device, c: Circuit) -> int:
     names = [i.circuit for i in dev.interfaces]
     return names.index(c.id)
 
-
-_ = Tier  # re-exported for templates' tier names

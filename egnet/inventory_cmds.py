@@ -12,7 +12,6 @@ import yaml
 from egnet.output import emit_json, info, table
 from topology import load_inventory
 from topology.export import ansible_inventory, graph_json, graphml
-
 from topology.summary import summarize
 
 

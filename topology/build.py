@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 from topology.demands import DemandModel
 from topology.diagnostics import Diagnostic
-from topology.management import resolve_management
 from topology.drafts import CircuitDraft, Drafts
 from topology.ipam import (
     Allocation,
@@ -17,9 +16,9 @@ from topology.ipam import (
     allocate,
     assign_ports,
     format_address,
-    format_prefix,
     parse_prefix,
 )
+from topology.management import resolve_management
 from topology.model import (
     Application,
     Carrier,
@@ -91,7 +90,7 @@ def _requests(net: NetworkFile, d: Drafts) -> Iterator[Request]:
         yield Request("p2p", "", cid, net.pools.p2p_prefix)
     for zname, zone in net.zones.items():
         for site in d.sites.values():
-            plen = zone.site_prefix.get(site.tier.value)  # type: ignore[call-overload]
+            plen = zone.site_prefix.get(site.tier.value)
             if plen is not None:
                 yield Request("zones", zname, site.name, plen)
 

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ValidationError
 
 from topology.build import assemble, check_pools, run_ipam
 from topology.demands import resolve_demands
-from topology.diagnostics import Diagnostic, InventoryError, Path as DataPath, known
+from topology.diagnostics import Diagnostic, InventoryError, known
+from topology.diagnostics import Path as DataPath
 from topology.drafts import Drafts, Expander
 from topology.ipam import LOCK_NAME, Lock
 from topology.model import Topology
@@ -202,7 +203,7 @@ def _check_features(net: NetworkFile, d: Drafts) -> list[Diagnostic]:
     seen: set[tuple[str, str]] = set()
     for dev in d.devices.values():
         model = net.device_models.get(dev.model)
-        role = net.roles.get(dev.role.value)  # type: ignore[call-overload]
+        role = net.roles.get(dev.role.value)
         if model is None or role is None or model.platform not in PLATFORMS:
             continue
         missing = [f for f in role.requires if f not in PLATFORMS[model.platform].features]

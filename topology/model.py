@@ -8,6 +8,7 @@ mutates a ``Topology`` after it is built.
 from __future__ import annotations
 
 from enum import StrEnum
+
 from pydantic import BaseModel, ConfigDict
 
 from topology.demands import DemandModel
