@@ -171,6 +171,7 @@ class DeviceContext:
     ntp_servers: tuple[str, ...]
     syslog_servers: tuple[str, ...]
     mgmt_acl: tuple[Addr, ...]
+    lockout_seconds: int
     sections: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -344,7 +345,7 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
         aaa_servers=_servers(mg.aaa.servers, ix), ntp_servers=_servers(mg.ntp_servers, ix),
         syslog_servers=_servers(mg.syslog_servers, ix),
         mgmt_acl=tuple(Addr.parse(p) for p in mg.mgmt_acl) or (Addr.parse(str(ix.nms)),),
-        sections=sections,
+        lockout_seconds=mg.lockout_minutes * 60, sections=sections,
     )
 
 

@@ -53,6 +53,15 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug, not bad input: say so plainly, traceback only on request
+        if args.verbose:
+            raise
+        errconsole.print(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "  hint: this is a bug in egnet; re-run with -v for the traceback and report it",
+            markup=False,
+        )
+        return 70
     return rc
 
 

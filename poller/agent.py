@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from topology.diagnostics import OperationError
-
 from poller.readings import Credentials
+from topology.diagnostics import OperationError
 
 logger = logging.getLogger(__name__)
 

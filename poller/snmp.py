@@ -15,8 +15,8 @@ import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from pysnmp.carrier.asyncio.dgram import udp
-from pysnmp.hlapi.v3arch.asyncio import (
+from pysnmp.carrier.asyncio.dgram import udp  # type: ignore[import-untyped]
+from pysnmp.hlapi.v3arch.asyncio import (  # type: ignore[import-untyped]
     CommunityData,
     ContextData,
     ObjectIdentity,
@@ -28,7 +28,7 @@ from pysnmp.hlapi.v3arch.asyncio import (
     usmAesCfb128Protocol,
     usmHMACSHAAuthProtocol,
 )
-from pysnmp.proto import rfc1905
+from pysnmp.proto import rfc1905  # type: ignore[import-untyped]
 
 from poller.oids import COLUMNS, SYS_UPTIME, parse_oid, row_index
 from poller.readings import Credentials, DeviceReading, IfReading, Target

@@ -13,10 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from poller.readings import Credentials, Target
 from topology.model import Topology
 from topology.secrets import Secrets
-
-from poller.readings import Credentials, Target
 
 SECRET_USER = "snmp_user"
 SECRET_AUTH = "snmp_auth_key"

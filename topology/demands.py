@@ -1,25 +1,327 @@
 """Demand model: busy-hour profiles per tier, explicit demands and events (``demands.yaml``).
 
 Owned by the planner work (issue 3). Parsed here because only ``topology`` opens inventory files.
+Every default comes from ``shared/design/DOMAIN.md`` §3 and is labelled as an assumption, so reports
+can say which numbers were measured and which were assumed.
+
+File layout (every key optional)::
+
+    profiles:            # per tier, per site, busy hour; up = from the site, down = toward it
+      township:
+        province_cloud: {up: 0.16M, down: 0.64M}
+        city_cloud: {up: 0.12M, down: 0.48M}
+        egress: {up: 0.08M, down: 0.32M}
+        parent: {up: 0.04M, down: 0.16M}
+        service_share: 30%   # share generated behind the township service-centre switch
+    demands:             # explicit one-way demands between sites or devices
+      - {name: backup, src: lab, dst: beicheng, rate: 50M}
+    events:
+      - {name: conference, kind: cascaded_conference, rate: 4M, overhead: 1.2}
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from collections.abc import Callable, Collection
+from pathlib import Path as FsPath
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from topology.diagnostics import Diagnostic, InventoryError, known
+from topology.source import SourceFile
+from topology.units import parse_rate, parse_ratio
+
+TARGETS = ("province_cloud", "city_cloud", "egress", "parent")
+PROFILE_TIERS = ("province", "city", "county", "township")
+DEMANDS_FILE = "demands.yaml"
+
+# Assumptions behind the default profiles (DOMAIN.md §3): office terminals at 0.35 Mb/s busy-hour
+# (range 0.2-0.5) with concurrency 0.45 (range 0.3-0.6); terminals per site and the split of the
+# traffic between targets are assumptions of this project, stated in every report.
+PER_TERMINAL_BPS = 350_000
+CONCURRENCY = 0.45
+TERMINALS = {"province": 600, "city": 300, "county": 100, "township": 10}
+SHARES = {"province_cloud": 0.4, "city_cloud": 0.3, "egress": 0.2, "parent": 0.1}
+UP_RATIO = 0.25
+SERVICE_SHARE = 0.3
 
 
-class DemandsFile(BaseModel):
+def parse_rate_or_zero(value: object) -> int:
+    """Parse a rate like :func:`topology.units.parse_rate`, also accepting zero.
+
+    Examples:
+        >>> parse_rate_or_zero("0")
+        0
+        >>> parse_rate_or_zero("0.64M")
+        640000
+    """
+    if value in (0, "0", 0.0):
+        return 0
+    return parse_rate(value)
+
+
+Rate = Annotated[int, BeforeValidator(parse_rate)]
+RateOrZero = Annotated[int, BeforeValidator(parse_rate_or_zero)]
+Ratio = Annotated[float, BeforeValidator(parse_ratio)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class FlowIn(_Frozen):
+    """Busy-hour rates of one site toward one target: ``up`` from the site, ``down`` toward it."""
+
+    up: RateOrZero = 0
+    down: RateOrZero = 0
+
+
+class ProfileIn(_Frozen):
+    """Per-site busy-hour profile of one tier."""
+
+    province_cloud: FlowIn | None = None
+    city_cloud: FlowIn | None = None
+    egress: FlowIn | None = None
+    parent: FlowIn | None = None
+    service_share: Ratio | None = None
+
+
+class ProfilesIn(_Frozen):
+    province: ProfileIn | None = None
+    city: ProfileIn | None = None
+    county: ProfileIn | None = None
+    township: ProfileIn | None = None
+
+
+class DemandIn(_Frozen):
+    """An explicit one-way demand between two sites or devices (names or hostnames)."""
+
+    name: str = Field(min_length=1, max_length=64)
+    src: str
+    dst: str
+    rate: Rate
+    symmetric: bool = False
+
+
+class EventIn(_Frozen):
+    """An event such as a province-wide cascaded video conference."""
+
+    name: str = Field(min_length=1, max_length=64)
+    kind: Literal["cascaded_conference"] = "cascaded_conference"
+    rate: Rate = 4_000_000
+    overhead: float = Field(default=1.2, ge=1.0, le=3.0)
+    mcu_tiers: tuple[Literal["province", "city", "county"], ...] = ("province", "city", "county")
+    participants: tuple[Literal["city", "county", "township"], ...] = ("county", "township")
+    enabled: bool = True
+
+
+class DemandsFile(_Frozen):
     """``demands.yaml`` (optional)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    profiles: ProfilesIn = ProfilesIn()
+    demands: tuple[DemandIn, ...] = ()
+    events: tuple[EventIn, ...] | None = None
 
 
-class DemandModel(BaseModel):
-    """Resolved demand model."""
+class FlowRates(_Frozen):
+    """Resolved busy-hour rates in bit/s."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    up_bps: int
+    down_bps: int
 
 
-def resolve_demands(spec: DemandsFile | None) -> DemandModel:
-    """Resolve the demand file (or its absence) into the model's demands."""
-    return DemandModel()
+class TierProfile(_Frozen):
+    """Resolved profile of one tier: rates per target and the service-centre share (townships)."""
+
+    tier: str
+    flows: dict[str, FlowRates]
+    service_share: float
+
+
+class ExplicitDemand(_Frozen):
+    """A resolved explicit demand; ``where`` is ``file:line:col`` of its definition."""
+
+    name: str
+    src: str
+    dst: str
+    rate_bps: int
+    where: str = ""
+
+
+class Event(_Frozen):
+    """A resolved event."""
+
+    name: str
+    kind: str
+    rate_bps: int
+    overhead: float
+    mcu_tiers: tuple[str, ...]
+    participants: tuple[str, ...]
+
+
+class DemandModel(_Frozen):
+    """Resolved demand model (empty by default; :func:`resolve_demands` fills in the defaults)."""
+
+    source: str | None = None
+    profiles: dict[str, TierProfile] = {}
+    demands: tuple[ExplicitDemand, ...] = ()
+    events: tuple[Event, ...] = ()
+    assumptions: tuple[str, ...] = ()
+
+
+def default_flow(tier: str, target: str) -> FlowRates:
+    """Default busy-hour rates of one site of ``tier`` toward ``target`` (an assumption).
+
+    Examples:
+        >>> default_flow("township", "province_cloud")
+        FlowRates(up_bps=157500, down_bps=630000)
+        >>> default_flow("province", "parent")
+        FlowRates(up_bps=0, down_bps=0)
+    """
+    if tier == "province" and target == "parent":
+        return FlowRates(up_bps=0, down_bps=0)
+    down = round(TERMINALS[tier] * PER_TERMINAL_BPS * CONCURRENCY * SHARES[target])
+    return FlowRates(up_bps=round(down * UP_RATIO), down_bps=down)
+
+
+def _default_event() -> Event:
+    return Event(
+        name="province-video-conference",
+        kind="cascaded_conference",
+        rate_bps=4_000_000,
+        overhead=1.2,
+        mcu_tiers=("province", "city", "county"),
+        participants=("county", "township"),
+    )
+
+
+def _profile(tier: str, spec: ProfileIn | None, assumed: list[str]) -> TierProfile:
+    flows: dict[str, FlowRates] = {}
+    for target in TARGETS:
+        given: FlowIn | None = getattr(spec, target) if spec is not None else None
+        if given is None:
+            flows[target] = default_flow(tier, target)
+            assumed.append(
+                f"profile {tier}.{target}: default {flows[target].down_bps} bit/s down, "
+                f"{flows[target].up_bps} bit/s up"
+            )
+        else:
+            flows[target] = FlowRates(up_bps=given.up, down_bps=given.down)
+    share = spec.service_share if spec is not None else None
+    if share is None:
+        share = SERVICE_SHARE if tier == "township" else 0.0
+        if tier == "township":
+            assumed.append(f"profile township.service_share: default {SERVICE_SHARE:.0%}")
+    return TierProfile(tier=tier, flows=flows, service_share=share)
+
+
+def _base_assumptions() -> list[str]:
+    return [
+        f"office terminal busy-hour demand {PER_TERMINAL_BPS / 1e6:g} Mb/s x concurrency {CONCURRENCY:g} "
+        "(DOMAIN.md: 0.2-0.5 Mb/s x 0.3-0.6)",
+        "terminals per site: " + ", ".join(f"{t} {n}" for t, n in TERMINALS.items()),
+        "split toward targets: "
+        + ", ".join(f"{t} {s:.0%}" for t, s in SHARES.items())
+        + f"; up = {UP_RATIO:.0%} of down",
+    ]
+
+
+def resolve_demands(spec: DemandsFile | None, src: SourceFile | None = None) -> DemandModel:
+    """Resolve the demand file (or its absence) into the model's demands, filling in defaults.
+
+    Args:
+        spec: the parsed ``demands.yaml``, or None when the inventory has none.
+        src: where ``spec`` came from, to record the location of each explicit demand.
+
+    Examples:
+        >>> m = resolve_demands(None)
+        >>> sorted(m.profiles), m.events[0].rate_bps, m.source
+        (['city', 'county', 'province', 'township'], 4000000, None)
+    """
+    spec = spec or DemandsFile()
+    assumed = _base_assumptions()
+    profiles = {t: _profile(t, getattr(spec.profiles, t), assumed) for t in PROFILE_TIERS}
+    if spec.events is None:
+        events: tuple[Event, ...] = (_default_event(),)
+        assumed.append(
+            "event: province-wide cascaded 1080p conference, 4 Mb/s x 1.2 per stream, "
+            "MCUs at province/city/county, every county and township taking part"
+        )
+    else:
+        events = tuple(
+            Event(
+                name=e.name,
+                kind=e.kind,
+                rate_bps=e.rate,
+                overhead=e.overhead,
+                mcu_tiers=e.mcu_tiers,
+                participants=e.participants,
+            )
+            for e in spec.events
+            if e.enabled
+        )
+    demands: list[ExplicitDemand] = []
+    for i, d in enumerate(spec.demands):
+        where = _where(src, ("demands", i))
+        demands.append(
+            ExplicitDemand(name=d.name, src=d.src, dst=d.dst, rate_bps=d.rate, where=where)
+        )
+        if d.symmetric:
+            demands.append(
+                ExplicitDemand(
+                    name=f"{d.name}/return", src=d.dst, dst=d.src, rate_bps=d.rate, where=where
+                )
+            )
+    return DemandModel(
+        source=src.name if src else None,
+        profiles=profiles,
+        demands=tuple(demands),
+        events=events,
+        assumptions=tuple(assumed),
+    )
+
+
+def _where(src: SourceFile | None, path: tuple[str | int, ...]) -> str:
+    if src is None:
+        return ""
+    line, col = src.where(path)
+    return f"{src.name}:{line}:{col}"
+
+
+def check_references(
+    spec: DemandsFile, src: SourceFile, sites: Collection[str], hosts: Collection[str]
+) -> list[Diagnostic]:
+    """Every explicit demand must name a known site or device at both ends."""
+    errors: list[Diagnostic] = []
+    for i, d in enumerate(spec.demands):
+        for end in ("src", "dst"):
+            name = getattr(d, end)
+            if name not in sites and name not in hosts:
+                errors.append(
+                    src.error(("demands", i, end), f"unknown site or device '{name}'", known(sites))
+                )
+    return errors
+
+
+ParseFn = Callable[
+    [FsPath, str, type[DemandsFile]], tuple[DemandsFile | None, SourceFile, list[Diagnostic]]
+]
+
+
+def load_demands(
+    root: FsPath, parse: ParseFn, sites: Collection[str], hosts: Collection[str]
+) -> DemandModel:
+    """Read ``<root>/demands.yaml`` when present (with the loader's ``parse``) and resolve it.
+
+    Raises:
+        InventoryError: with every located error of the file.
+    """
+    path = root / DEMANDS_FILE
+    if not path.is_file():
+        return resolve_demands(None)
+    spec, src, errors = parse(path, f"{root}/{DEMANDS_FILE}", DemandsFile)
+    if spec is not None:
+        errors = errors + check_references(spec, src, sites, hosts)
+    if errors or spec is None:
+        raise InventoryError(errors)
+    return resolve_demands(spec, src)

@@ -108,6 +108,7 @@ class Expander:
         self.net_src = net_src
         self.d = Drafts()
         self.core_count: dict[str, int] = {}
+        self.core_names: dict[str, list[str]] = {}
         self.pending: list[tuple[SiteDraft, tuple[ExtraCircuitIn, ...]]] = []
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -144,7 +145,7 @@ class Expander:
                 dev.src,
                 dev.path,
                 f"duplicate hostname '{dev.hostname}'",
-                "hostnames derive from site ids; rename one of the sites",
+                "hostnames must be unique across the network (they derive from site ids)",
             )
             return
         self.d.devices[dev.hostname] = dev
@@ -201,28 +202,19 @@ class Expander:
         self, site: SiteDraft, spec: ProvinceIn | CityIn | CountyIn, tier: TierIn
     ) -> None:
         cores = spec.cores or tier.cores
-        buildings = spec.buildings or tier.buildings
-        model_path = (*site.path, "core_model") if spec.core_model else ()
+        site.buildings = tuple(f"{site.name}/{b}" for b in (spec.buildings or tier.buildings))
         src = site.src if spec.core_model else self.net_src
-        model = self._model(
-            src,
-            model_path or ("tiers", site.tier.value, "core_model"),
-            spec.core_model or tier.core_model,
-            "core",
+        path = (
+            (*site.path, "core_model")
+            if spec.core_model
+            else ("tiers", site.tier.value, "core_model")
         )
-        site.buildings = tuple(f"{site.name}/{b}" for b in buildings)
-        self.core_count[site.name] = cores
-        for i in range(1, cores + 1):
+        model = self._model(src, path, spec.core_model or tier.core_model, "core")
+        names = self._name_cores(site, spec, cores)
+        for i, name in enumerate(names):
+            building = site.buildings[i % len(site.buildings)]
             self.add_device(
-                DeviceDraft(
-                    core_name(site.name, i),
-                    site.name,
-                    Role.CORE,
-                    model,
-                    site.buildings[(i - 1) % len(site.buildings)],
-                    site.src,
-                    site.path,
-                )
+                DeviceDraft(name, site.name, Role.CORE, model, building, site.src, site.path)
             )
         if cores >= 2 and tier.interconnect:
             pairs = [(i, i + 1) for i in range(1, cores)] + ([(cores, 1)] if cores > 2 else [])
@@ -233,8 +225,8 @@ class Expander:
                         CircuitRole.INTERCONNECT,
                         tier.interconnect,
                         "own",
-                        core_name(site.name, i),
-                        core_name(site.name, j),
+                        names[i - 1],
+                        names[j - 1],
                         (),
                         None,
                         False,
@@ -243,6 +235,29 @@ class Expander:
                     )
                 )
         site.accepted_risks = spec.accepted_risks
+        self._egress(site, spec, tier, cores)
+
+    def _name_cores(
+        self, site: SiteDraft, spec: ProvinceIn | CityIn | CountyIn, cores: int
+    ) -> list[str]:
+        names = [core_name(site.name, i) for i in range(1, cores + 1)]
+        if spec.hostnames is not None:
+            if len(spec.hostnames) != cores:
+                self.err(
+                    site.src,
+                    (*site.path, "hostnames"),
+                    f"{len(spec.hostnames)} hostname(s) for {cores} core(s)",
+                    "give one hostname per core, in core order",
+                )
+            for i, name in enumerate(spec.hostnames[:cores]):
+                names[i] = name
+        self.core_names[site.name] = names
+        self.core_count[site.name] = cores
+        return names
+
+    def _egress(
+        self, site: SiteDraft, spec: ProvinceIn | CityIn | CountyIn, tier: TierIn, cores: int
+    ) -> None:
         if spec.egress is not None:
             site.egress, esrc, epath = spec.egress, site.src, (*site.path, "egress")
         else:
@@ -294,7 +309,7 @@ class Expander:
                     "a single-cored site needs its own 'uplinks' list with local: 1",
                 )
                 continue
-            a = local if local else core_name(site.name, up.local)
+            a = local if local else self.core_names[site.name][up.local - 1]
             self.add_circuit(
                 CircuitDraft(
                     up.id or f"{site.name}-up{i + 1}",
@@ -302,7 +317,7 @@ class Expander:
                     up.type,
                     up.carrier,
                     a,
-                    core_name(parent, remote),
+                    self.core_names[parent][remote - 1],
                     up.ducts,
                     up.cost,
                     tail,
@@ -355,7 +370,7 @@ class Expander:
                         tier.cloud_link or "",
                         "own",
                         host_name,
-                        core_name(host.name, c),
+                        self.core_names[host.name][c - 1],
                         (),
                         None,
                         False,

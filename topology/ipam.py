@@ -194,6 +194,7 @@ def allocate(
     """
     result = Allocation(Lock())
     pending: list[tuple[int, int, Request]] = []
+    short: dict[tuple[str, str, int], int] = {}
     seen: dict[str, str] = {}
     reqs = list(requests)
     for order, req in enumerate(reqs):
@@ -229,11 +230,16 @@ def allocate(
         pool = pools[pool_of[req.section if req.section != "zones" else f"zones/{req.sub}"]]
         try:
             net = pool.allocate(req.prefixlen)
-        except PoolExhausted as exc:
-            result.problems.append((f"pool.{pool.name}", str(exc)))
+        except PoolExhausted:
+            key = (pool.name, pool.prefix, req.prefixlen)
+            short[key] = short.get(key, 0) + 1
             continue
         _section(result.lock, req)[req.key] = net
         result.new += 1
+    for (name, prefix, plen), n in short.items():
+        result.problems.append(
+            (f"pool.{name}", f"pool {prefix} is exhausted: {n} more /{plen} needed")
+        )
     result.dropped = _count(old) - (_count(result.lock) - result.new)
     return result
 

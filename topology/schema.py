@@ -27,6 +27,7 @@ Ratio = Annotated[float, BeforeValidator(parse_ratio)]
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=48)]
 Label = Annotated[str, StringConstraints(min_length=1, max_length=120)]
 Code = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z]+$", max_length=16)]
+Hostname = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=63)]
 Prefix = Annotated[str, StringConstraints(pattern=r"^[0-9.]+/[0-9]{1,2}$")]
 
 
@@ -203,6 +204,7 @@ class SiteOverrides(Input):
     """Per-site overrides of tier defaults (shared by every site kind)."""
 
     cores: int | None = Field(default=None, ge=1, le=4)
+    hostnames: tuple[Hostname, ...] | None = None  # legacy core hostnames, in core order
     buildings: tuple[Name, ...] | None = None
     core_model: str | None = None
     uplinks: tuple[UplinkIn, ...] | None = None

@@ -1,0 +1,201 @@
+"""Render complete device configs from ``templates/<platform>/device.j2`` and the model.
+
+Public API (used by the CLI and the lab helper):
+
+- :func:`render_device` — one device's config text;
+- :func:`render_all` — every (or some) device's config written to ``<out>/<hostname>.cfg`` plus a
+  ``manifest.json`` mapping hostname to platform (so ``egnet audit`` knows each file's platform).
+
+Jinja runs with ``StrictUndefined``, ``trim_blocks`` and ``lstrip_blocks``; a template error names
+the device, the ``.j2`` file and the line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+from deploy.context import SecretSource, TopologyIndex, build_context
+from deploy.platform_data import TEMPLATES
+from topology.diagnostics import OperationError
+from topology.model import Topology
+
+logger = logging.getLogger(__name__)
+MANIFEST = "manifest.json"
+CONFIG_SUFFIX = ".cfg"
+Progress = Callable[[int], None]
+
+
+class TemplateRenderError(OperationError):
+    """A template failed for a device; the message names the device, the file and the line."""
+
+
+@lru_cache(maxsize=16)
+def environment(platform: str, root: Path = TEMPLATES) -> jinja2.Environment:
+    """The Jinja environment of one platform (strict, trimmed, cached).
+
+    Examples:
+        >>> environment("frr").undefined is jinja2.StrictUndefined
+        True
+    """
+    folder = root / platform
+    if not (folder / "device.j2").is_file():
+        raise OperationError(f"{folder}/device.j2: no templates for platform '{platform}'")
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)), undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False,
+    )
+
+
+def _where(exc: BaseException) -> str:
+    """Return ``file.j2:line`` of the innermost template frame in the traceback."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return f"{exc.filename or exc.name}:{exc.lineno}"
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".j2")]
+    if not frames:
+        return "(template)"
+    return f"{frames[-1].filename}:{frames[-1].lineno}"
+
+
+_index: list[TopologyIndex] = []
+
+
+def topology_index(topo: Topology) -> TopologyIndex:
+    """Return the shared per-topology index (kept for the last topology seen)."""
+    if not _index or _index[0].topo is not topo:
+        _index[:] = [TopologyIndex(topo)]
+    return _index[0]
+
+
+def render_device(topo: Topology, hostname: str, secrets: SecretSource) -> str:
+    """Render the complete config of ``hostname``.
+
+    Raises:
+        OperationError: unknown device; a missing secret (names device and secret); a template
+            error (names device, template file and line).
+    """
+    dev = topo.devices.get(hostname)
+    if dev is None:
+        raise OperationError(f"unknown device '{hostname}'")
+    ctx = build_context(topology_index(topo), hostname, secrets)
+    env = environment(dev.platform)
+    try:
+        return env.get_template("device.j2").render(d=ctx)
+    except jinja2.TemplateError as exc:
+        raise TemplateRenderError(f"device {hostname}: {_where(exc)}: {exc}") from exc
+
+
+def select_devices(topo: Topology, devices: Iterable[str] | None = None,
+                   platform: str | None = None) -> list[str]:
+    """Hostnames to render, sorted; unknown names are an error.
+
+    Examples:
+        >>> select_devices.__name__
+        'select_devices'
+    """
+    names = sorted(topo.devices) if devices is None else sorted(set(devices))
+    unknown = [n for n in names if n not in topo.devices]
+    if unknown:
+        raise OperationError(f"unknown device(s): {', '.join(unknown)}")
+    return [n for n in names if platform is None or topo.devices[n].platform == platform]
+
+
+_WORKER: dict[str, object] = {}
+
+
+def _render_chunk(chunk: Sequence[str]) -> list[Path]:
+    topo = _WORKER["topo"]
+    secrets = _WORKER["secrets"]
+    out = _WORKER["out"]
+    assert isinstance(topo, Topology) and isinstance(out, Path)
+    return [_write(out, h, render_device(topo, h, secrets)) for h in chunk]  # type: ignore[arg-type]
+
+
+def _write(out: Path, hostname: str, text: str) -> Path:
+    path = out / f"{hostname}{CONFIG_SUFFIX}"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def render_all(topo: Topology, out_dir: Path | str, secrets: SecretSource,
+               devices: Iterable[str] | None = None, *, platform: str | None = None,
+               jobs: int = 1, progress: Progress | None = None) -> list[Path]:
+    """Render devices into ``out_dir/<hostname>.cfg`` and write ``manifest.json``.
+
+    Args:
+        topo: the model.
+        out_dir: output folder (created).
+        secrets: secret source.
+        devices: hostnames (default: every device).
+        platform: only devices of this platform.
+        jobs: worker processes (fork); 1 renders in this process.
+        progress: called with the number of devices finished since the last call.
+
+    Returns:
+        The written config paths, in hostname order.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    names = select_devices(topo, devices, platform)
+    paths: list[Path] = []
+    if jobs <= 1 or len(names) < 64:
+        for h in names:
+            paths.append(_write(out, h, render_device(topo, h, secrets)))
+            if progress:
+                progress(1)
+    else:
+        paths = _render_parallel(topo, out, secrets, names, jobs, progress)
+    _write_manifest(out, {h: topo.devices[h].platform for h in names})
+    logger.info("rendered %d configs into %s", len(paths), out)
+    return paths
+
+
+def _render_parallel(topo: Topology, out: Path, secrets: SecretSource, names: list[str],
+                     jobs: int, progress: Progress | None) -> list[Path]:
+    topology_index(topo)  # build the shared index before forking
+    _WORKER.update(topo=topo, secrets=secrets, out=out)
+    ctx = multiprocessing.get_context("fork")
+    paths: list[Path] = []
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            for chunk_paths in pool.map(_render_chunk, _chunks(names, 50)):
+                paths.extend(chunk_paths)
+                if progress:
+                    progress(len(chunk_paths))
+    finally:
+        _WORKER.clear()
+    return paths
+
+
+def _write_manifest(out: Path, platforms: dict[str, str]) -> None:
+    path = out / MANIFEST
+    old: dict[str, str] = {}
+    if path.is_file():
+        old = json.loads(path.read_text(encoding="utf-8")).get("devices", {})
+    old.update(platforms)
+    data = {"devices": dict(sorted(old.items()))}
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def read_manifest(folder: Path) -> dict[str, str]:
+    """Return hostname → platform from ``folder/manifest.json`` (empty when absent)."""
+    path = folder / MANIFEST
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    devices = data.get("devices") if isinstance(data, dict) else None
+    if not isinstance(devices, dict):
+        raise OperationError(f"{path}: expected {{\"devices\": {{hostname: platform}}}}")
+    return {str(k): str(v) for k, v in devices.items()}

@@ -1,0 +1,181 @@
+"""CLI of the NOC poller: ``egnet poll`` and ``egnet serve``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from typing import Any
+
+from egnet.output import emit_json, info, table
+from poller.alerts import (
+    Alert,
+    AlertEngine,
+    AlertPolicy,
+    AlertSink,
+    LogSink,
+    SyslogSink,
+    WebhookSink,
+)
+from poller.cycle import CycleResult, Poller
+from poller.service import Service
+from poller.snmp import PysnmpClient
+from poller.store import Retention, Store
+from poller.targets import build_targets, circuit_specs, credentials
+from topology import load_topology
+from topology.diagnostics import OperationError
+from topology.secrets import Secrets
+
+
+def _hostport(text: str, default_port: int) -> tuple[str, int]:
+    host, _, port = text.rpartition(":") if ":" in text else (text, "", "")
+    try:
+        return host, int(port) if port else default_port
+    except ValueError:
+        raise OperationError(f"bad address '{text}': expected HOST[:PORT]") from None
+
+
+def _overrides(items: list[str], port: int) -> dict[str, tuple[str, int]]:
+    out = {}
+    for item in items:
+        dev, sep, addr = item.partition("=")
+        if not sep:
+            raise OperationError(f"bad --target '{item}': expected DEVICE=HOST[:PORT]")
+        out[dev] = _hostport(addr, port)
+    return out
+
+
+def _mbps(v: float | None) -> str:
+    return "-" if v is None else f"{v / 1e6:.2f}"
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{v * 100:.1f}"
+
+
+def _print(result: CycleResult, alerts: list[Alert], as_json: bool) -> None:
+    if as_json:
+        data: dict[str, Any] = result.model_dump(mode="json")
+        data["alerts"] = [a.model_dump(mode="json") for a in alerts]
+        emit_json(data)
+        return
+    rows = [
+        (c.circuit, c.state.value, f"{c.capacity_bps / 1e6:g}", _mbps(c.ab_bps), _mbps(c.ba_bps))
+        + (_pct(c.util_ab), _pct(c.util_ba), "-" if c.errors_ps is None else f"{c.errors_ps:.2f}")
+        + (c.note,)
+        for c in result.circuits
+    ]
+    cols = ["circuit", "state", "contract Mb/s", "a→b Mb/s", "b→a Mb/s", "a→b %", "b→a %"]
+    table(
+        time.strftime("Circuits at %H:%M:%S", time.localtime(result.at)),
+        cols + ["err/s", "note"],
+        rows,
+    )
+    down = [d for d in result.devices if not d.reachable]
+    info(f"{len(result.devices) - len(down)}/{len(result.devices)} devices answered, "
+         f"{result.interface_rows()} interface rows in {result.seconds:.2f} s")  # fmt: skip
+    for d in down:
+        info(f"  unreachable: {d.device}: {d.error}")
+    for a in alerts:
+        info(f"alert {a.action} [{a.severity}] {a.message}")
+
+
+def _sinks(args: argparse.Namespace) -> list[AlertSink]:
+    sinks: list[AlertSink] = [LogSink()]
+    if args.webhook:
+        sinks.append(WebhookSink(args.webhook))
+    if args.syslog:
+        sinks.append(SyslogSink(*_hostport(args.syslog, 514)))
+    return sinks
+
+
+async def _poll(args: argparse.Namespace) -> int:
+    topo = load_topology(args.dir)
+    cred = credentials(Secrets(), args.snmp_version)
+    targets = build_targets(
+        topo, cred, args.port, _overrides(args.target, args.port), args.device or None
+    )
+    client = PysnmpClient(timeout=args.timeout, retries=args.retries, deadline=args.deadline)
+    policy = AlertPolicy(warn=topo.policy.warn_utilisation, fail=topo.policy.fail_utilisation,
+                         window=args.alert_window)  # fmt: skip
+    store = Store(args.db, Retention(args.raw_days, args.rollup_days)) if args.db else None
+    service = Service(
+        poller=Poller(client, targets, circuit_specs(topo), concurrency=args.concurrency),
+        store=store,
+        alerts=AlertEngine(policy),
+        sinks=_sinks(args),
+        on_result=None if args.once else (lambda r, a: _print(r, a, args.json)),
+    )
+    try:
+        if args.once:
+            await service.once()
+            await asyncio.sleep(args.gap)
+            result, alerts = await service.once()
+            _print(result, alerts, args.json)
+        else:
+            await service.run(args.interval, args.cycles)
+    finally:
+        client.close()
+        if store is not None:
+            store.close()
+    return 0
+
+
+def cmd_poll(args: argparse.Namespace) -> int:
+    """Poll every device of the inventory (``--once``: two readings ``--gap`` s apart, print)."""
+    return asyncio.run(_poll(args))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the NOC page, its JSON API and /metrics."""
+    from poller.web import serve
+
+    topo = load_topology(args.dir)
+    serve(topo, args.db, args.host, args.port, refresh=args.refresh)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``poll`` and ``serve``."""
+    p = sub.add_parser("poll", help="poll circuits over SNMP (v3 authPriv by default)")
+    p.add_argument("dir")
+    p.add_argument(
+        "--once", action="store_true", help="take two readings --gap s apart, print, exit"
+    )
+    p.add_argument("--gap", type=float, default=10.0, help="seconds between the --once readings")
+    p.add_argument("--interval", type=float, default=60.0, help="seconds between cycles")
+    p.add_argument("--cycles", type=int, default=None, help="stop after this many cycles")
+    p.add_argument("--json", action="store_true", help="print results as JSON")
+    p.add_argument("--db", help="SQLite database to store samples, roll-ups and alerts")
+    p.add_argument("--snmp-version", choices=["3", "2c"], default="3")
+    p.add_argument("--port", type=int, default=161, help="agent UDP port")
+    p.add_argument("--target", action="append", default=[], metavar="DEVICE=HOST[:PORT]",
+                   help="reach DEVICE's agent here instead of its mgmt address (repeatable)")  # fmt: skip
+    p.add_argument(
+        "--device", action="append", default=[], help="poll only this device (repeatable)"
+    )
+    p.add_argument("--concurrency", type=int, default=200, help="devices in flight at once")
+    p.add_argument("--timeout", type=float, default=2.0, help="seconds per request")
+    p.add_argument("--retries", type=int, default=1, help="retransmissions per request")
+    p.add_argument("--deadline", type=float, default=20.0, help="seconds per device, all requests")
+    p.add_argument(
+        "--alert-window",
+        type=float,
+        default=300.0,
+        help="seconds a utilisation/error condition must hold",
+    )
+    p.add_argument("--webhook", help="POST alert events as JSON to this URL")
+    p.add_argument("--syslog", metavar="HOST[:PORT]", help="send alert events to syslog over UDP")
+    p.add_argument("--raw-days", type=float, default=14.0, help="keep raw samples this long")
+    p.add_argument(
+        "--rollup-days", type=float, default=190.0, help="keep 5-minute roll-ups this long"
+    )
+    p.set_defaults(func=cmd_poll)
+
+    p = sub.add_parser("serve", help="serve the NOC page (map, history, alerts) and /metrics")
+    p.add_argument("dir")
+    p.add_argument("--db", default="build/poller.db", help="the poller's SQLite database")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--refresh", type=float, default=30.0, help="page auto-refresh, seconds")
+    p.set_defaults(func=cmd_serve)

@@ -1,0 +1,69 @@
+"""The management path into the lab: the login user (shell = vtysh) and the controller's SSH key."""
+
+from __future__ import annotations
+
+import logging
+import pwd
+import shutil
+from importlib import resources
+from pathlib import Path
+
+from lab.state import StateRecorder
+from lab.system import LabError, run
+
+logger = logging.getLogger(__name__)
+
+SHELL_NAME = "egnet-frr-shell"
+
+
+def install_shell(root: Path) -> Path:
+    """Install the routers' login shell (:mod:`lab.devshell`) under ``root/bin``; return its path."""
+    dest = root / "bin" / SHELL_NAME
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.parent.chmod(0o755)
+    src = resources.files("lab").joinpath("devshell.py").read_text(encoding="utf-8")
+    dest.write_text(src, encoding="utf-8")
+    dest.chmod(0o755)
+    return dest
+
+
+def ensure_user(rec: StateRecorder, user: str, password: str, shell: Path) -> None:
+    """Create the management user (login shell = the lab vtysh shell) or reuse the lab's own."""
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        entry = None
+    if entry is not None and not (rec.state.user == user and rec.state.user_created):
+        if entry.pw_shell != str(shell):
+            raise LabError(f"lab up: user '{user}' exists and was not created by this lab\n"
+                           "  hint: choose another EGNET_SECRET_SSH_USERNAME")
+    if entry is None:
+        run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+             "--shell", str(shell), "--groups", "frrvty,frr", user])
+        rec.set(user=user, user_created=True)
+    elif rec.state.user is None:
+        rec.set(user=user, user_created=False)
+    run(["usermod", "--shell", str(shell), user])
+    run(["chpasswd"], input_text=f"{user}:{password}\n")
+
+
+def ensure_keys(root: Path) -> tuple[Path, Path]:
+    """Create the controller's key pair and the routers' ``authorized_keys``; return both paths."""
+    ssh = root / "ssh"
+    ssh.mkdir(parents=True, exist_ok=True)
+    key = ssh / "id_ed25519"
+    if not key.exists():
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "egnet-lab", "-f", str(key)])
+    auth = ssh / "authorized_keys"
+    shutil.copyfile(key.with_suffix(".pub"), auth)
+    auth.chmod(0o644)
+    return key, auth
+
+
+def remove_user(user: str) -> None:
+    """Delete the management user the lab created."""
+    try:
+        pwd.getpwnam(user)
+    except KeyError:
+        return
+    run(["userdel", user])

@@ -1,0 +1,199 @@
+#!/usr/bin/python3
+"""The lab routers' login shell: vtysh bound to one router, plus a commit-confirmed mechanism.
+
+Installed by ``egnet lab up`` as the management user's login shell; sshd's ``SetEnv EGNET_LAB_DIR``
+names the router's folder. Plain commands go to vtysh (``ssh r1 'show ip ospf neighbor'``). Verbs
+starting with ``egnet`` read a candidate config on stdin and give FRR the safety net real routers
+have (like Junos ``commit confirmed``):
+
+- ``egnet check``: ``vtysh -C`` syntax check of the candidate;
+- ``egnet commit-confirmed SECONDS``: save the running config, apply the candidate with
+  ``frr-reload.py`` (replace semantics) and arm a timer on the router that restores the saved config
+  unless ``egnet confirm`` arrives in time — so a change that cuts management undoes itself;
+- ``egnet confirm`` / ``egnet rollback`` / ``egnet status``.
+
+Standard library only: it runs with the system Python as the unprivileged management user.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+VTYSH = "/usr/bin/vtysh"
+RELOAD = "/usr/lib/frr/frr-reload.py"
+HEADER = ("Building configuration...", "Current configuration:")
+
+
+def _dir() -> Path:
+    return Path(os.environ.get("EGNET_LAB_DIR", "."))
+
+
+def vtysh_argv(base: Path) -> list[str]:
+    """Return vtysh's command line for the router whose folder is ``base``.
+
+    Examples:
+        >>> vtysh_argv(Path("/b/eg-r1"))[1:]
+        ['--vty_socket', '/b/eg-r1/run', '--config_dir', '/b/eg-r1/etc']
+    """
+    return [VTYSH, "--vty_socket", str(base / "run"), "--config_dir", str(base / "etc")]
+
+
+def clean_running(text: str) -> str:
+    """Strip vtysh's ``show running-config`` banner so the text is a loadable config.
+
+    Examples:
+        >>> clean_running("Building configuration...\\n\\nCurrent configuration:\\n!\\nhostname r\\n")
+        '!\\nhostname r\\n'
+    """
+    lines = [ln for ln in text.splitlines() if ln.strip() and ln.strip() not in HEADER]
+    return "\n".join(lines) + "\n"
+
+
+def _vtysh(base: Path, *commands: str) -> subprocess.CompletedProcess[str]:
+    argv = vtysh_argv(base)
+    for cmd in commands:
+        argv += ["-c", cmd]
+    return subprocess.run(argv, capture_output=True, text=True, check=False)
+
+
+def _reload(base: Path, conf: Path) -> tuple[int, str]:
+    argv = [sys.executable, RELOAD, "--reload", "--stdout", "--bindir", "/usr/bin", "--confdir",
+            str(base / "etc"), "--rundir", str(base / "var"), "--vty_socket", str(base / "run"),
+            str(conf)]
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+    save = _vtysh(base, "write memory")
+    return proc.returncode or save.returncode, proc.stdout + proc.stderr
+
+
+def _check(base: Path, conf: Path) -> tuple[int, str]:
+    proc = subprocess.run([*vtysh_argv(base), "-C", "-f", str(conf)], capture_output=True,
+                          text=True, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def _pending(base: Path) -> int | None:
+    path = base / "var" / "pending"
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _disarm(base: Path) -> bool:
+    pid = _pending(base)
+    (base / "var" / "pending").unlink(missing_ok=True)
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    return True
+
+
+def _arm(base: Path, seconds: int) -> None:
+    if os.fork():
+        return
+    os.setsid()
+    if os.fork():
+        os._exit(0)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    (base / "var" / "pending").write_text(str(os.getpid()))
+    time.sleep(seconds)
+    if _pending(base) == os.getpid():
+        rc, out = _reload(base, base / "var" / "rollback.conf")
+        (base / "var" / "pending").unlink(missing_ok=True)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        (base / "var" / "last-rollback").write_text(f"{stamp} timer rc={rc}\n{out}")
+    os._exit(0)
+
+
+def commit_confirmed(base: Path, seconds: int, candidate: str) -> int:
+    """Apply ``candidate`` with a rollback timer of ``seconds``; return an exit status."""
+    var = base / "var"
+    _disarm(base)
+    (var / "candidate.conf").write_text(candidate)
+    rc, out = _check(base, var / "candidate.conf")
+    if rc:
+        sys.stdout.write(f"% candidate rejected by vtysh -C\n{out}")
+        return 2
+    running = _vtysh(base, "show running-config")
+    if running.returncode:
+        sys.stdout.write(f"% cannot read running config\n{running.stdout}{running.stderr}")
+        return 3
+    (var / "rollback.conf").write_text(clean_running(running.stdout))
+    (var / "last-rollback").unlink(missing_ok=True)
+    _arm(base, seconds)
+    deadline = time.monotonic() + 5
+    while _pending(base) is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    rc, out = _reload(base, var / "candidate.conf")
+    sys.stdout.write(out)
+    sys.stdout.write(f"% commit-confirmed: applied, rollback in {seconds}s unless confirmed\n")
+    return 0 if rc == 0 else 4
+
+
+def rollback(base: Path) -> int:
+    """Restore the config saved by the last ``commit-confirmed`` now."""
+    if not _disarm(base):
+        sys.stdout.write("% nothing to roll back\n")
+        return 1
+    rc, out = _reload(base, base / "var" / "rollback.conf")
+    sys.stdout.write(out + "% rolled back\n")
+    return rc
+
+
+def status(base: Path) -> int:
+    """Print the commit state as JSON."""
+    last = base / "var" / "last-rollback"
+    data = {"pending": _pending(base) is not None,
+            "last_rollback": last.read_text().splitlines()[0] if last.exists() else None}
+    sys.stdout.write(json.dumps(data) + "\n")
+    return 0
+
+
+def egnet_verb(base: Path, words: list[str]) -> int:
+    """Run one ``egnet ...`` management verb."""
+    verb = words[1] if len(words) > 1 else ""
+    if verb == "check":
+        path = base / "var" / "check.conf"
+        path.write_text(sys.stdin.read())
+        rc, out = _check(base, path)
+        sys.stdout.write(out)
+        return rc
+    if verb == "commit-confirmed" and len(words) == 3 and words[2].isdigit():
+        return commit_confirmed(base, int(words[2]), sys.stdin.read())
+    if verb == "confirm":
+        ok = _disarm(base)
+        sys.stdout.write("% confirmed\n" if ok else "% nothing pending\n")
+        return 0 if ok else 1
+    if verb == "rollback":
+        return rollback(base)
+    if verb == "status":
+        return status(base)
+    sys.stdout.write("% usage: egnet check|commit-confirmed SECONDS|confirm|rollback|status\n")
+    return 64
+
+
+def main(argv: list[str]) -> int:
+    """Entry point: interactive vtysh, a vtysh command, or an ``egnet`` verb."""
+    base = _dir()
+    if len(argv) >= 3 and argv[1] == "-c":
+        words = argv[2].split()
+        if words and words[0] == "egnet":
+            return egnet_verb(base, words)
+        os.execv(VTYSH, [*vtysh_argv(base), "-c", argv[2]])
+    os.execv(VTYSH, vtysh_argv(base))
+    return 0  # pragma: no cover - execv does not return
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))

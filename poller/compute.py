@@ -1,0 +1,164 @@
+"""From two polls to circuit samples: per-interface rates, then per-circuit state and load (pure).
+
+Direction a→b of a circuit is the a-end's ifHCOutOctets (or, when the a-end is not readable, the
+b-end's ifHCInOctets); b→a likewise. Utilisation is against the circuit's contracted rate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from poller.oids import OPER_UP
+from poller.rates import Discard, discard_reason, octets_to_bps, rate_per_second, utilisation
+from poller.readings import DeviceReading, IfReading
+from poller.targets import CircuitSpec
+
+
+class State(StrEnum):
+    """Operational state of a circuit as seen from its ends."""
+
+    UP = "up"
+    DOWN = "down"
+    UNKNOWN = "unknown"
+
+
+class CircuitSample(BaseModel):
+    """One circuit at one poll: state, load per direction, error and discard rates."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    circuit: str
+    at: float
+    state: State
+    capacity_bps: int
+    ab_bps: float | None = None
+    ba_bps: float | None = None
+    util_ab: float | None = None
+    util_ba: float | None = None
+    errors_ps: float | None = None
+    discards_ps: float | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IfRate:
+    """Rates of one interface between two polls."""
+
+    in_bps: float
+    out_bps: float
+    errors_ps: float
+    discards_ps: float
+
+
+def _if_rate(p: IfReading, c: IfReading, seconds: float) -> IfRate:
+    errs = rate_per_second(p.in_errors, c.in_errors, seconds, 32) + rate_per_second(
+        p.out_errors, c.out_errors, seconds, 32
+    )
+    disc = rate_per_second(p.in_discards, c.in_discards, seconds, 32) + rate_per_second(
+        p.out_discards, c.out_discards, seconds, 32
+    )
+    return IfRate(
+        in_bps=octets_to_bps(p.in_octets, c.in_octets, seconds),
+        out_bps=octets_to_bps(p.out_octets, c.out_octets, seconds),
+        errors_ps=errs,
+        discards_ps=disc,
+    )
+
+
+def elapsed_seconds(prev: DeviceReading, cur: DeviceReading) -> float | Discard:
+    """Return the interval between two polls by the agent's clock, or why there is none.
+
+    The agent's ``sysUpTime`` is the time base (immune to poller scheduling delays); an agent whose
+    uptime did not move falls back to the poller's clock.
+    """
+    if prev.uptime is None or cur.uptime is None:
+        return Discard.FIRST
+    reason = discard_reason(prev.uptime, cur.uptime, None, None)
+    if reason is Discard.REBOOT:
+        return reason
+    seconds = (cur.uptime - prev.uptime) / 100.0
+    if seconds <= 0:
+        seconds = cur.at - prev.at
+    return seconds if seconds > 0 else Discard.NO_TIME
+
+
+def interface_rates(
+    prev: DeviceReading | None, cur: DeviceReading
+) -> tuple[dict[str, IfRate], dict[str, Discard]]:
+    """Return rates per ifName and, for interfaces without a rate, the reason."""
+    if prev is None or not prev.ok or not cur.ok:
+        return {}, {i.name: Discard.FIRST for i in cur.interfaces}
+    seconds = elapsed_seconds(prev, cur)
+    if isinstance(seconds, Discard):
+        return {}, {i.name: seconds for i in cur.interfaces}
+    rates: dict[str, IfRate] = {}
+    why: dict[str, Discard] = {}
+    for c in cur.interfaces:
+        p = prev.by_name.get(c.name)
+        if p is None or p.index != c.index:
+            why[c.name] = Discard.FIRST
+        elif p.discontinuity != c.discontinuity:
+            why[c.name] = Discard.DISCONTINUITY
+        else:
+            rates[c.name] = _if_rate(p, c, seconds)
+    return rates, why
+
+
+def circuit_state(ends: Sequence[IfReading | None]) -> State:
+    """Return a circuit's state from the interface rows of its ends that could be read.
+
+    Examples:
+        >>> up = IfReading(1, "eth1", 0, 0, 1000, 1, 0, 0, 0, 0)
+        >>> down = IfReading(2, "eth2", 0, 0, 1000, 2, 0, 0, 0, 0)
+        >>> circuit_state([up, up]), circuit_state([up, down]), circuit_state([None, None])
+        (<State.UP: 'up'>, <State.DOWN: 'down'>, <State.UNKNOWN: 'unknown'>)
+    """
+    seen = [e for e in ends if e is not None]
+    if not seen:
+        return State.UNKNOWN
+    return State.UP if all(e.oper_status == OPER_UP for e in seen) else State.DOWN
+
+
+def _sum(values: Sequence[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
+
+
+def circuit_sample(
+    spec: CircuitSpec,
+    at: float,
+    readings: Mapping[str, DeviceReading],
+    rates: Mapping[str, Mapping[str, IfRate]],
+    reasons: Mapping[str, Mapping[str, Discard]],
+) -> CircuitSample:
+    """Return one circuit's sample from the current readings and per-device interface rates."""
+    a_dev, b_dev = readings.get(spec.a_device), readings.get(spec.b_device)
+    a_row = a_dev.by_name.get(spec.a_if) if a_dev is not None else None
+    b_row = b_dev.by_name.get(spec.b_if) if b_dev is not None else None
+    a_rate = rates.get(spec.a_device, {}).get(spec.a_if)
+    b_rate = rates.get(spec.b_device, {}).get(spec.b_if)
+    ab = a_rate.out_bps if a_rate else (b_rate.in_bps if b_rate else None)
+    ba = b_rate.out_bps if b_rate else (a_rate.in_bps if a_rate else None)
+    note = ""
+    if ab is None or ba is None:
+        why = reasons.get(spec.a_device, {}).get(spec.a_if) or reasons.get(spec.b_device, {}).get(
+            spec.b_if
+        )
+        note = str(why) if why else "not polled"
+    return CircuitSample(
+        circuit=spec.id,
+        at=at,
+        state=circuit_state([a_row, b_row]),
+        capacity_bps=spec.capacity_bps,
+        ab_bps=ab,
+        ba_bps=ba,
+        util_ab=None if ab is None else utilisation(ab, spec.capacity_bps),
+        util_ba=None if ba is None else utilisation(ba, spec.capacity_bps),
+        errors_ps=_sum([r.errors_ps if r else None for r in (a_rate, b_rate)]),
+        discards_ps=_sum([r.discards_ps if r else None for r in (a_rate, b_rate)]),
+        note=note,
+    )

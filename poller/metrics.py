@@ -1,0 +1,91 @@
+"""Prometheus exposition of the latest poll, read from the store at scrape time.
+
+Metric families (labels in braces):
+
+- ``egnet_circuit_up{circuit}`` 1 up, 0 down (absent when unknown);
+- ``egnet_circuit_bits_per_second{circuit,direction}`` direction ``ab`` or ``ba``;
+- ``egnet_circuit_utilisation_ratio{circuit,direction}`` against the contracted rate;
+- ``egnet_circuit_capacity_bits_per_second{circuit}``;
+- ``egnet_circuit_errors_per_second{circuit}``, ``egnet_circuit_discards_per_second{circuit}``;
+- ``egnet_device_reachable{device}``, ``egnet_device_poll_seconds{device}``;
+- ``egnet_alerts_open{severity}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from poller.store import Store, read_alerts
+
+
+def _gauge(name: str, doc: str, labels: list[str]) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, doc, labels=labels)
+
+
+class StoreCollector(Collector):
+    """Collects gauges from the poller database on every scrape."""
+
+    def __init__(self, db_path: str | Path) -> None:
+        self.db_path = Path(db_path)
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield the metric families (nothing when the database does not exist yet)."""
+        if not self.db_path.is_file():
+            return
+        with closing(Store(self.db_path)) as store:
+            latest, devices = store.latest(), store.devices()
+            alerts = read_alerts(store.con)
+        yield from _circuit_metrics(latest)
+        reach = _gauge("egnet_device_reachable", "1 when the device answered SNMP", ["device"])
+        secs = _gauge("egnet_device_poll_seconds", "time to poll the device", ["device"])
+        for dev, st in sorted(devices.items()):
+            reach.add_metric([dev], 1.0 if st["reachable"] else 0.0)
+            secs.add_metric([dev], float(st["seconds"]))
+        yield reach
+        yield secs
+        open_ = _gauge("egnet_alerts_open", "open alerts", ["severity"])
+        for sev in ("warning", "critical"):
+            n = sum(1 for a in alerts if a["cleared"] is None and a["severity"] == sev)
+            open_.add_metric([sev], float(n))
+        yield open_
+
+
+def _circuit_metrics(latest: dict[str, dict[str, object]]) -> Iterator[Metric]:
+    up = _gauge("egnet_circuit_up", "1 when both ends are operationally up", ["circuit"])
+    bps = _gauge("egnet_circuit_bits_per_second", "load per direction", ["circuit", "direction"])
+    util = _gauge(
+        "egnet_circuit_utilisation_ratio",
+        "load / contracted rate per direction",
+        ["circuit", "direction"],
+    )
+    cap = _gauge("egnet_circuit_capacity_bits_per_second", "contracted rate", ["circuit"])
+    errs = _gauge("egnet_circuit_errors_per_second", "interface errors", ["circuit"])
+    disc = _gauge("egnet_circuit_discards_per_second", "interface discards", ["circuit"])
+    for cid, s in sorted(latest.items()):
+        capacity = float(s["capacity_bps"])  # type: ignore[arg-type]
+        cap.add_metric([cid], capacity)
+        if s["state"] != "unknown":
+            up.add_metric([cid], 1.0 if s["state"] == "up" else 0.0)
+        for d in ("ab", "ba"):
+            v = s[f"{d}_bps"]
+            if v is not None:
+                bps.add_metric([cid, d], float(v))  # type: ignore[arg-type]
+                util.add_metric([cid, d], float(v) / capacity if capacity else 0.0)  # type: ignore[arg-type]
+        if s["errors_ps"] is not None:
+            errs.add_metric([cid], float(s["errors_ps"]))  # type: ignore[arg-type]
+        if s["discards_ps"] is not None:
+            disc.add_metric([cid], float(s["discards_ps"]))  # type: ignore[arg-type]
+    yield from (up, bps, util, cap, errs, disc)
+
+
+def exposition(db_path: str | Path) -> bytes:
+    """Return the Prometheus text exposition for the database."""
+    registry = CollectorRegistry()
+    registry.register(StoreCollector(db_path))
+    return generate_latest(registry)

@@ -1,0 +1,325 @@
+"""The NOC page: one self-contained HTML document (inline CSS, JS and SVG; no CDN, no build step).
+
+The map lays sites out as a tree (province → cities → counties); a county's townships are drawn as
+one aggregate node ("N townships") until clicked, then expanded. Inter-site circuits are lines, parallel
+circuits (dual uplinks) side by side; circuits inside a site are small chips under the node. Colour
+is the circuit's current utilisation (worst direction) against its contracted rate. Clicking a circuit
+opens its history chart; the alert list and the map refresh by themselves.
+
+URL hash ``#circuit=<id>`` opens that circuit's chart, ``#expand=<county>`` expands a county (used by
+the headless-browser test and for deep links).
+"""
+
+from __future__ import annotations
+
+PAGE = r"""<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<title>egnet NOC</title>
+<style>
+body { margin: 0; font: 13px/1.4 system-ui, sans-serif; background: #10151c; color: #dde3ea; }
+header { padding: 6px 12px; background: #1b2430; display: flex; gap: 16px; align-items: baseline; }
+header h1 { font-size: 16px; margin: 0; }
+#status { color: #8fa1b3; }
+main { display: grid; grid-template-columns: 1fr 380px; height: calc(100vh - 34px); }
+#mapbox { overflow: auto; }
+aside { border-left: 1px solid #2a3646; overflow: auto; padding: 8px; }
+h2 { font-size: 14px; margin: 8px 0 4px; }
+.node circle { stroke: #dde3ea; stroke-width: 1.5; }
+.node text { fill: #dde3ea; font-size: 11px; text-anchor: middle; }
+.node.unreach circle { stroke: #ff4d4d; stroke-dasharray: 3 2; }
+.agg { cursor: pointer; }
+.agg rect { fill: #24303f; stroke: #8fa1b3; stroke-dasharray: 4 2; }
+.circuit { cursor: pointer; }
+line.circuit { stroke-width: 4; }
+line.circuit:hover, rect.circuit:hover { stroke-width: 7; }
+line.circuit.down { stroke-dasharray: 6 4; }
+.sel { filter: drop-shadow(0 0 4px #fff); }
+#legend span { display: inline-block; padding: 0 6px; margin-right: 2px; color: #000; }
+#alerts { list-style: none; padding: 0; margin: 0; }
+#alerts li { padding: 3px 6px; margin-bottom: 3px; border-left: 4px solid #888; background: #1b2430; }
+#alerts li.critical { border-color: #ff4d4d; }
+#alerts li.warning { border-color: #ffb020; }
+#alerts li.cleared { opacity: .55; }
+#chart { background: #0b0f14; }
+#chart .ab { fill: none; stroke: #4fc3f7; stroke-width: 1.5; }
+#chart .ba { fill: none; stroke: #ffb74d; stroke-width: 1.5; }
+#chart .cap { stroke: #ff4d4d; stroke-dasharray: 4 3; }
+#chart text { fill: #8fa1b3; font-size: 10px; }
+</style>
+</head>
+<body>
+<header><h1 id="title">egnet NOC</h1><span id="status">loading…</span>
+<span id="legend"></span></header>
+<main>
+<div id="mapbox"><svg id="map" xmlns="http://www.w3.org/2000/svg" width="800" height="400"></svg></div>
+<aside>
+<h2>Circuit</h2>
+<div id="detail">Click a circuit on the map.</div>
+<svg id="chart" width="360" height="180" xmlns="http://www.w3.org/2000/svg"></svg>
+<h2>Alerts <span id="alertcount"></span></h2>
+<ul id="alerts"></ul>
+</aside>
+</main>
+<script>
+"use strict";
+const NS = "http://www.w3.org/2000/svg";
+const state = { data: null, expanded: new Set(), selected: null, timer: null };
+const SCALE = [[0.3, "#3ecf5a"], [0.5, "#a6e05a"], [0.7, "#ffe14d"], [0.8, "#ff9f1a"], [Infinity, "#ff3b3b"]];
+
+function colour(c) {
+  if (c.state === "down") return "#ff3b3b";
+  if (c.util === null || c.util === undefined) return "#6b7785";
+  for (const [lim, col] of SCALE) if (c.util < lim) return col;
+  return "#ff3b3b";
+}
+function el(name, attrs, parent) {
+  const e = document.createElementNS(NS, name);
+  for (const k in attrs) e.setAttribute(k, attrs[k]);
+  if (parent) parent.appendChild(e);
+  return e;
+}
+function mbps(v) { return v === null || v === undefined ? "-" : (v / 1e6).toFixed(2) + " Mb/s"; }
+function pct(v) { return v === null || v === undefined ? "-" : (100 * v).toFixed(1) + " %"; }
+function worst(cs) {
+  let best = null;
+  for (const c of cs) {
+    if (c.state === "down") return c;
+    if (best === null || (c.util ?? -1) > (best.util ?? -1)) best = c;
+  }
+  return best;
+}
+
+function layout(d) {
+  const sites = new Map(d.sites.map(s => [s.name, Object.assign({ kids: [] }, s)]));
+  for (const s of sites.values()) if (s.parent && sites.has(s.parent)) sites.get(s.parent).kids.push(s);
+  const root = [...sites.values()].find(s => s.tier === "province");
+  const pos = new Map(); // site or aggregate key -> {x, y, label, kind}
+  const owner = new Map(); // township site -> aggregate key when collapsed
+  let col = 0;
+  const X = 110, Y = 110;
+  function place(s, depth) {
+    const kids = s.kids.filter(k => k.tier !== "cloud");
+    const towns = kids.filter(k => k.tier === "township");
+    const others = kids.filter(k => k.tier !== "township");
+    const start = col;
+    for (const k of others) place(k, depth + 1);
+    if (towns.length) {
+      if (s.tier === "county" && !state.expanded.has(s.name)) {
+        const key = "agg:" + s.name;
+        pos.set(key, { x: col * X + 60, y: (depth + 1) * Y + 50, label: towns.length + " townships",
+                       kind: "agg", county: s.name, count: towns.length });
+        for (const t of towns) owner.set(t.name, key);
+        col += 1;
+      } else {
+        for (const t of towns) place(t, depth + 1);
+      }
+    }
+    if (col === start) col += 1;
+    pos.set(s.name, { x: ((start + col - 1) / 2) * X + 60, y: depth * Y + 50, label: s.label,
+                      kind: s.tier, site: s.name });
+  }
+  place(root, 0);
+  for (const s of sites.values()) if (s.tier === "cloud") {
+    const p = pos.get(s.parent) || pos.get(root.name);
+    pos.set(s.name, { x: p.x + 150, y: p.y, label: s.label, kind: "cloud", site: s.name });
+    col = Math.max(col, Math.ceil((p.x + 150) / X) + 1);
+  }
+  return { pos, owner, width: col * X + 80, height: 5 * Y };
+}
+
+function draw() {
+  const d = state.data;
+  const svg = document.getElementById("map");
+  while (svg.firstChild) svg.removeChild(svg.firstChild);
+  const { pos, owner, width, height } = layout(d);
+  svg.setAttribute("width", width); svg.setAttribute("height", height);
+  const where = s => owner.get(s) || s;
+  const lines = el("g", { id: "lines" }, svg), nodes = el("g", { id: "nodes" }, svg);
+  const pairs = new Map(), inner = new Map(), aggs = new Map();
+  for (const c of d.circuits) {
+    const a = where(c.a_site), b = where(c.b_site);
+    if (a.startsWith("agg:") || b.startsWith("agg:")) {
+      const k = a.startsWith("agg:") ? a : b;
+      if (!aggs.has(k)) aggs.set(k, []);
+      aggs.get(k).push(c);
+      if (a === b) continue;
+      const other = k === a ? b : a, key = k + "|" + other;
+      if (!pairs.has(key)) pairs.set(key, { a: k, b: other, list: [], agg: true });
+      pairs.get(key).list.push(c);
+    } else if (a === b) {
+      if (!inner.has(a)) inner.set(a, []);
+      inner.get(a).push(c);
+    } else {
+      const key = a < b ? a + "|" + b : b + "|" + a;
+      if (!pairs.has(key)) pairs.set(key, { a, b, list: [] });
+      pairs.get(key).list.push(c);
+    }
+  }
+  for (const p of pairs.values()) {
+    const A = pos.get(p.a), B = pos.get(p.b);
+    if (!A || !B) continue;
+    const dx = B.x - A.x, dy = B.y - A.y, len = Math.hypot(dx, dy) || 1;
+    const nx = -dy / len, ny = dx / len;
+    const list = p.agg ? [worst(p.list)] : p.list;
+    list.forEach((c, i) => {
+      const off = (i - (list.length - 1) / 2) * 7;
+      const ln = el("line", { x1: A.x + nx * off, y1: A.y + ny * off, x2: B.x + nx * off, y2: B.y + ny * off,
+        stroke: colour(c), class: "circuit " + c.state + (p.agg ? " aggline" : ""),
+        "data-circuit": p.agg ? "" : c.id, "data-state": c.state,
+        "data-util": c.util === null ? "" : c.util.toFixed(4) }, lines);
+      if (p.agg) {
+        ln.setAttribute("data-agg", p.a);
+        ln.addEventListener("click", () => toggle(pos.get(p.a).county));
+        el("title", {}, ln).textContent = p.list.length + " township circuits, worst " + c.id + " " + pct(c.util);
+      } else {
+        ln.addEventListener("click", () => select(c.id));
+        el("title", {}, ln).textContent = c.id + " " + c.state + " " + pct(c.util);
+      }
+    });
+  }
+  const unreachable = new Set(Object.entries(d.devices).filter(([, v]) => !v.reachable).map(([k]) => k));
+  const deviceSite = new Map();
+  for (const c of d.circuits) { deviceSite.set(c.a, c.a_site); deviceSite.set(c.b, c.b_site); }
+  const badSites = new Set([...unreachable].map(x => deviceSite.get(x)));
+  for (const [key, p] of pos) {
+    if (p.kind === "agg") {
+      const g = el("g", { class: "agg", "data-county": p.county, "data-count": p.count }, nodes);
+      el("rect", { x: p.x - 44, y: p.y - 12, width: 88, height: 24, rx: 6 }, g);
+      const t = el("text", { x: p.x, y: p.y + 4, "text-anchor": "middle", fill: "#dde3ea",
+                            "font-size": 11 }, g);
+      t.textContent = p.label;
+      const w = worst(aggs.get(key) || []);
+      if (w) el("circle", { cx: p.x + 50, cy: p.y, r: 5, fill: colour(w) }, g);
+      g.addEventListener("click", () => toggle(p.county));
+      continue;
+    }
+    const g = el("g", { class: "node" + (badSites.has(key) ? " unreach" : ""), "data-site": key }, nodes);
+    const r = p.kind === "province" ? 16 : p.kind === "township" ? 8 : 12;
+    el("circle", { cx: p.x, cy: p.y, r, fill: p.kind === "cloud" ? "#5a6fd6" : "#2f4a66" }, g);
+    const t = el("text", { x: p.x, y: p.y - r - 4 }, g);
+    t.textContent = p.label;
+    if (p.kind === "county") g.addEventListener("click", () => toggle(key));
+    (inner.get(key) || []).forEach((c, i) => {
+      const chip = el("rect", { x: p.x - 14 + i * 12, y: p.y + r + 3, width: 10, height: 8,
+        fill: colour(c), class: "circuit chip " + c.state, "data-circuit": c.id, "data-state": c.state,
+        "data-util": c.util === null ? "" : c.util.toFixed(4) }, g);
+      el("title", {}, chip).textContent = c.id + " " + c.state + " " + pct(c.util);
+      chip.addEventListener("click", ev => { ev.stopPropagation(); select(c.id); });
+    });
+  }
+  if (state.selected) highlight();
+}
+
+function toggle(county) {
+  if (state.expanded.has(county)) state.expanded.delete(county); else state.expanded.add(county);
+  draw();
+}
+function highlight() {
+  for (const e of document.querySelectorAll(".sel")) e.classList.remove("sel");
+  for (const e of document.querySelectorAll('[data-circuit="' + state.selected + '"]')) e.classList.add("sel");
+}
+
+async function select(id) {
+  state.selected = id;
+  highlight();
+  const c = state.data.circuits.find(x => x.id === id);
+  const det = document.getElementById("detail");
+  det.innerHTML = "";
+  const lines = [["circuit", id], ["ends", c.a + " ⇄ " + c.b], ["type / carrier", c.type + " / " + c.carrier],
+    ["contracted", mbps(c.capacity_bps)], ["state", c.state], ["a→b", mbps(c.ab_bps)], ["b→a", mbps(c.ba_bps)],
+    ["utilisation", pct(c.util)]];
+  for (const [k, v] of lines) {
+    const div = document.createElement("div");
+    div.textContent = k + ": " + v;
+    det.appendChild(div);
+  }
+  const r = await fetch("api/history?hours=6&circuit=" + encodeURIComponent(id));
+  const h = await r.json();
+  chart(h);
+}
+
+function chart(h) {
+  const svg = document.getElementById("chart");
+  while (svg.firstChild) svg.removeChild(svg.firstChild);
+  svg.setAttribute("data-circuit", h.circuit);
+  svg.setAttribute("data-points", h.points.length);
+  const W = 360, H = 180, L = 40, B = 20;
+  const pts = h.points;
+  const t0 = pts.length ? pts[0][0] : 0, t1 = pts.length ? pts[pts.length - 1][0] : 1;
+  let ymax = h.capacity_bps;
+  for (const p of pts) ymax = Math.max(ymax, p[1] || 0, p[2] || 0);
+  const sx = t => L + (W - L - 5) * (t1 > t0 ? (t - t0) / (t1 - t0) : 0.5);
+  const sy = v => H - B - (H - B - 10) * (v / (ymax || 1));
+  el("line", { x1: L, x2: W - 5, y1: sy(h.capacity_bps), y2: sy(h.capacity_bps), class: "cap" }, svg);
+  el("text", { x: 2, y: sy(h.capacity_bps) + 3 }, svg).textContent = (h.capacity_bps / 1e6).toFixed(0) + "M";
+  el("text", { x: 2, y: H - B + 3 }, svg).textContent = "0";
+  for (const [cls, i] of [["ab", 1], ["ba", 2]]) {
+    const d = pts.filter(p => p[i] !== null).map(p => sx(p[0]).toFixed(1) + "," + sy(p[i]).toFixed(1)).join(" ");
+    el("polyline", { points: d, class: cls }, svg);
+  }
+  const fmt = t => new Date(t * 1000).toLocaleTimeString();
+  if (pts.length) {
+    el("text", { x: L, y: H - 4 }, svg).textContent = fmt(t0);
+    el("text", { x: W - 70, y: H - 4 }, svg).textContent = fmt(t1);
+  }
+  el("text", { x: L + 5, y: 10 }, svg).textContent = "a→b (blue)  b→a (orange)  " + h.points.length + " points";
+}
+
+function alerts(list) {
+  const ul = document.getElementById("alerts");
+  ul.innerHTML = "";
+  let open = 0;
+  for (const a of list) {
+    const li = document.createElement("li");
+    li.className = a.severity + (a.cleared ? " cleared" : "");
+    li.setAttribute("data-key", a.key);
+    const when = new Date((a.cleared || a.raised) * 1000).toLocaleTimeString();
+    li.textContent = (a.cleared ? "cleared " : "") + when + " " + a.message;
+    li.addEventListener("click", () => { if (state.data.circuits.some(c => c.id === a.subject)) select(a.subject); });
+    ul.appendChild(li);
+    if (!a.cleared) open++;
+  }
+  document.getElementById("alertcount").textContent = "(" + open + " open)";
+}
+
+async function refresh() {
+  try {
+    const [m, a] = await Promise.all([fetch("api/map").then(r => r.json()), fetch("api/alerts").then(r => r.json())]);
+    state.data = m;
+    document.getElementById("title").textContent = "egnet NOC — " + m.network;
+    const up = m.circuits.filter(c => c.state === "up").length, down = m.circuits.filter(c => c.state === "down").length;
+    const st = document.getElementById("status");
+    st.textContent = m.circuits.length + " circuits: " + up + " up, " + down + " down · updated " + new Date().toLocaleTimeString();
+    st.setAttribute("data-loaded", "1");
+    draw();
+    alerts(a.alerts);
+    if (state.selected) select(state.selected);
+    if (!state.timer) state.timer = setInterval(refresh, 1000 * m.refresh);
+  } catch (e) {
+    document.getElementById("status").textContent = "refresh failed: " + e;
+    if (!state.timer) state.timer = setInterval(refresh, 30000);
+  }
+}
+
+function legend() {
+  const lg = document.getElementById("legend");
+  const labels = ["<30%", "<50%", "<70%", "<80%", "≥80% / down"];
+  SCALE.forEach(([, col], i) => { const s = document.createElement("span"); s.style.background = col; s.textContent = labels[i]; lg.appendChild(s); });
+  const s = document.createElement("span"); s.style.background = "#6b7785"; s.textContent = "no data"; lg.appendChild(s);
+}
+
+async function start() {
+  legend();
+  const hash = new URLSearchParams(location.hash.slice(1));
+  for (const c of hash.getAll("expand")) state.expanded.add(c);
+  await refresh();
+  const sel = hash.get("circuit");
+  if (sel) await select(sel);
+}
+start();
+</script>
+</body>
+</html>
+"""

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Set everything up (idempotent) and run the whole test suite: lint, types, pytest (lab tests need root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PATH="$PWD/.venv/bin:$PATH"
+
+echo "== ruff" >&2
+ruff check .
+ruff format --check . >/dev/null || { ruff format --check . ; exit 1; }
+echo "== mypy --strict" >&2
+mypy
+echo "== pytest" >&2
+if [ "$(id -u)" -ne 0 ]; then
+  echo "note: not root — lab tests (network namespaces, FRR, sshd, snmpd) will be skipped" >&2
+fi
+set +e
+python -m pytest "$@"
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then
+  echo "pytest collected no tests: that is a failure here" >&2
+  exit 1
+fi
+exit "$rc"
