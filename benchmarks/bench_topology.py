@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from topology import load_inventory  # noqa: E402
+from topology import load_inventory
 
 
 def main() -> None:
