@@ -9,7 +9,12 @@ The same rules run on configs we rendered and on running configs fetched from de
 
 from __future__ import annotations
 
+import bisect
+import itertools
+import multiprocessing
 import re
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -42,8 +47,9 @@ class ValueCheck(_Frozen):
 
     pattern: str
     cmp: Literal["le", "ge"]
-    policy: Literal["lockout_tries", "lockout_minutes", "idle_timeout_minutes",
-                    "password_min_length"]
+    policy: Literal[
+        "lockout_tries", "lockout_minutes", "idle_timeout_minutes", "password_min_length"
+    ]
     divide: int = 1
     min: int = 1
 
@@ -57,6 +63,14 @@ class BlockCheck(_Frozen):
     require: str
 
 
+class RegionCheck(_Frozen):
+    """Lines from one matching ``start`` up to the next ``end`` must exist and match no ``forbid``."""
+
+    start: str
+    end: str
+    forbid: tuple[str, ...] = ()
+
+
 class Rule(_Frozen):
     """One audit rule as a platform expresses it."""
 
@@ -67,6 +81,7 @@ class Rule(_Frozen):
     forbid: tuple[str, ...] = ()
     values: tuple[ValueCheck, ...] = ()
     blocks: tuple[BlockCheck, ...] = ()
+    regions: tuple[RegionCheck, ...] = ()
 
 
 class RuleSet(_Frozen):
@@ -88,15 +103,35 @@ class RuleResult:
 
     def as_dict(self) -> dict[str, object]:
         """Plain data for JSON output."""
-        return {"rule": self.rule, "title": self.title, "status": self.status,
-                "reason": self.reason, "evidence": list(self.evidence)}
+        return {
+            "rule": self.rule,
+            "title": self.title,
+            "status": self.status,
+            "reason": self.reason,
+            "evidence": list(self.evidence),
+        }
 
 
 RULE_IDS = (
-    "ssh-v2", "no-telnet", "no-http", "no-ftp", "snmpv3-authpriv", "no-snmp-community",
-    "login-lockout", "idle-timeout", "aaa-local-fallback", "named-users", "no-default-accounts",
-    "hashed-passwords", "password-length", "mgmt-acl", "syslog-remote", "ntp", "routing-auth",
-    "banner", "unused-ports-shut",
+    "ssh-v2",
+    "no-telnet",
+    "no-http",
+    "no-ftp",
+    "snmpv3-authpriv",
+    "no-snmp-community",
+    "login-lockout",
+    "idle-timeout",
+    "aaa-local-fallback",
+    "named-users",
+    "no-default-accounts",
+    "hashed-passwords",
+    "password-length",
+    "mgmt-acl",
+    "syslog-remote",
+    "ntp",
+    "routing-auth",
+    "banner",
+    "unused-ports-shut",
 )
 
 
@@ -119,59 +154,63 @@ def load_rules(platform: str, root: Path = RULES) -> RuleSet:
     if sorted(ids) != sorted(RULE_IDS):
         missing = sorted(set(RULE_IDS) - set(ids))
         extra = sorted(set(ids) - set(RULE_IDS))
-        raise OperationError(f"{path}: rule ids must be exactly {RULE_IDS}; missing {missing}, "
-                             f"unknown or duplicate {extra or [i for i in ids if ids.count(i) > 1]}")
+        raise OperationError(
+            f"{path}: rule ids must be exactly {RULE_IDS}; missing {missing}, "
+            f"unknown or duplicate {extra or [i for i in ids if ids.count(i) > 1]}"
+        )
     return rs
 
 
-def _ev(lines: list[str], i: int) -> str:
-    return f"{i + 1}: {lines[i]}"
+@lru_cache(maxsize=1024)
+def _rx(pattern: str) -> re.Pattern[str]:
+    r"""Compile a rule pattern for searching text that starts with a newline.
+
+    A leading ``^`` becomes a literal newline, so the regex engine can skip ahead with its fast
+    literal search (every searched text is prefixed with a newline); ``^\s`` never crosses lines.
+
+    Examples:
+        >>> _rx(r"^\s+idle-timeout").pattern == "\n" + r"[ \t]+idle-timeout"
+        True
+        >>> bool(_rx(r"^ip ssh version 2$").search("\nhostname x\nip ssh version 2\nend"))
+        True
+    """
+    p = pattern.replace(r"^\s", r"^[ \t]")
+    if p.startswith("^"):
+        p = "\n" + p[1:]
+    return re.compile(p, re.M)
 
 
-def _require(lines: list[str], pats: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    evidence, problems = [], []
-    for p in pats:
-        rx = re.compile(p)
-        hits = [_ev(lines, i) for i, ln in enumerate(lines) if rx.search(ln)]
-        if hits:
-            evidence.extend(hits[:3])
-        else:
-            problems.append(f"missing line matching /{p}/")
-    return evidence, problems
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A top-level block: header line index, header text and the indented body."""
+
+    index: int
+    header: str
+    body: str
 
 
-def _forbid(lines: list[str], pats: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    evidence, problems = [], []
-    for p in pats:
-        rx = re.compile(p)
-        hits = [_ev(lines, i) for i, ln in enumerate(lines) if rx.search(ln)]
-        if hits:
-            evidence.extend(hits[:5])
-            problems.append(f"forbidden line matching /{p}/")
-    return evidence, problems
+class ParsedConfig:
+    """A config text with line offsets and top-level blocks, parsed once per audit."""
 
+    def __init__(self, text: str) -> None:
+        self.text = "\n" + text  # see _rx: a leading "^" is matched as "\n"
+        self.lines = text.splitlines()
+        self.starts = [0]
+        for ln in self.lines[:-1]:
+            self.starts.append(self.starts[-1] + len(ln) + 1)
+        self.blocks = [Block(i, b[0], "\n" + "\n".join(b[1:])) for i, b in split_blocks(self.lines)]
 
-def _values(lines: list[str], checks: tuple[ValueCheck, ...],
-            policy: AuditPolicy) -> tuple[list[str], list[str]]:
-    evidence, problems = [], []
-    for c in checks:
-        rx = re.compile(c.pattern)
-        limit = getattr(policy, c.policy)
-        hits = [(i, m) for i, ln in enumerate(lines) if (m := rx.search(ln))]
-        if not hits:
-            problems.append(f"missing line matching /{c.pattern}/")
-        for i, m in hits:
-            v = int(m.group("v")) // c.divide
-            ok = v >= c.min and (v <= limit if c.cmp == "le" else v >= limit)
-            evidence.append(_ev(lines, i))
-            if not ok:
-                sign = "<=" if c.cmp == "le" else ">="
-                problems.append(f"line {i + 1}: {v} not {sign} {c.policy} {limit}")
-    return evidence, problems
+    def line_of(self, offset: int) -> int:
+        """Index of the line at ``offset`` of :attr:`text` (the newline before a line counts)."""
+        return bisect.bisect_right(self.starts, offset) - 1
+
+    def ev(self, i: int) -> str:
+        """Evidence text for line index ``i`` (1-based number and the line)."""
+        return f"{i + 1}: {self.lines[i]}"
 
 
 def split_blocks(lines: list[str]) -> list[tuple[int, list[str]]]:
-    """Top-level blocks: (index of header, header + indented lines).
+    """Top-level blocks: (header line index, header and the indented lines under it).
 
     Examples:
         >>> [(i, len(b)) for i, b in split_blocks(["a", " x", "!", "b"])]
@@ -186,38 +225,113 @@ def split_blocks(lines: list[str]) -> list[tuple[int, list[str]]]:
     return blocks
 
 
-def _blocks(lines: list[str], checks: tuple[BlockCheck, ...]) -> tuple[list[str], list[str]]:
-    evidence, problems = [], []
-    blocks = split_blocks(lines)
+Found = tuple[list[str], list[str]]
+
+
+def _require(cfg: ParsedConfig, pats: tuple[str, ...]) -> Found:
+    evidence: list[str] = []
+    problems: list[str] = []
+    for p in pats:
+        m = _rx(p).search(cfg.text)
+        if m:
+            evidence.append(cfg.ev(cfg.line_of(m.start())))
+        else:
+            problems.append(f"missing line matching /{p}/")
+    return evidence, problems
+
+
+def _forbid(cfg: ParsedConfig, pats: tuple[str, ...]) -> Found:
+    evidence: list[str] = []
+    problems: list[str] = []
+    for p in pats:
+        hits = list(itertools.islice(_rx(p).finditer(cfg.text), 5))
+        if hits:
+            evidence.extend(cfg.ev(cfg.line_of(m.start())) for m in hits)
+            problems.append(f"forbidden line matching /{p}/")
+    return evidence, problems
+
+
+def _values(cfg: ParsedConfig, checks: tuple[ValueCheck, ...], policy: AuditPolicy) -> Found:
+    evidence: list[str] = []
+    problems: list[str] = []
     for c in checks:
-        head, when, unless, need = (re.compile(p) if p else None
-                                    for p in (c.header, c.when, c.unless, c.require))
-        assert head is not None and need is not None
+        limit = getattr(policy, c.policy)
+        hits = list(_rx(c.pattern).finditer(cfg.text))
+        if not hits:
+            problems.append(f"missing line matching /{c.pattern}/")
+        for m in hits:
+            i = cfg.line_of(m.start())
+            v = int(m.group("v")) // c.divide
+            evidence.append(cfg.ev(i))
+            if v < c.min or (v > limit if c.cmp == "le" else v < limit):
+                sign = "<=" if c.cmp == "le" else ">="
+                problems.append(f"line {i + 1}: {v} not {sign} {c.policy} {limit}")
+    return evidence, problems
+
+
+def _blocks(cfg: ParsedConfig, checks: tuple[BlockCheck, ...]) -> Found:
+    evidence: list[str] = []
+    problems: list[str] = []
+    for c in checks:
+        head, need = _rx(c.header), _rx(c.require)
+        when = _rx(c.when) if c.when else None
+        unless = _rx(c.unless) if c.unless else None
         seen = 0
-        for i, body in blocks:
-            if not head.search(body[0]):
+        for b in cfg.blocks:
+            if not head.search("\n" + b.header) or (when and not when.search(b.body)):
                 continue
-            if when and not any(when.search(b) for b in body[1:]):
-                continue
-            if unless and any(unless.search(b) for b in body[1:]):
+            if unless and unless.search(b.body):
                 continue
             seen += 1
-            if not any(need.search(b) for b in body[1:]):
-                problems.append(f"line {i + 1}: '{body[0].strip()}' lacks /{c.require}/")
-                evidence.append(_ev(lines, i))
+            if not need.search(b.body):
+                problems.append(f"line {b.index + 1}: '{b.header.strip()}' lacks /{c.require}/")
+                evidence.append(cfg.ev(b.index))
         if seen == 0 and c.when is None and c.unless is None:
             problems.append(f"no block matching /{c.header}/")
     return evidence, problems
 
 
-def check_rule(rule: Rule, lines: list[str], policy: AuditPolicy) -> RuleResult:
-    """Evaluate one rule on a config's lines."""
+def _until(lines: list[str], start: int, end: re.Pattern[str]) -> list[int]:
+    out = []
+    for j in range(start, len(lines)):
+        if end.search("\n" + lines[j]):
+            break
+        out.append(j)
+    return out
+
+
+def _regions(cfg: ParsedConfig, checks: tuple[RegionCheck, ...]) -> Found:
+    evidence: list[str] = []
+    problems: list[str] = []
+    for c in checks:
+        end = _rx(c.end)
+        starts = [cfg.line_of(m.start()) for m in _rx(c.start).finditer(cfg.text)]
+        if not starts:
+            problems.append(f"missing region starting /{c.start}/")
+        for i in starts:
+            idx = [i, *_until(cfg.lines, i + 1, end)]
+            evidence.extend(cfg.ev(j) for j in idx[:3])
+            for p in c.forbid:
+                rx = _rx(p)
+                problems.extend(
+                    f"line {j + 1}: matches forbidden /{p}/" for j in idx if rx.search("\n" + cfg.lines[j])
+                )
+    return evidence, problems
+
+
+def check_rule(rule: Rule, cfg: ParsedConfig, policy: AuditPolicy) -> RuleResult:
+    """Evaluate one rule on a parsed config."""
     if rule.na is not None:
         return RuleResult(rule.id, rule.title, "na", rule.na, ())
     evidence: list[str] = []
     problems: list[str] = []
-    for ev, pr in (_require(lines, rule.require), _forbid(lines, rule.forbid),
-                   _values(lines, rule.values, policy), _blocks(lines, rule.blocks)):
+    for ev, pr in (
+        _require(cfg, rule.require),
+        _forbid(cfg, rule.forbid),
+        _values(cfg, rule.values, policy),
+        _blocks(cfg, rule.blocks),
+        _regions(cfg, rule.regions),
+    ):
         evidence.extend(ev)
         problems.extend(pr)
     status: Status = "fail" if problems else "pass"
@@ -233,5 +347,68 @@ def audit_config(text: str, platform: str, policy: AuditPolicy | None = None) ->
         'fail'
     """
     pol = policy or AuditPolicy()
-    lines = text.splitlines()
-    return [check_rule(r, lines, pol) for r in load_rules(platform).rules]
+    cfg = ParsedConfig(text)
+    return [check_rule(r, cfg, pol) for r in load_rules(platform).rules]
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceAudit:
+    """The audit of one config file."""
+
+    device: str
+    platform: str
+    path: str
+    results: tuple[RuleResult, ...]
+
+    @property
+    def failed(self) -> bool:
+        """True when any rule failed."""
+        return any(r.status == "fail" for r in self.results)
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain data for JSON output."""
+        return {
+            "device": self.device,
+            "platform": self.platform,
+            "path": self.path,
+            "failed": self.failed,
+            "results": [r.as_dict() for r in self.results],
+        }
+
+
+def audit_file(path: Path, platform: str, policy: AuditPolicy) -> DeviceAudit:
+    """Audit one config file (``<hostname>.cfg``)."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return DeviceAudit(path.stem, platform, str(path), tuple(audit_config(text, platform, policy)))
+
+
+def _audit_job(job: tuple[str, str, AuditPolicy]) -> DeviceAudit:
+    return audit_file(Path(job[0]), job[1], job[2])
+
+
+def audit_files(
+    files: dict[Path, str],
+    policy: AuditPolicy | None = None,
+    jobs: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> list[DeviceAudit]:
+    """Audit config files (path → platform), in path order; ``jobs`` > 1 uses worker processes."""
+    pol = policy or AuditPolicy()
+    work = [(str(p), plat, pol) for p, plat in sorted(files.items())]
+    for plat in sorted(set(files.values())):
+        load_rules(plat)  # fail early (and before forking) on a platform without rules
+    if jobs <= 1 or len(work) < 64:
+        out = []
+        for w in work:
+            out.append(_audit_job(w))
+            if progress:
+                progress(1)
+        return out
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        out = []
+        for res in pool.map(_audit_job, work, chunksize=64):
+            out.append(res)
+            if progress:
+                progress(1)
+        return out

@@ -52,9 +52,15 @@ class Addr:
         """
         itf = ipaddress.IPv4Interface(text)
         net = itf.network
-        return cls(ip=str(itf.ip), prefixlen=net.prefixlen, mask=str(net.netmask),
-                   wildcard=str(net.hostmask), network=str(net.network_address),
-                   cidr=f"{itf.ip}/{net.prefixlen}", net_cidr=str(net))
+        return cls(
+            ip=str(itf.ip),
+            prefixlen=net.prefixlen,
+            mask=str(net.netmask),
+            wildcard=str(net.hostmask),
+            network=str(net.network_address),
+            cidr=f"{itf.ip}/{net.prefixlen}",
+            net_cidr=str(net),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +181,6 @@ class DeviceContext:
     sections: frozenset[str] = field(default_factory=frozenset)
 
 
-
 @dataclass
 class TopologyIndex:
     """Per-topology facts shared by every device context (computed once per render run)."""
@@ -186,7 +191,9 @@ class TopologyIndex:
     def reflectors(self) -> tuple[str, ...]:
         """Hostnames of the province cores (the route reflectors)."""
         root = self.topo.root().name
-        return tuple(h for h, d in self.topo.devices.items() if d.site == root and d.role is Role.CORE)
+        return tuple(
+            h for h, d in self.topo.devices.items() if d.site == root and d.role is Role.CORE
+        )
 
     @cached_property
     def speakers(self) -> tuple[str, ...]:
@@ -228,11 +235,19 @@ def _interface(dev: Device, c: Circuit, pr: PlatformRender, qos: bool) -> IfCtx:
     mine, peer = (c.a, c.b) if c.a.device == dev.hostname else (c.b, c.a)
     itf = next(i for i in dev.interfaces if i.circuit == c.id)
     return IfCtx(
-        name=mine.interface, description=itf.description, addr=Addr.parse(mine.address),
-        circuit=c.id, carrier=c.carrier, cost=c.cost_ab if mine is c.a else c.cost_ba,
-        peer_device=peer.device, peer_ip=peer.address.split("/")[0], capacity_bps=c.capacity_bps,
-        bandwidth_kbps=max(1, c.capacity_bps // 1000), shape_rate=c.capacity_bps // pr.shape_unit_bps,
-        shaper=shaper_name(c.capacity_bps) if qos else "", mpls=not c.tail,
+        name=mine.interface,
+        description=itf.description,
+        addr=Addr.parse(mine.address),
+        circuit=c.id,
+        carrier=c.carrier,
+        cost=c.cost_ab if mine is c.a else c.cost_ba,
+        peer_device=peer.device,
+        peer_ip=peer.address.split("/")[0],
+        capacity_bps=c.capacity_bps,
+        bandwidth_kbps=max(1, c.capacity_bps // 1000),
+        shape_rate=c.capacity_bps // pr.shape_unit_bps,
+        shaper=shaper_name(c.capacity_bps) if qos else "",
+        mpls=not c.tail,
     )
 
 
@@ -255,17 +270,26 @@ def _bgp(ix: TopologyIndex, dev: Device, secrets: SecretSource) -> BgpCtx | None
         return None
     topo = ix.topo
     is_rr = dev.hostname in ix.reflectors
-    peers = [h for h in ix.speakers if h != dev.hostname] if is_rr else [
-        h for h in ix.reflectors if h != dev.hostname]
+    peers = (
+        [h for h in ix.speakers if h != dev.hostname]
+        if is_rr
+        else [h for h in ix.reflectors if h != dev.hostname]
+    )
     neighbors = tuple(
-        Neighbor(ip=topo.devices[h].loopback.split("/")[0], name=h,
-                 rr_client=is_rr and h not in ix.reflectors)
+        Neighbor(
+            ip=topo.devices[h].loopback.split("/")[0],
+            name=h,
+            rr_client=is_rr and h not in ix.reflectors,
+        )
         for h in peers
     )
     rr_ids = sorted(topo.devices[h].loopback.split("/")[0] for h in ix.reflectors)
     return BgpCtx(
-        asn=topo.policy.bgp_asn, router_id=dev.loopback.split("/")[0], is_rr=is_rr,
-        cluster_id=rr_ids[0] if rr_ids else dev.loopback.split("/")[0], neighbors=neighbors,
+        asn=topo.policy.bgp_asn,
+        router_id=dev.loopback.split("/")[0],
+        is_rr=is_rr,
+        cluster_id=rr_ids[0] if rr_ids else dev.loopback.split("/")[0],
+        neighbors=neighbors,
         password=secrets.get(topo.management.bgp_password_secret, device=dev.hostname),
     )
 
@@ -278,25 +302,41 @@ def _vrfs(ix: TopologyIndex, dev: Device, pe: bool) -> tuple[VrfCtx, ...]:
         if not (pe and z.name in here) and z.vrf != mgmt_vrf:
             continue
         nets = (Addr.parse(here[z.name]),) if pe and z.name in here else ()
-        out.append(VrfCtx(name=z.vrf, label=z.label, rd=z.rd, rt=z.route_target,
-                          vpn_id=z.vpn_id, networks=nets))
+        out.append(
+            VrfCtx(
+                name=z.vrf,
+                label=z.label,
+                rd=z.rd,
+                rt=z.route_target,
+                vpn_id=z.vpn_id,
+                networks=nets,
+            )
+        )
     return tuple(out)
 
 
-def _users(dev: Device, mg: Management_, scheme: str | None, secrets: SecretSource) -> tuple[UserCtx, ...]:
+def _users(
+    dev: Device, mg: Management_, scheme: str | None, secrets: SecretSource
+) -> tuple[UserCtx, ...]:
     if scheme is None:
         return ()
     return tuple(
-        UserCtx(name=u.name, privilege=u.privilege,
-                hash=hash_password(scheme, u.name, secrets.get(u.secret, device=dev.hostname)))
+        UserCtx(
+            name=u.name,
+            privilege=u.privilege,
+            hash=hash_password(scheme, u.name, secrets.get(u.secret, device=dev.hostname)),
+        )
         for u in mg.users
     )
 
 
 def _snmp(dev: Device, mg: Management_, secrets: SecretSource) -> tuple[SnmpUserCtx, ...]:
     return tuple(
-        SnmpUserCtx(name=u.name, auth_key=secrets.get(u.auth_secret, device=dev.hostname),
-                    priv_key=secrets.get(u.priv_secret, device=dev.hostname))
+        SnmpUserCtx(
+            name=u.name,
+            auth_key=secrets.get(u.auth_secret, device=dev.hostname),
+            priv_key=secrets.get(u.priv_secret, device=dev.hostname),
+        )
         for u in mg.snmp_users
     )
 
@@ -321,35 +361,49 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
     feats = set(topo.platforms[dev.platform].features)
     sections = frozenset(s for s in pr.sections if s not in ("qos", "aaa") or s in feats)
     mg = topo.management
-    ifs = tuple(_interface(dev, c, pr, "qos" in sections)
-                for c in sorted(ix.circuits_by_device[hostname], key=lambda c: _port_key(dev, c)))
+    ifs = tuple(
+        _interface(dev, c, pr, "qos" in sections)
+        for c in sorted(ix.circuits_by_device[hostname], key=lambda c: _port_key(dev, c))
+    )
     pe = dev.role in PE_ROLES and "bgp" in sections
     mgmt_if = next(i for i in dev.interfaces if i.kind == "mgmt")
     return DeviceContext(
-        hostname=hostname, platform=dev.platform, role=dev.role.value, site=dev.site,
-        tier=topo.sites[dev.site].tier.value, model=dev.model, mgmt=mg,
-        loopback=Addr.parse(dev.loopback), loopback_name=topo.platforms[dev.platform].loopback_name,
-        mgmt_if=mgmt_if, mgmt_addr=Addr.parse(dev.mgmt_address), mgmt_vrf=mgmt_if.vrf,
-        interfaces=ifs, unused_ports=unused_ports(topo, dev, {i.name for i in ifs}),
+        hostname=hostname,
+        platform=dev.platform,
+        role=dev.role.value,
+        site=dev.site,
+        tier=topo.sites[dev.site].tier.value,
+        model=dev.model,
+        mgmt=mg,
+        loopback=Addr.parse(dev.loopback),
+        loopback_name=topo.platforms[dev.platform].loopback_name,
+        mgmt_if=mgmt_if,
+        mgmt_addr=Addr.parse(dev.mgmt_address),
+        mgmt_vrf=mgmt_if.vrf,
+        interfaces=ifs,
+        unused_ports=unused_ports(topo, dev, {i.name for i in ifs}),
         ospf_area=topo.policy.ospf_area,
-        ospf_key=secrets.get(mg.ospf_key_secret, device=hostname), ospf_key_id=mg.ospf_key_id,
+        ospf_key=secrets.get(mg.ospf_key_secret, device=hostname),
+        ospf_key_id=mg.ospf_key_id,
         reference_bandwidth_mbps=topo.policy.reference_bandwidth_bps // 1_000_000,
         max_paths=topo.policy.max_paths,
         bgp=_bgp(ix, dev, secrets) if pe else None,
         vrfs=_vrfs(ix, dev, pe) if "vrfs" in sections else (),
-        qos_classes=QOS_CLASSES if "qos" in sections else (), qos_policy=QOS_POLICY,
+        qos_classes=QOS_CLASSES if "qos" in sections else (),
+        qos_policy=QOS_POLICY,
         shapers=_shapers(ifs, pr.shape_unit_bps) if "qos" in sections else (),
         users=_users(dev, mg, pr.password_hash, secrets) if "users" in sections else (),
         snmp_users=_snmp(dev, mg, secrets) if "snmp" in sections else (),
         aaa_key=secrets.get(mg.aaa.key_secret, device=hostname) if "aaa" in sections else "",
-        aaa_servers=_servers(mg.aaa.servers, ix), ntp_servers=_servers(mg.ntp_servers, ix),
+        aaa_servers=_servers(mg.aaa.servers, ix),
+        ntp_servers=_servers(mg.ntp_servers, ix),
         syslog_servers=_servers(mg.syslog_servers, ix),
         mgmt_acl=tuple(Addr.parse(p) for p in mg.mgmt_acl) or (Addr.parse(str(ix.nms)),),
-        lockout_seconds=mg.lockout_minutes * 60, sections=sections,
+        lockout_seconds=mg.lockout_minutes * 60,
+        sections=sections,
     )
 
 
 def _port_key(dev: Device, c: Circuit) -> int:
     names = [i.circuit for i in dev.interfaces]
     return names.index(c.id)
-

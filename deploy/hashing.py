@@ -75,9 +75,13 @@ def _sha512_intermediate(key: bytes, salt: bytes) -> bytes:
 def sha512_crypt(password: str, salt: str, rounds: int = 5000) -> str:
     """Return the SHA-512-crypt (``$6$``) hash of ``password``.
 
-    Examples:
-        >>> sha512_crypt("Hello world!", "saltstring")[:40]
-        '$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd'
+    Examples (test vectors of Drepper's specification):
+        >>> h = sha512_crypt("Hello world!", "saltstring")
+        >>> h == ("$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBF"
+        ...       "dcbYEdFCoEOfaS35inz1")
+        True
+        >>> sha512_crypt("Hello world!", "saltstringsaltstring", rounds=10000)[:45]
+        '$6$rounds=10000$saltstringsaltst$OW1/O6BYHV6B'
     """
     key, s = password.encode(), salt.encode()[:16]
     c = _sha512_intermediate(key, s)
@@ -91,7 +95,9 @@ def sha512_crypt(password: str, salt: str, rounds: int = 5000) -> str:
             h.update(p)
         h.update(c if i & 1 else p)
         c = h.digest()
-    enc = "".join(_b64_24(c[x], c[y], c[z], 4) for x, y, z in _SHA512_ORDER) + _b64_24(0, 0, c[63], 2)
+    enc = "".join(_b64_24(c[x], c[y], c[z], 4) for x, y, z in _SHA512_ORDER) + _b64_24(
+        0, 0, c[63], 2
+    )
     prefix = "" if rounds == 5000 else f"rounds={rounds}$"
     return f"$6${prefix}{s.decode()}${enc}"
 
@@ -123,6 +129,8 @@ def hash_password(scheme: str, user: str, password: str) -> str:
         True
     """
     if scheme not in _SCHEMES:
-        raise OperationError(f"unknown password hash scheme '{scheme}' (known: {', '.join(_SCHEMES)})")
+        raise OperationError(
+            f"unknown password hash scheme '{scheme}' (known: {', '.join(_SCHEMES)})"
+        )
     length, func = _SCHEMES[scheme]
     return func(password, derive_salt(user, password, length))

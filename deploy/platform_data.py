@@ -44,8 +44,10 @@ def platform_render(platform: str, root: Path = TEMPLATES) -> PlatformRender:
     """
     path = root / platform / "platform.yaml"
     if not path.is_file():
-        raise OperationError(f"{path}: no render data for platform '{platform}'"
-                             f"\n  hint: add templates/{platform}/platform.yaml and device.j2")
+        raise OperationError(
+            f"{path}: no render data for platform '{platform}'"
+            f"\n  hint: add templates/{platform}/platform.yaml and device.j2"
+        )
     try:
         return PlatformRender.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     except ValidationError as exc:

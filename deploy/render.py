@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 CONFIG_SUFFIX = ".cfg"
 Progress = Callable[[int], None]
+PARALLEL_MIN = 64  # fewer devices than this render in-process
+CHUNK = 50
 
 
 class TemplateRenderError(OperationError):
@@ -50,8 +52,12 @@ def environment(platform: str, root: Path = TEMPLATES) -> jinja2.Environment:
     if not (folder / "device.j2").is_file():
         raise OperationError(f"{folder}/device.j2: no templates for platform '{platform}'")
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(folder)), undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False,
+        loader=jinja2.FileSystemLoader(str(folder)),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
     )
 
 
@@ -75,8 +81,10 @@ def topology_index(topo: Topology) -> TopologyIndex:
     return _index[0]
 
 
-def render_device(topo: Topology, hostname: str, secrets: SecretSource) -> str:
-    """Render the complete config of ``hostname``.
+def render_device(
+    topo: Topology, hostname: str, secrets: SecretSource, *, templates: Path = TEMPLATES
+) -> str:
+    """Render the complete config of ``hostname`` (``templates``: the templates root folder).
 
     Raises:
         OperationError: unknown device; a missing secret (names device and secret); a template
@@ -86,15 +94,16 @@ def render_device(topo: Topology, hostname: str, secrets: SecretSource) -> str:
     if dev is None:
         raise OperationError(f"unknown device '{hostname}'")
     ctx = build_context(topology_index(topo), hostname, secrets)
-    env = environment(dev.platform)
+    env = environment(dev.platform, templates)
     try:
         return env.get_template("device.j2").render(d=ctx)
     except jinja2.TemplateError as exc:
         raise TemplateRenderError(f"device {hostname}: {_where(exc)}: {exc}") from exc
 
 
-def select_devices(topo: Topology, devices: Iterable[str] | None = None,
-                   platform: str | None = None) -> list[str]:
+def select_devices(
+    topo: Topology, devices: Iterable[str] | None = None, platform: str | None = None
+) -> list[str]:
     """Hostnames to render, sorted; unknown names are an error.
 
     Examples:
@@ -108,15 +117,12 @@ def select_devices(topo: Topology, devices: Iterable[str] | None = None,
     return [n for n in names if platform is None or topo.devices[n].platform == platform]
 
 
-_WORKER: dict[str, object] = {}
+_WORKER: list[tuple[Topology, SecretSource, Path]] = []  # set before forking workers
 
 
 def _render_chunk(chunk: Sequence[str]) -> list[Path]:
-    topo = _WORKER["topo"]
-    secrets = _WORKER["secrets"]
-    out = _WORKER["out"]
-    assert isinstance(topo, Topology) and isinstance(out, Path)
-    return [_write(out, h, render_device(topo, h, secrets)) for h in chunk]  # type: ignore[arg-type]
+    topo, secrets, out = _WORKER[0]
+    return [_write(out, h, render_device(topo, h, secrets)) for h in chunk]
 
 
 def _write(out: Path, hostname: str, text: str) -> Path:
@@ -129,9 +135,16 @@ def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def render_all(topo: Topology, out_dir: Path | str, secrets: SecretSource,
-               devices: Iterable[str] | None = None, *, platform: str | None = None,
-               jobs: int = 1, progress: Progress | None = None) -> list[Path]:
+def render_all(
+    topo: Topology,
+    out_dir: Path | str,
+    secrets: SecretSource,
+    devices: Iterable[str] | None = None,
+    *,
+    platform: str | None = None,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> list[Path]:
     """Render devices into ``out_dir/<hostname>.cfg`` and write ``manifest.json``.
 
     Args:
@@ -150,7 +163,7 @@ def render_all(topo: Topology, out_dir: Path | str, secrets: SecretSource,
     out.mkdir(parents=True, exist_ok=True)
     names = select_devices(topo, devices, platform)
     paths: list[Path] = []
-    if jobs <= 1 or len(names) < 64:
+    if jobs <= 1 or len(names) < PARALLEL_MIN:
         for h in names:
             paths.append(_write(out, h, render_device(topo, h, secrets)))
             if progress:
@@ -162,15 +175,21 @@ def render_all(topo: Topology, out_dir: Path | str, secrets: SecretSource,
     return paths
 
 
-def _render_parallel(topo: Topology, out: Path, secrets: SecretSource, names: list[str],
-                     jobs: int, progress: Progress | None) -> list[Path]:
+def _render_parallel(
+    topo: Topology,
+    out: Path,
+    secrets: SecretSource,
+    names: list[str],
+    jobs: int,
+    progress: Progress | None,
+) -> list[Path]:
     topology_index(topo)  # build the shared index before forking
-    _WORKER.update(topo=topo, secrets=secrets, out=out)
+    _WORKER[:] = [(topo, secrets, out)]
     ctx = multiprocessing.get_context("fork")
     paths: list[Path] = []
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            for chunk_paths in pool.map(_render_chunk, _chunks(names, 50)):
+            for chunk_paths in pool.map(_render_chunk, _chunks(names, CHUNK)):
                 paths.extend(chunk_paths)
                 if progress:
                     progress(len(chunk_paths))
@@ -197,5 +216,5 @@ def read_manifest(folder: Path) -> dict[str, str]:
     data = json.loads(path.read_text(encoding="utf-8"))
     devices = data.get("devices") if isinstance(data, dict) else None
     if not isinstance(devices, dict):
-        raise OperationError(f"{path}: expected {{\"devices\": {{hostname: platform}}}}")
+        raise OperationError(f'{path}: expected {{"devices": {{hostname: platform}}}}')
     return {str(k): str(v) for k, v in devices.items()}

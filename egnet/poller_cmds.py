@@ -60,15 +60,23 @@ def _print(result: CycleResult, alerts: list[Alert], as_json: bool) -> None:
         emit_json(data)
         return
     rows = [
-        (c.circuit, c.state.value, f"{c.capacity_bps / 1e6:g}", _mbps(c.ab_bps), _mbps(c.ba_bps))
-        + (_pct(c.util_ab), _pct(c.util_ba), "-" if c.errors_ps is None else f"{c.errors_ps:.2f}")
-        + (c.note,)
+        (
+            c.circuit,
+            c.state.value,
+            f"{c.capacity_bps / 1000000.0:g}",
+            _mbps(c.ab_bps),
+            _mbps(c.ba_bps),
+            _pct(c.util_ab),
+            _pct(c.util_ba),
+            "-" if c.errors_ps is None else f"{c.errors_ps:.2f}",
+            c.note,
+        )
         for c in result.circuits
     ]
     cols = ["circuit", "state", "contract Mb/s", "a→b Mb/s", "b→a Mb/s", "a→b %", "b→a %"]
     table(
         time.strftime("Circuits at %H:%M:%S", time.localtime(result.at)),
-        cols + ["err/s", "note"],
+        [*cols, "err/s", "note"],
         rows,
     )
     down = [d for d in result.devices if not d.reachable]
@@ -99,8 +107,10 @@ async def _poll(args: argparse.Namespace) -> int:
     policy = AlertPolicy(warn=topo.policy.warn_utilisation, fail=topo.policy.fail_utilisation,
                          window=args.alert_window)  # fmt: skip
     store = Store(args.db, Retention(args.raw_days, args.rollup_days)) if args.db else None
+    polled = {t.device for t in targets}
+    specs = [c for c in circuit_specs(topo) if {c.a_device, c.b_device} & polled]
     service = Service(
-        poller=Poller(client, targets, circuit_specs(topo), concurrency=args.concurrency),
+        poller=Poller(client, targets, specs, concurrency=args.concurrency),
         store=store,
         alerts=AlertEngine(policy),
         sinks=_sinks(args),

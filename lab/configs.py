@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from lab.plan import LabNode
 from topology.secrets import Secrets
 
-FRR_DAEMONS = ("zebra", "staticd", "ospfd", "bgpd")
+FRR_DAEMONS = ("zebra", "staticd", "ospfd", "bgpd", "ldpd")
 
 
 class LabCredentials(BaseModel):

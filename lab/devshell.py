@@ -62,13 +62,33 @@ def _vtysh(base: Path, *commands: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, capture_output=True, text=True, check=False)
 
 
-def _reload(base: Path, conf: Path) -> tuple[int, str]:
+def _frr_reload(base: Path, conf: Path) -> subprocess.CompletedProcess[str]:
     argv = [sys.executable, RELOAD, "--reload", "--stdout", "--bindir", "/usr/bin", "--confdir",
             str(base / "etc"), "--rundir", str(base / "var"), "--vty_socket", str(base / "run"),
             str(conf)]
-    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+    return subprocess.run(argv, capture_output=True, text=True, check=False)
+
+
+def _reload(base: Path, conf: Path) -> tuple[int, str]:
+    """Replace the running config with ``conf`` using frr-reload.py.
+
+    FRR 8.4's frr-reload writes nested contexts without ``exit`` lines, so a line that follows an
+    ``mpls ldp`` interface block can land in the wrong node. When the reload reports errors, the
+    candidate (whose blocks carry their own ``exit`` lines) is loaded with ``vtysh -f`` and
+    frr-reload runs again, which then only has deletions left to make.
+    """
+    proc = _frr_reload(base, conf)
+    out = proc.stdout + proc.stderr
+    rc = proc.returncode
+    if rc:
+        merge = subprocess.run([*vtysh_argv(base), "-f", str(conf)], capture_output=True,
+                               text=True, check=False)
+        again = _frr_reload(base, conf)
+        rc = again.returncode
+        out += f"% first pass failed; merged candidate (rc={merge.returncode}) and reloaded again\n"
+        out += again.stdout + again.stderr
     save = _vtysh(base, "write memory")
-    return proc.returncode or save.returncode, proc.stdout + proc.stderr
+    return rc or save.returncode, out
 
 
 def _check(base: Path, conf: Path) -> tuple[int, str]:

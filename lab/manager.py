@@ -44,6 +44,7 @@ def up(inventory: Path, root: Path = DEFAULT_ROOT, secrets: Secrets | None = Non
     require_root("up")
     plan = build_plan(load_topology(inventory))
     creds = LabCredentials.from_secrets(secrets or Secrets())
+    check_traversable(root.resolve())
     rec = _recorder(plan, inventory, root)
     for name in (plan.nms_namespace, *(n.namespace for n in plan.nodes)):
         ensure_namespace(rec, name)
@@ -61,6 +62,16 @@ def up(inventory: Path, root: Path = DEFAULT_ROOT, secrets: Secrets | None = Non
         for fut in futures:
             fut.result()
     return rec.state
+
+
+def check_traversable(root: Path) -> None:
+    """Raise unless every existing folder above ``root`` lets other users (frr, sshd's user) in."""
+    for folder in [root, *root.parents]:
+        if folder.exists() and not folder.stat().st_mode & 0o001:
+            raise LabError(f"lab up: {folder} is not searchable by other users (mode "
+                           f"{folder.stat().st_mode & 0o777:o}); FRR and the management user "
+                           "must reach their files\n  hint: use a --root under a world-searchable "
+                           "folder, e.g. build/lab")
 
 
 def _recorder(plan: LabPlan, inventory: Path, root: Path) -> StateRecorder:

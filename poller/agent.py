@@ -21,6 +21,9 @@ from topology.diagnostics import OperationError
 logger = logging.getLogger(__name__)
 
 SNMPD = "/usr/sbin/snmpd"
+#: NET-SNMP-AGENT-MIB::nsCacheTimeout; indexed by the cached table's OID
+NS_CACHE_TIMEOUT = "1.3.6.1.4.1.8072.1.5.3.1.2"
+IF_TABLE_CACHE = NS_CACHE_TIMEOUT + ".1.3.6.1.2.1.2.2"
 
 
 def free_udp_port(host: str = "127.0.0.1") -> int:
@@ -43,6 +46,8 @@ class AgentConfig:
     auth_key: str = "egnet-auth-key-1"
     priv_key: str = "egnet-priv-key-1"
     netns: str | None = None
+    cache_timeout: int | None = None
+    rw_community: str = "egnet-cache-rw"
 
     def v3(self) -> Credentials:
         """Return the v3 authPriv credentials of the agent's user."""
@@ -69,6 +74,11 @@ def snmpd_conf(cfg: AgentConfig) -> str:
         f'createUser {cfg.user} SHA "{cfg.auth_key}" AES "{cfg.priv_key}"\n'
         f"rouser {cfg.user} priv\n"
         "dontLogTCPWrappersConnects yes\n"
+        + (
+            f"rwcommunity {cfg.rw_community} {cfg.host} {NS_CACHE_TIMEOUT}\n"
+            if cfg.cache_timeout is not None
+            else ""
+        )
     )
 
 
@@ -92,7 +102,21 @@ class SnmpdAgent:
         env = {"SNMP_PERSISTENT_DIR": str(cfg.workdir / "persist"), "PATH": "/usr/sbin:/usr/bin"}
         self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL)
         self._wait_ready(wait)
+        if cfg.cache_timeout is not None:
+            self._set_cache_timeout(cfg.cache_timeout)
         return self
+
+    def _set_cache_timeout(self, seconds: int) -> None:
+        """Set snmpd's interface-table cache lifetime (default 3 s; 0 serves live counters)."""
+        cfg = self.cfg
+        cmd = ["snmpset", "-v2c", "-c", cfg.rw_community, "-t", "2", "-r", "2"]
+        cmd += [f"{cfg.host}:{cfg.port}", IF_TABLE_CACHE, "i", str(seconds)]
+        if cfg.netns:
+            cmd = ["ip", "netns", "exec", cfg.netns, *cmd]
+        got = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if got.returncode != 0:
+            self.stop()
+            raise OperationError(f"snmpd: cannot set the ifTable cache timeout: {got.stderr}")
 
     def _wait_ready(self, wait: float) -> None:
         log = self.cfg.workdir / "snmpd.log"

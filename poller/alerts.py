@@ -150,7 +150,9 @@ class AlertEngine:
             act = self._advance(f"unreachable:{d.device}", result.at, bad, d.reachable, 0, 0)
             if act:
                 msg = f"device {d.device} " + (
-                    f"unreachable: {d.error}" if act == "raise" else "reachable again"
+                    f"unreachable ({d.error or 'no answer'})"
+                    if act == "raise"
+                    else "reachable again"
                 )
                 self._emit(
                     out,

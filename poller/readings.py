@@ -25,6 +25,7 @@ class Target:
     host: str
     port: int
     credentials: Credentials
+    context: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,19 +16,19 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from pysnmp.carrier.asyncio.dgram import udp  # type: ignore[import-untyped]
+from pysnmp.entity.rfc3413 import cmdgen  # type: ignore[import-untyped]
 from pysnmp.hlapi.v3arch.asyncio import (  # type: ignore[import-untyped]
     CommunityData,
-    ContextData,
-    ObjectIdentity,
-    ObjectType,
     SnmpEngine,
     UdpTransportTarget,
     UsmUserData,
-    bulk_cmd,
     usmAesCfb128Protocol,
     usmHMACSHAAuthProtocol,
 )
-from pysnmp.proto import rfc1905  # type: ignore[import-untyped]
+from pysnmp.hlapi.v3arch.asyncio.lcd import (  # type: ignore[import-untyped]
+    CommandGeneratorLcdConfigurator,
+)
+from pysnmp.proto import rfc1902, rfc1905  # type: ignore[import-untyped]
 
 from poller.oids import COLUMNS, SYS_UPTIME, parse_oid, row_index
 from poller.readings import Credentials, DeviceReading, IfReading, Target
@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_RCVBUF = 8 * 1024 * 1024
 _END = (rfc1905.EndOfMibView, rfc1905.NoSuchObject, rfc1905.NoSuchInstance)
+_LCD = CommandGeneratorLcdConfigurator()
+_NULL = rfc1902.Null("")
 
 
 class SnmpClient(Protocol):
@@ -165,6 +167,7 @@ class PysnmpClient:
         self.deadline = deadline
         self._targets: dict[tuple[str, int], Any] = {}
         self._auth: dict[Credentials, Any] = {}
+        self._uptime = parse_oid(SYS_UPTIME)
 
     async def _transport(self, target: Target) -> Any:
         key = (target.host, target.port)
@@ -173,6 +176,44 @@ class PysnmpClient:
             tt = await _Target.create(key, timeout=self.timeout, retries=self.retries)
             self._targets[key] = tt
         return tt
+
+    async def _bulk(
+        self,
+        auth: Any,
+        transport: Any,
+        non_repeaters: int,
+        oids: Sequence[tuple[int, ...]],
+        context: bytes = b"",
+    ) -> tuple[Any, Any, Any, Sequence[Any]]:
+        """Send one GETBULK with raw OIDs (no MIB resolution) and await the response."""
+        addr_name, _ = _LCD.configure(self.engine, auth, transport, context)
+        future: asyncio.Future[tuple[Any, Any, Any, Sequence[Any]]]
+        future = asyncio.get_running_loop().create_future()
+
+        def done(
+            _engine: Any,
+            _handle: Any,
+            err_ind: Any,
+            err_stat: Any,
+            err_idx: Any,
+            vbs: Any,
+            _ctx: Any,
+        ) -> None:
+            if not future.cancelled():
+                future.set_result((err_ind, err_stat, err_idx, vbs))
+
+        var_binds = [(rfc1902.ObjectName(o), _NULL) for o in oids]
+        cmdgen.BulkCommandGenerator().send_varbinds(
+            self.engine,
+            addr_name,
+            None,
+            context,
+            non_repeaters,
+            self.max_repetitions,
+            var_binds,
+            done,
+        )
+        return await future
 
     async def _walk(self, target: Target) -> _Walk:
         cred = target.credentials
@@ -183,18 +224,9 @@ class PysnmpClient:
         walk = _Walk()
         non_rep = 1
         while walk.active:
-            oids = ([SYS_UPTIME] if non_rep else []) + [
-                ".".join(map(str, walk.cursor[c])) for c in walk.active
-            ]
-            err_ind, err_stat, err_idx, var_binds = await bulk_cmd(
-                self.engine,
-                auth,
-                transport,
-                ContextData(),
-                non_rep,
-                self.max_repetitions,
-                *(ObjectType(ObjectIdentity(o)) for o in oids),
-                lookupMib=False,
+            oids = ([self._uptime] if non_rep else []) + [walk.cursor[c] for c in walk.active]
+            err_ind, err_stat, err_idx, var_binds = await self._bulk(
+                auth, transport, non_rep, oids, target.context.encode()
             )
             if err_ind:
                 raise SnmpReadError(str(err_ind))

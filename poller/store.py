@@ -104,12 +104,11 @@ class Store:
 
     def write_samples(self, samples: Iterable[CircuitSample]) -> int:
         """Store raw samples and fold the ones with rates into their 5-minute roll-up."""
-        rows, ups = [], []
+        rows: list[tuple[Any, ...]] = []
+        ups: list[tuple[Any, ...]] = []
         for s in samples:
-            rows.append(
-                (s.circuit, s.at, s.state.value, s.capacity_bps, s.ab_bps, s.ba_bps)
-                + (s.errors_ps, s.discards_ps, s.note)
-            )
+            head = (s.circuit, s.at, s.state.value, s.capacity_bps, s.ab_bps, s.ba_bps)
+            rows.append((*head, s.errors_ps, s.discards_ps, s.note))
             if s.ab_bps is not None and s.ba_bps is not None:
                 bucket = int(s.at) // BUCKET * BUCKET
                 err, disc = s.errors_ps or 0.0, s.discards_ps or 0.0
@@ -146,8 +145,17 @@ class Store:
             " s.discards_ps, s.note FROM samples s JOIN (SELECT circuit, max(ts) AS ts FROM"
             " samples GROUP BY circuit) m ON s.circuit = m.circuit AND s.ts = m.ts"
         )
-        keys = ("circuit", "ts", "state", "capacity_bps", "ab_bps", "ba_bps", "errors_ps")
-        keys += ("discards_ps", "note")
+        keys = [
+            "circuit",
+            "ts",
+            "state",
+            "capacity_bps",
+            "ab_bps",
+            "ba_bps",
+            "errors_ps",
+            "discards_ps",
+            "note",
+        ]
         return {r[0]: dict(zip(keys, r, strict=True)) for r in cur}
 
     def history(self, circuit: str, since: float, raw: bool = True) -> list[tuple[float, ...]]:

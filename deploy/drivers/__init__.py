@@ -1,0 +1,1 @@
+"""Device drivers behind one Protocol, chosen by the platform's safe-commit capability (data)."""

@@ -1,0 +1,162 @@
+"""One device's deploy pipeline: back up, diff, check, commit-confirmed, verify, confirm or roll back."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from deploy.backup import save_backup
+from deploy.diff import config_diff
+from deploy.drivers.base import DriverError, Unreachable
+from deploy.options import DeployOptions
+from deploy.result import DeployResult
+from deploy.verify import DriverFactory, post_check, wait_reachable
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeviceJob:
+    """A device to deploy: its intended config and its IGP peers (hostname → router id)."""
+
+    hostname: str
+    platform: str
+    intended: str
+    peers: dict[str, str] = field(default_factory=dict)
+
+
+class RolloutContext:
+    """State shared by the devices of one rollout: which devices are confirmed in their new config."""
+
+    def __init__(self) -> None:
+        self._confirmed: set[str] = set()
+        self._lock = threading.Lock()
+
+    def confirm(self, hostname: str) -> None:
+        """Record that ``hostname`` runs its intended config."""
+        with self._lock:
+            self._confirmed.add(hostname)
+
+    def expected_peers(self, job: DeviceJob) -> frozenset[str]:
+        """Router ids of the job's peers that already run their intended config."""
+        with self._lock:
+            return frozenset(rid for peer, rid in job.peers.items() if peer in self._confirmed)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.mark = self.start
+        self.timings: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.monotonic()
+        self.timings[stage] = round(now - self.mark, 3)
+        self.mark = now
+
+    def done(self) -> dict[str, float]:
+        self.timings["total"] = round(time.monotonic() - self.start, 3)
+        return self.timings
+
+
+def deploy_device(job: DeviceJob, make: DriverFactory, opts: DeployOptions, ctx: RolloutContext,
+                  batch: int = 0) -> DeployResult:
+    """Run the pipeline for one device and return its structured result (never raises)."""
+    clock = _Clock()
+    base = {"device": job.hostname, "platform": job.platform, "batch": batch}
+    drv = make(job.hostname)
+    try:
+        drv.open()
+        running = drv.get_running()
+        clock.lap("backup")
+        backup = str(save_backup(opts.backups, job.hostname, running))
+        diff = config_diff(running, job.intended, job.platform, job.hostname)
+        clock.lap("diff")
+        if not diff or not opts.commit:
+            if not diff:
+                ctx.confirm(job.hostname)
+            return DeployResult(**base, changed=bool(diff), diff=diff, backup=backup,
+                                stage="diff", timings=clock.done())
+        problem = drv.check(job.intended)
+        clock.lap("check")
+        if problem:
+            return DeployResult(**base, changed=True, diff=diff, backup=backup, stage="check",
+                                error=f"syntax check refused the config: {problem[-400:]}",
+                                timings=clock.done())
+        expected = frozenset(r for r, s in drv.ospf_neighbors().items() if s == "Full")
+    except DriverError as exc:
+        return DeployResult(**base, error=str(exc), stage="connect", timings=clock.done())
+    finally:
+        drv.close()
+    expected |= ctx.expected_peers(job)
+    return _commit(job, make, opts, ctx, base, clock, diff, backup, running, expected)
+
+
+def _commit(job: DeviceJob, make: DriverFactory, opts: DeployOptions, ctx: RolloutContext,
+            base: dict[str, object], clock: _Clock, diff: str, backup: str, running: str,
+            expected: frozenset[str]) -> DeployResult:
+    drv = make(job.hostname)
+    note, failed = "", False
+    try:
+        drv.open()
+        drv.commit_confirmed(job.intended, opts.revert_in)
+    except Unreachable as exc:
+        note = f"session lost while committing ({exc}); "
+    except DriverError as exc:
+        note, failed = f"commit failed ({exc}); ", True
+    finally:
+        drv.close()
+    clock.lap("commit")
+    reason = "device refused the change" if failed else post_check(
+        make, job.hostname, expected, opts.verify_timeout)
+    clock.lap("verify")
+    if reason is None:
+        try:
+            drv = make(job.hostname)
+            drv.open()
+            drv.confirm()
+            drv.close()
+        except DriverError as exc:
+            reason = f"confirm failed: {exc}"
+    if reason is None:
+        ctx.confirm(job.hostname)
+        return DeployResult(**base, changed=True, diff=diff, backup=backup, committed=True,
+                            stage="confirm", timings=clock.done())
+    rolled, how = roll_back(make, job, running, opts)
+    clock.lap("rollback")
+    verdict = f"rolled back automatically ({how})" if rolled else f"ROLLBACK FAILED ({how})"
+    return DeployResult(**base, changed=True, diff=diff, backup=backup, rolled_back=rolled,
+                        stage="verify", error=f"post-check failed: {note}{reason}; {verdict}",
+                        timings=clock.done())
+
+
+def roll_back(make: DriverFactory, job: DeviceJob, before: str,
+              opts: DeployOptions) -> tuple[bool, str]:
+    """Restore ``before``: explicitly when the device answers, else wait for its own timer.
+
+    Returns (restored, how) where restored means the running config equals ``before`` again.
+    """
+    how = "explicit rollback"
+    drv = make(job.hostname)
+    try:
+        drv.open()
+        drv.rollback()
+    except Unreachable:
+        how = "device unreachable; waited for its own commit timer"
+        if not wait_reachable(make, job.hostname, opts.revert_in + 60):
+            return False, how + ": still unreachable"
+    except DriverError:
+        how = "the device's commit timer had already restored the previous config"
+    finally:
+        drv.close()
+    drv = make(job.hostname)
+    try:
+        drv.open()
+        left = config_diff(before, drv.get_running(), job.platform)
+    except DriverError as exc:
+        return False, f"{how}; cannot read config back: {exc}"
+    finally:
+        drv.close()
+    return (not left), how if not left else f"{how}; config still differs from backup"

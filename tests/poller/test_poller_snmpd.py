@@ -1,0 +1,142 @@
+"""The poller against a real net-snmp snmpd on a loopback port (v2c and v3 authPriv)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from poller.agent import AgentConfig, SnmpdAgent, free_udp_port
+from poller.cycle import Poller
+from poller.readings import Credentials, DeviceReading, Target
+from poller.snmp import PysnmpClient
+
+
+@pytest.fixture(scope="module")
+def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentConfig]:
+    cfg = AgentConfig(tmp_path_factory.mktemp("snmpd"), free_udp_port(), cache_timeout=0)
+    with SnmpdAgent(cfg):
+        yield cfg
+
+
+def _read(target: Target, **kw: float) -> DeviceReading:
+    async def go() -> DeviceReading:
+        client = PysnmpClient(**kw)  # type: ignore[arg-type]
+        try:
+            return await client.read_device(target)
+        finally:
+            client.close()
+
+    return asyncio.run(go())
+
+
+def _netsnmp_ifnames(cfg: AgentConfig) -> list[str]:
+    out = subprocess.run(
+        ["snmpbulkwalk", "-v2c", "-c", cfg.community, "-Oqv", f"127.0.0.1:{cfg.port}",
+         "1.3.6.1.2.1.31.1.1.1.1"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return [line.strip().strip('"') for line in out.splitlines()]
+
+
+@pytest.mark.parametrize("version", ["3", "2c"])
+def test_reads_every_interface_like_net_snmp(agent: AgentConfig, version: str) -> None:
+    cred = agent.v3() if version == "3" else agent.v2c()
+    r = _read(Target("host", "127.0.0.1", agent.port, cred))
+    assert r.ok, r.error
+    assert r.uptime is not None and r.uptime >= 0
+    assert [i.name for i in r.interfaces] == _netsnmp_ifnames(agent)
+    lo = r.by_name["lo"]
+    assert lo.oper_status == 1 and lo.in_octets > 0
+
+
+def test_v3_wrong_key_is_an_error_not_an_exception(agent: AgentConfig) -> None:
+    bad = Credentials("3", user=agent.user, auth_key="wrong-auth-key", priv_key=agent.priv_key)
+    t0 = time.monotonic()
+    r = _read(Target("host", "127.0.0.1", agent.port, bad), timeout=0.5, retries=0)
+    assert not r.ok and r.error
+    assert time.monotonic() - t0 < 5
+
+
+def test_loopback_rate_matches_traffic_sent(agent: AgentConfig) -> None:
+    """Send a known volume over lo between two readings; the measured rate must cover it."""
+    target = Target("host", "127.0.0.1", agent.port, agent.v3())
+
+    async def go() -> tuple[DeviceReading, DeviceReading, int]:
+        client = PysnmpClient()
+        try:
+            first = await client.read_device(target)
+            sent = _blast_loopback(40_000_000)
+            await asyncio.sleep(0.5)
+            return first, await client.read_device(target), sent
+        finally:
+            client.close()
+
+    first, second, sent = asyncio.run(go())
+    seconds = (second.uptime - first.uptime) / 100  # type: ignore[operator]
+    from poller.compute import interface_rates
+
+    rates, _ = interface_rates(first, second)
+    got = rates["lo"].in_bps * seconds / 8
+    # payload plus IP/UDP headers, plus the SNMP exchange itself; nothing much else runs on lo
+    assert sent <= got <= sent * 1.1 + 2_000_000
+
+
+def _blast_loopback(total: int) -> int:
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    payload = b"x" * 8000
+    sent = 0
+    try:
+        while sent < total:
+            tx.sendto(payload, rx.getsockname())
+            sent += len(payload)
+            rx.setblocking(False)
+            try:
+                while True:
+                    rx.recv(9000)
+            except BlockingIOError:
+                pass
+    finally:
+        rx.close()
+        tx.close()
+    return sent
+
+
+def test_dead_and_silent_devices_do_not_stall_the_cycle(agent: AgentConfig, tmp_path: Path) -> None:
+    """A closed port and a socket that swallows requests cost their own deadline, in parallel."""
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))
+    try:
+        targets = [
+            Target("live", "127.0.0.1", agent.port, agent.v2c()),
+            Target("silent", "127.0.0.1", silent.getsockname()[1], agent.v2c()),
+            Target("closed", "127.0.0.1", free_udp_port(), agent.v2c()),
+            Target("silent-v3", "127.0.0.1", silent.getsockname()[1], agent.v3()),
+        ]
+
+        async def go() -> tuple[float, dict[str, DeviceReading]]:
+            client = PysnmpClient(timeout=0.5, retries=1, deadline=1.5)
+            poller = Poller(client, targets, concurrency=10)
+            t0 = time.monotonic()
+            try:
+                got = await poller.read_all()
+            finally:
+                client.close()
+            return time.monotonic() - t0, got
+
+        took, got = asyncio.run(go())
+    finally:
+        silent.close()
+    assert got["live"].ok and got["live"].interfaces
+    assert got["live"].duration < 1.0
+    for name in ("silent", "closed", "silent-v3"):
+        assert not got[name].ok
+        assert got[name].duration <= 1.7
+    assert took < 2.5  # not 3 × the deadline: failures run side by side

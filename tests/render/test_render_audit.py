@@ -1,0 +1,116 @@
+"""The 等保 audit: every rendered config passes, and every rule catches a config that breaks it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from render_testlib import HERE, LAB, MIXED, rendered, topology
+
+from deploy.audit import RULE_IDS, AuditPolicy, audit_config, load_rules
+
+BREAKS: dict[str, dict[str, dict[str, Any]]] = yaml.safe_load(
+    (HERE / "audit_breaks.yaml").read_text(encoding="utf-8")
+)
+SAMPLE = {  # a core (BGP, MPLS, QoS, unused ports) of each platform
+    "huawei_vrp": (MIXED, "lab-core1"),
+    "hp_comware": (MIXED, "beicheng-core1"),
+    "cisco_ios": (MIXED, "beicheng-dongxian-core1"),
+    "frr": (LAB, "lab-core1"),
+}
+
+
+def statuses(text: str, platform: str, policy: AuditPolicy | None = None) -> dict[str, str]:
+    return {r.rule: r.status for r in audit_config(text, platform, policy)}
+
+
+def sample(platform: str) -> str:
+    inv, host = SAMPLE[platform]
+    assert topology(inv).devices[host].platform == platform
+    return rendered(inv)[host]
+
+
+def apply_break(text: str, op: dict[str, Any]) -> str:
+    """Apply one mutation from audit_breaks.yaml."""
+    ((kind, arg),) = op.items()
+    if kind == "append":
+        return f"{text}{arg}\n"
+    if kind in ("delete", "delete_first"):
+        rx = re.compile(arg)
+        lines, out, done = text.splitlines(), [], False
+        for ln in lines:
+            if rx.search(ln) and not (done and kind == "delete_first"):
+                done = True
+                continue
+            out.append(ln)
+        assert done, f"/{arg}/ matched nothing"
+        return "\n".join(out) + "\n"
+    pattern, repl = arg
+    new, n = re.subn(pattern, repl, text, count=1 if kind == "sub_first" else 0, flags=re.M)
+    assert n, f"/{pattern}/ matched nothing"
+    return new
+
+
+@pytest.mark.parametrize("inv", [MIXED, LAB], ids=lambda p: p.name)
+def test_every_rendered_config_passes(inv: Path) -> None:
+    topo = topology(inv)
+    for host, text in rendered(inv).items():
+        failed = [r for r in audit_config(text, topo.devices[host].platform) if r.status == "fail"]
+        assert not failed, f"{host}: {[(r.rule, r.reason) for r in failed]}"
+
+
+@pytest.mark.parametrize("platform", sorted(SAMPLE))
+def test_rule_sets_are_complete(platform: str) -> None:
+    """Every rule is defined per platform; n/a rules carry a reason; every other rule has a break."""
+    rules = load_rules(platform).rules
+    assert sorted(r.id for r in rules) == sorted(RULE_IDS)
+    applicable = {r.id for r in rules if r.na is None}
+    assert all(r.na for r in rules if r.id not in applicable)
+    assert set(BREAKS[platform]) == applicable
+
+
+CASES = [(p, rule) for p in sorted(BREAKS) for rule in BREAKS[p]]
+
+
+@pytest.mark.parametrize(("platform", "rule"), CASES, ids=[f"{p}-{r}" for p, r in CASES])
+def test_rule_catches_a_broken_config(platform: str, rule: str) -> None:
+    good = sample(platform)
+    assert statuses(good, platform)[rule] == "pass"
+    bad = apply_break(good, BREAKS[platform][rule])
+    results = {r.rule: r for r in audit_config(bad, platform)}
+    assert results[rule].status == "fail", results[rule]
+    assert results[rule].reason != "ok"
+
+
+def test_na_rules_report_a_reason_not_a_pass() -> None:
+    results = audit_config(sample("frr"), "frr")
+    na = [r for r in results if r.status == "na"]
+    assert {r.rule for r in na} >= {"ssh-v2", "snmpv3-authpriv", "aaa-local-fallback", "ntp"}
+    assert all(len(r.reason) > 10 and not r.evidence for r in na)
+
+
+@pytest.mark.parametrize("platform", ["cisco_ios", "huawei_vrp", "hp_comware"])
+@pytest.mark.parametrize(
+    ("policy", "rule"),
+    [
+        (AuditPolicy(lockout_tries=3), "login-lockout"),
+        (AuditPolicy(lockout_minutes=30), "login-lockout"),
+        (AuditPolicy(idle_timeout_minutes=5), "idle-timeout"),
+        (AuditPolicy(password_min_length=16), "password-length"),
+    ],
+)
+def test_thresholds_are_policy(platform: str, policy: AuditPolicy, rule: str) -> None:
+    """A stricter policy than the rendered settings fails the rule; the default passes it."""
+    text = sample(platform)
+    assert statuses(text, platform)[rule] == "pass"
+    assert statuses(text, platform, policy)[rule] == "fail"
+
+
+def test_evidence_names_lines() -> None:
+    results = {r.rule: r for r in audit_config(sample("cisco_ios"), "cisco_ios")}
+    assert any(
+        e.split(":")[0].isdigit() and "ip ssh version 2" in e for e in results["ssh-v2"].evidence
+    )
