@@ -13,7 +13,7 @@ import bisect
 import itertools
 import multiprocessing
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from topology.diagnostics import OperationError
 
 RULES = Path(__file__).resolve().parent / "rules"
+AUDIT_CHUNK = 200  # configs per worker task
 Status = Literal["pass", "fail", "na"]
 
 
@@ -314,7 +315,9 @@ def _regions(cfg: ParsedConfig, checks: tuple[RegionCheck, ...]) -> Found:
             for p in c.forbid:
                 rx = _rx(p)
                 problems.extend(
-                    f"line {j + 1}: matches forbidden /{p}/" for j in idx if rx.search("\n" + cfg.lines[j])
+                    f"line {j + 1}: matches forbidden /{p}/"
+                    for j in idx
+                    if rx.search("\n" + cfg.lines[j])
                 )
     return evidence, problems
 
@@ -382,8 +385,9 @@ def audit_file(path: Path, platform: str, policy: AuditPolicy) -> DeviceAudit:
     return DeviceAudit(path.stem, platform, str(path), tuple(audit_config(text, platform, policy)))
 
 
-def _audit_job(job: tuple[str, str, AuditPolicy]) -> DeviceAudit:
-    return audit_file(Path(job[0]), job[1], job[2])
+def _audit_chunk(job: tuple[list[tuple[str, str]], AuditPolicy]) -> list[DeviceAudit]:
+    files, policy = job
+    return [audit_file(Path(path), plat, policy) for path, plat in files]
 
 
 def audit_files(
@@ -394,21 +398,23 @@ def audit_files(
 ) -> list[DeviceAudit]:
     """Audit config files (path → platform), in path order; ``jobs`` > 1 uses worker processes."""
     pol = policy or AuditPolicy()
-    work = [(str(p), plat, pol) for p, plat in sorted(files.items())]
+    work = [(str(p), plat) for p, plat in sorted(files.items())]
     for plat in sorted(set(files.values())):
         load_rules(plat)  # fail early (and before forking) on a platform without rules
-    if jobs <= 1 or len(work) < 64:
-        out = []
-        for w in work:
-            out.append(_audit_job(w))
-            if progress:
-                progress(1)
-        return out
+    chunks = [(work[i : i + AUDIT_CHUNK], pol) for i in range(0, len(work), AUDIT_CHUNK)]
+    if jobs <= 1 or len(chunks) <= 1:
+        return _collect(map(_audit_chunk, chunks), progress)
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        out = []
-        for res in pool.map(_audit_job, work, chunksize=64):
-            out.append(res)
-            if progress:
-                progress(1)
-        return out
+        return _collect(pool.map(_audit_chunk, chunks), progress)
+
+
+def _collect(
+    results: Iterable[list[DeviceAudit]], progress: Callable[[int], None] | None
+) -> list[DeviceAudit]:
+    out: list[DeviceAudit] = []
+    for chunk in results:
+        out.extend(chunk)
+        if progress:
+            progress(len(chunk))
+    return out

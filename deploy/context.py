@@ -16,7 +16,7 @@ from typing import Protocol
 from deploy.hashing import hash_password
 from deploy.platform_data import PlatformRender, platform_render
 from deploy.qos import QOS_CLASSES, QOS_POLICY, QosClass, shaper_name
-from topology.management import Management as Management_
+from topology.management import Management
 from topology.model import Circuit, Device, Interface, Role, Topology
 
 PE_ROLES = (Role.CORE, Role.CLOUD_GW)
@@ -143,6 +143,20 @@ class BgpCtx:
 
 
 @dataclass(frozen=True, slots=True)
+class AccessCtx:
+    """Management-plane access: users, AAA, SNMP, servers, ACL (``d.access`` in templates)."""
+
+    users: tuple[UserCtx, ...]
+    snmp_users: tuple[SnmpUserCtx, ...]
+    aaa_key: str
+    aaa_servers: tuple[str, ...]
+    ntp_servers: tuple[str, ...]
+    syslog_servers: tuple[str, ...]
+    mgmt_acl: tuple[Addr, ...]
+    lockout_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceContext:
     """Everything one device's templates print."""
 
@@ -152,7 +166,7 @@ class DeviceContext:
     site: str
     tier: str
     model: str
-    mgmt: Management_
+    mgmt: Management
     loopback: Addr
     loopback_name: str
     mgmt_if: Interface
@@ -170,14 +184,7 @@ class DeviceContext:
     qos_classes: tuple[QosClass, ...]
     qos_policy: str
     shapers: tuple[Shaper, ...]
-    users: tuple[UserCtx, ...]
-    snmp_users: tuple[SnmpUserCtx, ...]
-    aaa_key: str
-    aaa_servers: tuple[str, ...]
-    ntp_servers: tuple[str, ...]
-    syslog_servers: tuple[str, ...]
-    mgmt_acl: tuple[Addr, ...]
-    lockout_seconds: int
+    access: AccessCtx
     sections: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -201,15 +208,6 @@ class TopologyIndex:
         return tuple(sorted(h for h, d in self.topo.devices.items() if d.role in PE_ROLES))
 
     @cached_property
-    def circuits_by_device(self) -> dict[str, list[Circuit]]:
-        """Circuits per device hostname."""
-        out: dict[str, list[Circuit]] = {h: [] for h in self.topo.devices}
-        for c in self.topo.circuits.values():
-            out[c.a.device].append(c)
-            out[c.b.device].append(c)
-        return out
-
-    @cached_property
     def blocks_by_site(self) -> dict[str, list[tuple[str, str]]]:
         """(zone, prefix) blocks per site."""
         out: dict[str, list[tuple[str, str]]] = {}
@@ -231,9 +229,8 @@ class TopologyIndex:
         return str(self.nms.network_address + 1)
 
 
-def _interface(dev: Device, c: Circuit, pr: PlatformRender, qos: bool) -> IfCtx:
+def _interface(dev: Device, itf: Interface, c: Circuit, pr: PlatformRender, qos: bool) -> IfCtx:
     mine, peer = (c.a, c.b) if c.a.device == dev.hostname else (c.b, c.a)
-    itf = next(i for i in dev.interfaces if i.circuit == c.id)
     return IfCtx(
         name=mine.interface,
         description=itf.description,
@@ -316,7 +313,7 @@ def _vrfs(ix: TopologyIndex, dev: Device, pe: bool) -> tuple[VrfCtx, ...]:
 
 
 def _users(
-    dev: Device, mg: Management_, scheme: str | None, secrets: SecretSource
+    dev: Device, mg: Management, scheme: str | None, secrets: SecretSource
 ) -> tuple[UserCtx, ...]:
     if scheme is None:
         return ()
@@ -330,7 +327,7 @@ def _users(
     )
 
 
-def _snmp(dev: Device, mg: Management_, secrets: SecretSource) -> tuple[SnmpUserCtx, ...]:
+def _snmp(dev: Device, mg: Management, secrets: SecretSource) -> tuple[SnmpUserCtx, ...]:
     return tuple(
         SnmpUserCtx(
             name=u.name,
@@ -350,6 +347,23 @@ def _servers(given: tuple[str, ...], ix: TopologyIndex) -> tuple[str, ...]:
     return given or (ix.nms_host,)
 
 
+def _access(
+    ix: TopologyIndex, dev: Device, sections: frozenset[str], secrets: SecretSource
+) -> AccessCtx:
+    mg = ix.topo.management
+    scheme = platform_render(dev.platform).password_hash
+    return AccessCtx(
+        users=_users(dev, mg, scheme, secrets) if "users" in sections else (),
+        snmp_users=_snmp(dev, mg, secrets) if "snmp" in sections else (),
+        aaa_key=secrets.get(mg.aaa.key_secret, device=dev.hostname) if "aaa" in sections else "",
+        aaa_servers=_servers(mg.aaa.servers, ix),
+        ntp_servers=_servers(mg.ntp_servers, ix),
+        syslog_servers=_servers(mg.syslog_servers, ix),
+        mgmt_acl=tuple(Addr.parse(p) for p in mg.mgmt_acl) or (Addr.parse(str(ix.nms)),),
+        lockout_seconds=mg.lockout_minutes * 60,
+    )
+
+
 def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> DeviceContext:
     """Compute the render context of one device.
 
@@ -362,8 +376,9 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
     sections = frozenset(s for s in pr.sections if s not in ("qos", "aaa") or s in feats)
     mg = topo.management
     ifs = tuple(
-        _interface(dev, c, pr, "qos" in sections)
-        for c in sorted(ix.circuits_by_device[hostname], key=lambda c: _port_key(dev, c))
+        _interface(dev, i, topo.circuits[i.circuit], pr, "qos" in sections)
+        for i in dev.interfaces
+        if i.circuit is not None
     )
     pe = dev.role in PE_ROLES and "bgp" in sections
     mgmt_if = next(i for i in dev.interfaces if i.kind == "mgmt")
@@ -392,18 +407,6 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
         qos_classes=QOS_CLASSES if "qos" in sections else (),
         qos_policy=QOS_POLICY,
         shapers=_shapers(ifs, pr.shape_unit_bps) if "qos" in sections else (),
-        users=_users(dev, mg, pr.password_hash, secrets) if "users" in sections else (),
-        snmp_users=_snmp(dev, mg, secrets) if "snmp" in sections else (),
-        aaa_key=secrets.get(mg.aaa.key_secret, device=hostname) if "aaa" in sections else "",
-        aaa_servers=_servers(mg.aaa.servers, ix),
-        ntp_servers=_servers(mg.ntp_servers, ix),
-        syslog_servers=_servers(mg.syslog_servers, ix),
-        mgmt_acl=tuple(Addr.parse(p) for p in mg.mgmt_acl) or (Addr.parse(str(ix.nms)),),
-        lockout_seconds=mg.lockout_minutes * 60,
+        access=_access(ix, dev, sections, secrets),
         sections=sections,
     )
-
-
-def _port_key(dev: Device, c: Circuit) -> int:
-    names = [i.circuit for i in dev.interfaces]
-    return names.index(c.id)

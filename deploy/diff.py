@@ -10,10 +10,22 @@ import difflib
 import re
 
 IGNORED: dict[str, tuple[str, ...]] = {
-    "frr": (r"^frr version ", r"^!", r"^end$", r"^Building configuration", r"^Current configuration",
-            r"^exit$"),
-    "cisco_ios": (r"^!", r"^end$", r"^Building configuration", r"^Current configuration",
-                  r"^! Last configuration change", r"^ntp clock-period"),
+    "frr": (
+        r"^frr version ",
+        r"^!",
+        r"^end$",
+        r"^Building configuration",
+        r"^Current configuration",
+        r"^exit$",
+    ),
+    "cisco_ios": (
+        r"^!",
+        r"^end$",
+        r"^Building configuration",
+        r"^Current configuration",
+        r"^! Last configuration change",
+        r"^ntp clock-period",
+    ),
     "huawei_vrp": (r"^#", r"^return$", r"^!Software Version", r"^!Last configuration"),
     "hp_comware": (r"^#", r"^return$", r"^ version "),
 }
@@ -30,8 +42,9 @@ def normalise(text: str, platform: str) -> list[str]:
     lines = []
     for raw in text.splitlines():
         line = raw.rstrip()
-        if not line.strip() or any(p.match(line.strip() if p.pattern.startswith("^!") else line)
-                                   for p in patterns):
+        if not line.strip() or any(
+            p.match(line.strip() if p.pattern.startswith("^!") else line) for p in patterns
+        ):
             continue
         lines.append(line)
     return lines
@@ -40,8 +53,7 @@ def normalise(text: str, platform: str) -> list[str]:
 Block = tuple[str, tuple[str, ...]]
 
 # Lines FRR accepts but never shows because they are its defaults or vtysh-local settings.
-FRR_HIDDEN = (r"^auto-cost reference-bandwidth 100000$", r"^exec-timeout 10 0$",
-              r"^banner motd ")
+FRR_HIDDEN = (r"^auto-cost reference-bandwidth 100000$", r"^exec-timeout 10 0$", r"^banner motd ")
 
 
 def blocks(lines: list[str]) -> list[Block]:
@@ -78,7 +90,9 @@ def _frr_canonical(items: list[Block]) -> list[Block]:
         acl = re.match(r"^access-list (\S+) (permit|deny) (.*)$", header)
         if acl:
             seq[acl.group(1)] = seq.get(acl.group(1), 0) + 5
-            header = f"access-list {acl.group(1)} seq {seq[acl.group(1)]} {acl.group(2)} {acl.group(3)}"
+            header = (
+                f"access-list {acl.group(1)} seq {seq[acl.group(1)]} {acl.group(2)} {acl.group(3)}"
+            )
         if not any(p.match(header) for p in hidden):
             out.append((header, tuple(kept)))
     for name in passive:

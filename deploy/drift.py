@@ -30,8 +30,9 @@ def drift_one(topo: Topology, host: str, secrets: SecretSource, make: DriverFact
     return DriftResult(device=host, platform=platform, drifted=bool(diff), diff=diff)
 
 
-def drift(topo: Topology, hosts: list[str], secrets: SecretSource, make: DriverFactory,
-          workers: int = 16) -> list[DriftResult]:
+def drift(
+    topo: Topology, hosts: list[str], secrets: SecretSource, make: DriverFactory, workers: int = 16
+) -> list[DriftResult]:
     """Return one drift result per host, fetched in parallel."""
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(lambda h: drift_one(topo, h, secrets, make), hosts))

@@ -19,16 +19,24 @@ logger = logging.getLogger(__name__)
 
 def refused_results(refused: list[Refusal], others: list[tuple[str, str]]) -> list[DeployResult]:
     """Results when any config is refused: the refusals, and every other device not attempted."""
-    out = [DeployResult(device=r.hostname, platform=r.platform, stage=r.stage, error=r.reason)
-           for r in refused]
+    out = [
+        DeployResult(device=r.hostname, platform=r.platform, stage=r.stage, error=r.reason)
+        for r in refused
+    ]
     why = f"not attempted: {len(refused)} config(s) refused by render/audit"
     out += [DeployResult(device=h, platform=p, stage="skipped", error=why) for h, p in others]
     return out
 
 
-def deploy(topo: Topology, hosts: list[str], secrets: SecretSource, opts: DeployOptions,
-           make: DriverFactory, overrides: dict[str, str] | None = None,
-           policy: AuditPolicy | None = None) -> list[DeployResult]:
+def deploy(
+    topo: Topology,
+    hosts: list[str],
+    secrets: SecretSource,
+    opts: DeployOptions,
+    make: DriverFactory,
+    overrides: dict[str, str] | None = None,
+    policy: AuditPolicy | None = None,
+) -> list[DeployResult]:
     """Deploy ``hosts``: refuse everything when any config fails render or audit."""
     jobs, refused = prepare(topo, hosts, secrets, policy, overrides)
     if refused:

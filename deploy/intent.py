@@ -55,13 +55,18 @@ def peers(topo: Topology, hostname: str) -> dict[str, str]:
 
 def audit_failures(text: str, platform: str, policy: AuditPolicy | None) -> list[str]:
     """Return the ids and reasons of the audit rules ``text`` fails."""
-    return [f"{r.rule}: {r.reason}" for r in audit_config(text, platform, policy)
-            if r.status == "fail"]
+    return [
+        f"{r.rule}: {r.reason}" for r in audit_config(text, platform, policy) if r.status == "fail"
+    ]
 
 
-def prepare(topo: Topology, hosts: list[str], secrets: SecretSource,
-            policy: AuditPolicy | None = None,
-            overrides: dict[str, str] | None = None) -> tuple[list[DeviceJob], list[Refusal]]:
+def prepare(
+    topo: Topology,
+    hosts: list[str],
+    secrets: SecretSource,
+    policy: AuditPolicy | None = None,
+    overrides: dict[str, str] | None = None,
+) -> tuple[list[DeviceJob], list[Refusal]]:
     """Render (or take from ``overrides``) and audit each host's config."""
     jobs: list[DeviceJob] = []
     refused: list[Refusal] = []

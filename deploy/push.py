@@ -61,8 +61,9 @@ class _Clock:
         return self.timings
 
 
-def deploy_device(job: DeviceJob, make: DriverFactory, opts: DeployOptions, ctx: RolloutContext,
-                  batch: int = 0) -> DeployResult:
+def deploy_device(
+    job: DeviceJob, make: DriverFactory, opts: DeployOptions, ctx: RolloutContext, batch: int = 0
+) -> DeployResult:
     """Run the pipeline for one device and return its structured result (never raises)."""
     clock = _Clock()
     base = {"device": job.hostname, "platform": job.platform, "batch": batch}
@@ -77,14 +78,26 @@ def deploy_device(job: DeviceJob, make: DriverFactory, opts: DeployOptions, ctx:
         if not diff or not opts.commit:
             if not diff:
                 ctx.confirm(job.hostname)
-            return DeployResult(**base, changed=bool(diff), diff=diff, backup=backup,
-                                stage="diff", timings=clock.done())
+            return DeployResult(
+                **base,
+                changed=bool(diff),
+                diff=diff,
+                backup=backup,
+                stage="diff",
+                timings=clock.done(),
+            )
         problem = drv.check(job.intended)
         clock.lap("check")
         if problem:
-            return DeployResult(**base, changed=True, diff=diff, backup=backup, stage="check",
-                                error=f"syntax check refused the config: {problem[-400:]}",
-                                timings=clock.done())
+            return DeployResult(
+                **base,
+                changed=True,
+                diff=diff,
+                backup=backup,
+                stage="check",
+                error=f"syntax check refused the config: {problem[-400:]}",
+                timings=clock.done(),
+            )
         expected = frozenset(r for r, s in drv.ospf_neighbors().items() if s == "Full")
     except DriverError as exc:
         return DeployResult(**base, error=str(exc), stage="connect", timings=clock.done())
@@ -94,9 +107,18 @@ def deploy_device(job: DeviceJob, make: DriverFactory, opts: DeployOptions, ctx:
     return _commit(job, make, opts, ctx, base, clock, diff, backup, running, expected)
 
 
-def _commit(job: DeviceJob, make: DriverFactory, opts: DeployOptions, ctx: RolloutContext,
-            base: dict[str, object], clock: _Clock, diff: str, backup: str, running: str,
-            expected: frozenset[str]) -> DeployResult:
+def _commit(
+    job: DeviceJob,
+    make: DriverFactory,
+    opts: DeployOptions,
+    ctx: RolloutContext,
+    base: dict[str, object],
+    clock: _Clock,
+    diff: str,
+    backup: str,
+    running: str,
+    expected: frozenset[str],
+) -> DeployResult:
     drv = make(job.hostname)
     note, failed = "", False
     try:
@@ -109,8 +131,11 @@ def _commit(job: DeviceJob, make: DriverFactory, opts: DeployOptions, ctx: Rollo
     finally:
         drv.close()
     clock.lap("commit")
-    reason = "device refused the change" if failed else post_check(
-        make, job.hostname, expected, opts.verify_timeout)
+    reason = (
+        "device refused the change"
+        if failed
+        else post_check(make, job.hostname, expected, opts.verify_timeout)
+    )
     clock.lap("verify")
     if reason is None:
         try:
@@ -122,18 +147,33 @@ def _commit(job: DeviceJob, make: DriverFactory, opts: DeployOptions, ctx: Rollo
             reason = f"confirm failed: {exc}"
     if reason is None:
         ctx.confirm(job.hostname)
-        return DeployResult(**base, changed=True, diff=diff, backup=backup, committed=True,
-                            stage="confirm", timings=clock.done())
+        return DeployResult(
+            **base,
+            changed=True,
+            diff=diff,
+            backup=backup,
+            committed=True,
+            stage="confirm",
+            timings=clock.done(),
+        )
     rolled, how = roll_back(make, job, running, opts)
     clock.lap("rollback")
     verdict = f"rolled back automatically ({how})" if rolled else f"ROLLBACK FAILED ({how})"
-    return DeployResult(**base, changed=True, diff=diff, backup=backup, rolled_back=rolled,
-                        stage="verify", error=f"post-check failed: {note}{reason}; {verdict}",
-                        timings=clock.done())
+    return DeployResult(
+        **base,
+        changed=True,
+        diff=diff,
+        backup=backup,
+        rolled_back=rolled,
+        stage="verify",
+        error=f"post-check failed: {note}{reason}; {verdict}",
+        timings=clock.done(),
+    )
 
 
-def roll_back(make: DriverFactory, job: DeviceJob, before: str,
-              opts: DeployOptions) -> tuple[bool, str]:
+def roll_back(
+    make: DriverFactory, job: DeviceJob, before: str, opts: DeployOptions
+) -> tuple[bool, str]:
     """Restore ``before``: explicitly when the device answers, else wait for its own timer.
 
     Returns (restored, how) where restored means the running config equals ``before`` again.

@@ -34,6 +34,7 @@ CONFIG_SUFFIX = ".cfg"
 Progress = Callable[[int], None]
 PARALLEL_MIN = 64  # fewer devices than this render in-process
 CHUNK = 50
+SUPPORTED_IGPS = ("ospf",)  # IS-IS templates are not written yet
 
 
 class TemplateRenderError(OperationError):
@@ -58,6 +59,7 @@ def environment(platform: str, root: Path = TEMPLATES) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,
+        auto_reload=False,
     )
 
 
@@ -77,6 +79,11 @@ _index: list[TopologyIndex] = []
 def topology_index(topo: Topology) -> TopologyIndex:
     """Return the shared per-topology index (kept for the last topology seen)."""
     if not _index or _index[0].topo is not topo:
+        if topo.policy.igp not in SUPPORTED_IGPS:
+            raise OperationError(
+                f"{topo.source}: igp.protocol '{topo.policy.igp}' cannot be rendered yet"
+                f"\n  hint: supported: {', '.join(SUPPORTED_IGPS)}"
+            )
         _index[:] = [TopologyIndex(topo)]
     return _index[0]
 

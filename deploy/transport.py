@@ -38,10 +38,11 @@ class Credentials(BaseModel):
         """Resolve the login; the key file is optional."""
         try:
             key: str | None = secrets.get("ssh_key_file")
-        except Exception:  # noqa: BLE001 - MissingSecret or any lookup failure: no key
+        except Exception:
             key = None
-        return cls(username=secrets.get("ssh_username"), password=secrets.get("ssh_password"),
-                   key_file=key)
+        return cls(
+            username=secrets.get("ssh_username"), password=secrets.get("ssh_password"), key_file=key
+        )
 
 
 class Endpoint(BaseModel):
@@ -61,8 +62,9 @@ def _setns(fd: int) -> None:
         raise OSError(err, f"setns: {os.strerror(err)}")
 
 
-def netns_socket(netns: str | None, kind: int = socket.SOCK_STREAM,
-                 proto: int = 0) -> socket.socket:
+def netns_socket(
+    netns: str | None, kind: int = socket.SOCK_STREAM, proto: int = 0
+) -> socket.socket:
     """Return an IPv4 socket created inside ``netns`` (the calling thread's own when None)."""
     if netns is None:
         return socket.socket(socket.AF_INET, kind, proto)

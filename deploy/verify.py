@@ -23,8 +23,13 @@ def missing_neighbors(expected: frozenset[str], seen: dict[str, str]) -> list[st
     return sorted(n for n in expected if seen.get(n) != "Full")
 
 
-def post_check(make: DriverFactory, hostname: str, expected: frozenset[str],
-               timeout: float, interval: float = 1.0) -> str | None:
+def post_check(
+    make: DriverFactory,
+    hostname: str,
+    expected: frozenset[str],
+    timeout: float,
+    interval: float = 1.0,
+) -> str | None:
     """Poll a fresh management session until every expected neighbour is Full.
 
     Returns None when the checks pass, else the last reason they failed.
@@ -48,8 +53,9 @@ def post_check(make: DriverFactory, hostname: str, expected: frozenset[str],
         time.sleep(interval)
 
 
-def wait_reachable(make: DriverFactory, hostname: str, timeout: float,
-                   interval: float = 1.0) -> bool:
+def wait_reachable(
+    make: DriverFactory, hostname: str, timeout: float, interval: float = 1.0
+) -> bool:
     """Return True as soon as the device answers over management again (within ``timeout``)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -31,17 +31,25 @@ def resolve_netns(choice: str, topo: Topology, hosts: list[str], lab_root: Path)
     state = load_state(state_path(lab_root))
     if state is None or state.network != topo.name:
         return None
-    if all(h in state.devices and state.devices[h].mgmt_address == topo.devices[h].mgmt_address
-           for h in hosts):
+    if all(
+        h in state.devices and state.devices[h].mgmt_address == topo.devices[h].mgmt_address
+        for h in hosts
+    ):
         return state.nms_namespace
     return None
 
 
 def _options(args: argparse.Namespace) -> DeployOptions:
-    return DeployOptions(commit=args.commit, canary=args.canary, batch=args.batch,
-                         max_failures=args.max_failures, revert_in=args.revert_in,
-                         verify_timeout=args.verify_timeout, workers=args.workers,
-                         backups=Path(args.backups))
+    return DeployOptions(
+        commit=args.commit,
+        canary=args.canary,
+        batch=args.batch,
+        max_failures=args.max_failures,
+        revert_in=args.revert_in,
+        verify_timeout=args.verify_timeout,
+        workers=args.workers,
+        backups=Path(args.backups),
+    )
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
@@ -55,8 +63,9 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     if args.engine == "ansible":
         from deploy.ansible_engine import ansible_deploy
 
-        results = ansible_deploy(topo, Path(args.dir), hosts, secrets, opts, netns,
-                                 Path(args.ansible_dir))
+        results = ansible_deploy(
+            topo, Path(args.dir), hosts, secrets, opts, netns, Path(args.ansible_dir)
+        )
     else:
         make = driver_factory(topo, Credentials.from_secrets(secrets), netns)
         results = deploy(topo, hosts, secrets, opts, make)
@@ -67,20 +76,40 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 def report_deploy(results: list[DeployResult], as_json: bool, commit: bool, took: float) -> None:
     """Print results as JSON or as diffs plus a table."""
     if as_json:
-        emit_json({"commit": commit, "seconds": round(took, 3),
-                   "results": [r.model_dump(mode="json") for r in results]})
+        emit_json(
+            {
+                "commit": commit,
+                "seconds": round(took, 3),
+                "results": [r.model_dump(mode="json") for r in results],
+            }
+        )
         return
     for r in results:
         if r.diff and not commit:
             console.print(r.diff, markup=False, highlight=False)
-    table("Deploy" + ("" if commit else " (dry run: add --commit to apply)"),
-          ["device", "batch", "stage", "changed", "committed", "rolled back", "#s", "error"],
-          ((r.device, r.batch, r.stage, r.changed, r.committed, r.rolled_back,
-            r.timings.get("total", 0.0), r.error or "") for r in results))
+    table(
+        "Deploy" + ("" if commit else " (dry run: add --commit to apply)"),
+        ["device", "batch", "stage", "changed", "committed", "rolled back", "#s", "error"],
+        (
+            (
+                r.device,
+                r.batch,
+                r.stage,
+                r.changed,
+                r.committed,
+                r.rolled_back,
+                r.timings.get("total", 0.0),
+                r.error or "",
+            )
+            for r in results
+        ),
+    )
     failed = sum(1 for r in results if r.failed)
-    info(f"{len(results)} device(s), {sum(r.changed for r in results)} changed, "
-         f"{sum(r.committed for r in results)} committed, "
-         f"{sum(r.rolled_back for r in results)} rolled back, {failed} failed in {took:.1f}s")
+    info(
+        f"{len(results)} device(s), {sum(r.changed for r in results)} changed, "
+        f"{sum(r.committed for r in results)} committed, "
+        f"{sum(r.rolled_back for r in results)} rolled back, {failed} failed in {took:.1f}s"
+    )
 
 
 def cmd_drift(args: argparse.Namespace) -> int:
@@ -105,19 +134,35 @@ def report_drift(results: list[DriftResult], as_json: bool) -> None:
     for r in results:
         if r.diff:
             console.print(r.diff, markup=False, highlight=False)
-    table("Drift", ["device", "drifted", "#lines", "error"],
-          ((r.device, r.drifted, sum(1 for ln in r.diff.splitlines()
-                                     if ln[:1] in "+-" and ln[:3] not in ("+++", "---")),
-            r.error or "") for r in results))
+    table(
+        "Drift",
+        ["device", "drifted", "#lines", "error"],
+        (
+            (
+                r.device,
+                r.drifted,
+                sum(
+                    1
+                    for ln in r.diff.splitlines()
+                    if ln[:1] in "+-" and ln[:3] not in ("+++", "---")
+                ),
+                r.error or "",
+            )
+            for r in results
+        ),
+    )
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("dir", help="inventory folder")
     p.add_argument("--limit", help="glob(s) of hostnames, comma-separated")
     p.add_argument("--json", action="store_true", help="JSON output")
-    p.add_argument("--netns", default="auto",
-                   help="namespace to reach management from: auto (the lab's NMS when the lab "
-                        "of this inventory is up), none, or a name")
+    p.add_argument(
+        "--netns",
+        default="auto",
+        help="namespace to reach management from: auto (the lab's NMS when the lab "
+        "of this inventory is up), none, or a name",
+    )
     p.add_argument("--lab-root", default=str(DEFAULT_ROOT), help="lab folder for --netns auto")
 
 

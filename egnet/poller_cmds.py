@@ -17,10 +17,10 @@ from poller.alerts import (
     SyslogSink,
     WebhookSink,
 )
+from poller.clients import DEFAULT_ENGINE, ENGINES, make_client
 from poller.cycle import CycleResult, Poller
 from poller.service import Service
-from poller.snmp import PysnmpClient
-from poller.store import Retention, Store
+from poller.store import Retention, Store, measured_loads
 from poller.targets import build_targets, circuit_specs, credentials
 from topology import load_topology
 from topology.diagnostics import OperationError
@@ -103,7 +103,7 @@ async def _poll(args: argparse.Namespace) -> int:
     targets = build_targets(
         topo, cred, args.port, _overrides(args.target, args.port), args.device or None
     )
-    client = PysnmpClient(timeout=args.timeout, retries=args.retries, deadline=args.deadline)
+    client = make_client(args.engine, args.timeout, args.retries, args.deadline)
     policy = AlertPolicy(warn=topo.policy.warn_utilisation, fail=topo.policy.fail_utilisation,
                          window=args.alert_window)  # fmt: skip
     store = Store(args.db, Retention(args.raw_days, args.rollup_days)) if args.db else None
@@ -136,6 +136,21 @@ def cmd_poll(args: argparse.Namespace) -> int:
     return asyncio.run(_poll(args))
 
 
+def cmd_loads(args: argparse.Namespace) -> int:
+    """Print the measured load per circuit and direction (what the planner reads)."""
+    loads = measured_loads(args.db, days=args.days, method=args.method)
+    if args.json:
+        emit_json({c: {"ab_bps": ab, "ba_bps": ba} for c, (ab, ba) in sorted(loads.items())})
+    else:
+        rows = [(c, _mbps(ab), _mbps(ba)) for c, (ab, ba) in sorted(loads.items())]
+        table(
+            f"Measured load ({args.method}, last {args.days:g} days)",
+            ["circuit", "a→b Mb/s", "b→a Mb/s"],
+            rows,
+        )
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the NOC page, its JSON API and /metrics."""
     from poller.web import serve
@@ -158,6 +173,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true", help="print results as JSON")
     p.add_argument("--db", help="SQLite database to store samples, roll-ups and alerts")
     p.add_argument("--snmp-version", choices=["3", "2c"], default="3")
+    p.add_argument("--engine", choices=sorted(ENGINES), default=DEFAULT_ENGINE,
+                   help="SNMP implementation: fast (own BER/USM codec) or pysnmp")  # fmt: skip
     p.add_argument("--port", type=int, default=161, help="agent UDP port")
     p.add_argument("--target", action="append", default=[], metavar="DEVICE=HOST[:PORT]",
                    help="reach DEVICE's agent here instead of its mgmt address (repeatable)")  # fmt: skip
@@ -181,6 +198,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--rollup-days", type=float, default=190.0, help="keep 5-minute roll-ups this long"
     )
     p.set_defaults(func=cmd_poll)
+
+    p = sub.add_parser("poll-loads", help="measured load per circuit from the poller database")
+    p.add_argument("db")
+    p.add_argument("--days", type=float, default=30.0, help="look-back window")
+    p.add_argument("--method", choices=["busy_hour", "p95"], default="busy_hour")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_loads)
 
     p = sub.add_parser("serve", help="serve the NOC page (map, history, alerts) and /metrics")
     p.add_argument("dir")

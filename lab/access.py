@@ -27,23 +27,42 @@ def install_shell(root: Path) -> Path:
     return dest
 
 
-def ensure_user(rec: StateRecorder, user: str, password: str, shell: Path) -> None:
+def ensure_user(rec: StateRecorder, user: str, password: str, shell: Path, home: Path) -> None:
     """Create the management user (login shell = the lab vtysh shell) or reuse the lab's own."""
     try:
         entry = pwd.getpwnam(user)
     except KeyError:
         entry = None
-    if entry is not None and not (rec.state.user == user and rec.state.user_created):
-        if entry.pw_shell != str(shell):
-            raise LabError(f"lab up: user '{user}' exists and was not created by this lab\n"
-                           "  hint: choose another EGNET_SECRET_SSH_USERNAME")
+    ours = entry is not None and entry.pw_shell == str(shell)
+    if entry is not None and not ours and not (rec.state.user == user and rec.state.user_created):
+        raise LabError(
+            f"lab up: user '{user}' exists and was not created by this lab\n"
+            "  hint: choose another EGNET_SECRET_SSH_USERNAME"
+        )
     if entry is None:
-        run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
-             "--shell", str(shell), "--groups", "frrvty,frr", user])
+        run(
+            [
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--home-dir",
+                str(home),
+                "--shell",
+                str(shell),
+                "--groups",
+                "frrvty,frr",
+                user,
+            ]
+        )
         rec.set(user=user, user_created=True)
     elif rec.state.user is None:
-        rec.set(user=user, user_created=False)
-    run(["usermod", "--shell", str(shell), user])
+        rec.set(user=user, user_created=ours)
+    current = pwd.getpwnam(user)
+    if (current.pw_shell, current.pw_dir) != (str(shell), str(home)):
+        run(["usermod", "--shell", str(shell), "--home", str(home), user])
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.chown(home, user, "frr")
+    home.chmod(0o750)
     run(["chpasswd"], input_text=f"{user}:{password}\n")
 
 

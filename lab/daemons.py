@@ -29,12 +29,18 @@ SOCKET_PATH_MAX = 100
 def prepare_dirs(paths: NodePaths, user: str) -> None:
     """Create the router's folders with the owners FRR and the management user need."""
     if len(str(paths.run / "staticd.vty")) > SOCKET_PATH_MAX:
-        raise LabError(f"lab: {paths.run} is too long for unix sockets (max {SOCKET_PATH_MAX})\n"
-                       "  hint: use a shorter --root")
+        raise LabError(
+            f"lab: {paths.run} is too long for unix sockets (max {SOCKET_PATH_MAX})\n"
+            "  hint: use a shorter --root"
+        )
     for d in (paths.base, paths.ssh, paths.snmp):
         d.mkdir(parents=True, exist_ok=True)
-    for d, owner, mode in ((paths.run, "frr", 0o775), (paths.log, "frr", 0o775),
-                           (paths.etc, user, 0o2775), (paths.var, user, 0o700)):
+    for d, owner, mode in (
+        (paths.run, "frr", 0o775),
+        (paths.log, "frr", 0o775),
+        (paths.etc, user, 0o2775),
+        (paths.var, user, 0o700),
+    ):
         d.mkdir(parents=True, exist_ok=True)
         shutil.chown(d, owner, "frr")
         d.chmod(mode)
@@ -58,8 +64,16 @@ def _record(rec: StateRecorder, node: LabNode, name: str, pidfile: Path) -> None
         pid = read_pid(pidfile)
     if pid is None or not pid_alive(pid):
         raise LabError(f"lab: {name} did not start in {node.namespace} (no live pid in {pidfile})")
-    rec.add("processes", ProcessRecord(namespace=node.namespace, device=node.hostname, name=name,
-                                       pid=pid, ns_inode=ns_inode(node.namespace) or 0))
+    rec.add(
+        "processes",
+        ProcessRecord(
+            namespace=node.namespace,
+            device=node.hostname,
+            name=name,
+            pid=pid,
+            ns_inode=ns_inode(node.namespace) or 0,
+        ),
+    )
 
 
 def start_frr(rec: StateRecorder, node: LabNode, paths: NodePaths, user: str) -> None:
@@ -80,8 +94,14 @@ def start_frr(rec: StateRecorder, node: LabNode, paths: NodePaths, user: str) ->
         started = True
     if started:
         _wait_sockets(paths)
-        run(in_ns(node.namespace, ["vtysh", "--vty_socket", str(paths.run), "--config_dir",
-                                   str(paths.etc), "-b"], node.hostname), check=False)
+        run(
+            in_ns(
+                node.namespace,
+                ["vtysh", "--vty_socket", str(paths.run), "--config_dir", str(paths.etc), "-b"],
+                node.hostname,
+            ),
+            check=False,
+        )
 
 
 def _wait_sockets(paths: NodePaths) -> None:
@@ -93,8 +113,9 @@ def _wait_sockets(paths: NodePaths) -> None:
     raise LabError(f"lab: FRR vty sockets did not appear in {paths.run}")
 
 
-def start_sshd(rec: StateRecorder, node: LabNode, paths: NodePaths, user: str,
-               authorized_keys: Path) -> None:
+def start_sshd(
+    rec: StateRecorder, node: LabNode, paths: NodePaths, user: str, authorized_keys: Path
+) -> None:
     """Start the router's sshd on its management address with its own host key."""
     if _alive(rec, node, "sshd"):
         return
@@ -109,8 +130,7 @@ def start_sshd(rec: StateRecorder, node: LabNode, paths: NodePaths, user: str,
     _record(rec, node, "sshd", paths.run / "sshd.pid")
 
 
-def start_snmpd(rec: StateRecorder, node: LabNode, paths: NodePaths,
-                creds: LabCredentials) -> None:
+def start_snmpd(rec: StateRecorder, node: LabNode, paths: NodePaths, creds: LabCredentials) -> None:
     """Start net-snmp's snmpd on the management address, serving the namespace's IF-MIB."""
     if _alive(rec, node, "snmpd"):
         return
@@ -119,8 +139,20 @@ def start_snmpd(rec: StateRecorder, node: LabNode, paths: NodePaths,
     conf.chmod(0o600)
     pidfile = paths.run / "snmpd.pid"
     pidfile.unlink(missing_ok=True)
-    argv = ["env", f"SNMP_PERSISTENT_DIR={paths.snmp}", "/usr/sbin/snmpd", "-C", "-c", str(conf),
-            "-p", str(pidfile), "-Lf", str(paths.log / "snmpd.log"), "-I", "-smux"]
+    argv = [
+        "env",
+        f"SNMP_PERSISTENT_DIR={paths.snmp}",
+        "/usr/sbin/snmpd",
+        "-C",
+        "-c",
+        str(conf),
+        "-p",
+        str(pidfile),
+        "-Lf",
+        str(paths.log / "snmpd.log"),
+        "-I",
+        "-smux",
+    ]
     run(in_ns(node.namespace, argv, node.hostname))
     _record(rec, node, "snmpd", pidfile)
 
@@ -131,4 +163,3 @@ def ensure_privsep_dir(rec: StateRecorder) -> None:
     if not path.exists():
         path.mkdir(mode=0o755)
         rec.add("paths", str(path))
-

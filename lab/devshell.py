@@ -17,6 +17,8 @@ Standard library only: it runs with the system Python as the unprivileged manage
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
 import os
 import signal
@@ -63,9 +65,21 @@ def _vtysh(base: Path, *commands: str) -> subprocess.CompletedProcess[str]:
 
 
 def _frr_reload(base: Path, conf: Path) -> subprocess.CompletedProcess[str]:
-    argv = [sys.executable, RELOAD, "--reload", "--stdout", "--bindir", "/usr/bin", "--confdir",
-            str(base / "etc"), "--rundir", str(base / "var"), "--vty_socket", str(base / "run"),
-            str(conf)]
+    argv = [
+        sys.executable,
+        RELOAD,
+        "--reload",
+        "--stdout",
+        "--bindir",
+        "/usr/bin",
+        "--confdir",
+        str(base / "etc"),
+        "--rundir",
+        str(base / "var"),
+        "--vty_socket",
+        str(base / "run"),
+        str(conf),
+    ]
     return subprocess.run(argv, capture_output=True, text=True, check=False)
 
 
@@ -81,8 +95,9 @@ def _reload(base: Path, conf: Path) -> tuple[int, str]:
     out = proc.stdout + proc.stderr
     rc = proc.returncode
     if rc:
-        merge = subprocess.run([*vtysh_argv(base), "-f", str(conf)], capture_output=True,
-                               text=True, check=False)
+        merge = subprocess.run(
+            [*vtysh_argv(base), "-f", str(conf)], capture_output=True, text=True, check=False
+        )
         again = _frr_reload(base, conf)
         rc = again.returncode
         out += f"% first pass failed; merged candidate (rc={merge.returncode}) and reloaded again\n"
@@ -92,8 +107,9 @@ def _reload(base: Path, conf: Path) -> tuple[int, str]:
 
 
 def _check(base: Path, conf: Path) -> tuple[int, str]:
-    proc = subprocess.run([*vtysh_argv(base), "-C", "-f", str(conf)], capture_output=True,
-                          text=True, check=False)
+    proc = subprocess.run(
+        [*vtysh_argv(base), "-C", "-f", str(conf)], capture_output=True, text=True, check=False
+    )
     return proc.returncode, proc.stdout + proc.stderr
 
 
@@ -110,10 +126,8 @@ def _disarm(base: Path) -> bool:
     (base / "var" / "pending").unlink(missing_ok=True)
     if pid is None:
         return False
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
     return True
 
 
@@ -174,10 +188,25 @@ def rollback(base: Path) -> int:
 def status(base: Path) -> int:
     """Print the commit state as JSON."""
     last = base / "var" / "last-rollback"
-    data = {"pending": _pending(base) is not None,
-            "last_rollback": last.read_text().splitlines()[0] if last.exists() else None}
+    data = {
+        "pending": _pending(base) is not None,
+        "last_rollback": last.read_text().splitlines()[0] if last.exists() else None,
+    }
     sys.stdout.write(json.dumps(data) + "\n")
     return 0
+
+
+def candidate_text(words: list[str], index: int) -> str:
+    """Return the candidate: base64 in ``words[index]`` when present (for tools that cannot write
+    to stdin, such as Ansible's ``raw``), else standard input.
+
+    Examples:
+        >>> candidate_text(["egnet", "check", "aG9zdG5hbWUgcjEK"], 2)
+        'hostname r1\\n'
+    """
+    if len(words) > index:
+        return base64.b64decode(words[index]).decode("utf-8")
+    return sys.stdin.read()
 
 
 def egnet_verb(base: Path, words: list[str]) -> int:
@@ -185,12 +214,12 @@ def egnet_verb(base: Path, words: list[str]) -> int:
     verb = words[1] if len(words) > 1 else ""
     if verb == "check":
         path = base / "var" / "check.conf"
-        path.write_text(sys.stdin.read())
+        path.write_text(candidate_text(words, 2))
         rc, out = _check(base, path)
         sys.stdout.write(out)
         return rc
-    if verb == "commit-confirmed" and len(words) == 3 and words[2].isdigit():
-        return commit_confirmed(base, int(words[2]), sys.stdin.read())
+    if verb == "commit-confirmed" and len(words) >= 3 and words[2].isdigit():
+        return commit_confirmed(base, int(words[2]), candidate_text(words, 3))
     if verb == "confirm":
         ok = _disarm(base)
         sys.stdout.write("% confirmed\n" if ok else "% nothing pending\n")
@@ -199,7 +228,9 @@ def egnet_verb(base: Path, words: list[str]) -> int:
         return rollback(base)
     if verb == "status":
         return status(base)
-    sys.stdout.write("% usage: egnet check|commit-confirmed SECONDS|confirm|rollback|status\n")
+    sys.stdout.write(
+        "% usage: egnet check [B64]|commit-confirmed SECONDS [B64]|confirm|rollback|status\n"
+    )
     return 64
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -54,7 +55,7 @@ def up(inventory: Path, root: Path = DEFAULT_ROOT, secrets: Secrets | None = Non
     for link in plan.links:
         ensure_link(rec, link)
     shell = install_shell(Path(rec.state.root))
-    ensure_user(rec, creds.ssh_username, creds.ssh_password, shell)
+    ensure_user(rec, creds.ssh_username, creds.ssh_password, shell, Path(rec.state.root) / "home")
     _, auth = ensure_keys(Path(rec.state.root))
     ensure_privsep_dir(rec)
     with ThreadPoolExecutor(WORKERS) as pool:
@@ -68,28 +69,41 @@ def check_traversable(root: Path) -> None:
     """Raise unless every existing folder above ``root`` lets other users (frr, sshd's user) in."""
     for folder in [root, *root.parents]:
         if folder.exists() and not folder.stat().st_mode & 0o001:
-            raise LabError(f"lab up: {folder} is not searchable by other users (mode "
-                           f"{folder.stat().st_mode & 0o777:o}); FRR and the management user "
-                           "must reach their files\n  hint: use a --root under a world-searchable "
-                           "folder, e.g. build/lab")
+            raise LabError(
+                f"lab up: {folder} is not searchable by other users (mode "
+                f"{folder.stat().st_mode & 0o777:o}); FRR and the management user "
+                "must reach their files\n  hint: use a --root under a world-searchable "
+                "folder, e.g. build/lab"
+            )
 
 
 def _recorder(plan: LabPlan, inventory: Path, root: Path) -> StateRecorder:
     path = state_path(root)
     old = load_state(path)
     if old is not None and old.network != plan.network:
-        raise LabError(f"lab up: a lab for network '{old.network}' is up ({path})\n"
-                       "  hint: run `egnet lab down` first")
-    devices = {n.hostname: DeviceRecord(namespace=n.namespace, mgmt_address=n.mgmt_address,
-                                        loopback=n.loopback) for n in plan.nodes}
-    state = old or LabState(network=plan.network, inventory=str(inventory.resolve()),
-                            root=str(root.resolve()), nms_namespace=plan.nms_namespace,
-                            nms_address=plan.nms_address)
+        raise LabError(
+            f"lab up: a lab for network '{old.network}' is up ({path})\n"
+            "  hint: run `egnet lab down` first"
+        )
+    devices = {
+        n.hostname: DeviceRecord(
+            namespace=n.namespace, mgmt_address=n.mgmt_address, loopback=n.loopback
+        )
+        for n in plan.nodes
+    }
+    state = old or LabState(
+        network=plan.network,
+        inventory=str(inventory.resolve()),
+        root=str(root.resolve()),
+        nms_namespace=plan.nms_namespace,
+        nms_address=plan.nms_address,
+    )
     return StateRecorder(path, state.model_copy(update={"devices": devices}))
 
 
-def _start_node(rec: StateRecorder, root: Path, node: LabNode, creds: LabCredentials,
-                authorized_keys: Path) -> None:
+def _start_node(
+    rec: StateRecorder, root: Path, node: LabNode, creds: LabCredentials, authorized_keys: Path
+) -> None:
     paths = node_paths(root, node)
     prepare_dirs(paths, creds.ssh_username)
     start_frr(rec, node, paths, creds.ssh_username)
@@ -118,7 +132,19 @@ def down(root: Path = DEFAULT_ROOT) -> list[str]:
         if Path(p).is_dir() and not any(Path(p).iterdir()):
             Path(p).rmdir()
             removed.append(f"dir {p}")
+    removed += _remove_files(Path(state.root), state)
     path.unlink()
+    return removed
+
+
+def _remove_files(root: Path, state: LabState) -> list[str]:
+    """Delete the per-router folders, the shell and the keys ``up`` wrote under ``root``."""
+    removed = []
+    for name in [*state.namespaces, "bin", "ssh", "home"]:
+        folder = root / name
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder)
+            removed.append(f"folder {folder}")
     return removed
 
 
@@ -173,18 +199,40 @@ def status(root: Path = DEFAULT_ROOT) -> list[NodeStatus]:
 def _node_status(state: LabState, host: str, present: set[str]) -> NodeStatus:
     rec = state.devices[host]
     inode = ns_inode(rec.namespace)
-    daemons = {p.name: pid_alive(p.pid) and pid_netns_inode(p.pid) == inode
-               for p in state.processes if p.device == host}
-    return NodeStatus(device=host, namespace=rec.namespace, mgmt_address=rec.mgmt_address,
-                      namespace_ok=rec.namespace in present, daemons=daemons,
-                      ospf_full=_ospf_full(state, host) if rec.namespace in present else None)
+    daemons = {
+        p.name: pid_alive(p.pid) and pid_netns_inode(p.pid) == inode
+        for p in state.processes
+        if p.device == host
+    }
+    return NodeStatus(
+        device=host,
+        namespace=rec.namespace,
+        mgmt_address=rec.mgmt_address,
+        namespace_ok=rec.namespace in present,
+        daemons=daemons,
+        ospf_full=_ospf_full(state, host) if rec.namespace in present else None,
+    )
 
 
 def _ospf_full(state: LabState, host: str) -> int | None:
     ns = state.devices[host].namespace
     base = Path(state.root) / ns
-    proc = run(["ip", "netns", "exec", ns, "vtysh", "--vty_socket", str(base / "run"),
-                "--config_dir", str(base / "etc"), "-c", "show ip ospf neighbor json"], check=False)
+    proc = run(
+        [
+            "ip",
+            "netns",
+            "exec",
+            ns,
+            "vtysh",
+            "--vty_socket",
+            str(base / "run"),
+            "--config_dir",
+            str(base / "etc"),
+            "-c",
+            "show ip ospf neighbor json",
+        ],
+        check=False,
+    )
     if proc.returncode:
         return None
     try:
@@ -192,5 +240,9 @@ def _ospf_full(state: LabState, host: str) -> int | None:
     except json.JSONDecodeError:
         return None
     neighbours = data.get("neighbors", {})
-    return sum(1 for entries in neighbours.values() for e in entries
-               if str(e.get("state", e.get("nbrState", ""))).startswith("Full"))
+    return sum(
+        1
+        for entries in neighbours.values()
+        for e in entries
+        if str(e.get("state", e.get("nbrState", ""))).startswith("Full")
+    )

@@ -25,7 +25,7 @@ def checksum(data: bytes) -> int:
     total = sum(struct.unpack(f"!{len(data) // 2}H", data))
     total = (total >> 16) + (total & 0xFFFF)
     total += total >> 16
-    return ~total & 0xFFFF
+    return int(~total & 0xFFFF)
 
 
 def ping(netns: str, source: str, target: str, timeout: float = 1.0, tries: int = 2) -> bool:
@@ -58,17 +58,25 @@ def _await_reply(sock: socket.socket, target: str, ident: int, timeout: float) -
             return False
         data, addr = sock.recvfrom(2048)
         ihl = (data[0] & 0x0F) * 4
-        kind, _, _, rid, _ = struct.unpack("!BBHHH", data[ihl:ihl + 8])
+        kind, _, _, rid, _ = struct.unpack("!BBHHH", data[ihl : ihl + 8])
         if kind == 0 and rid == ident and addr[0] == target:
             return True
     return False
 
 
-def route_get(netns: str, target: str, source: str | None = None) -> dict[str, str]:
-    """Return the kernel's choice for ``target`` in ``netns`` (``ip -j route get``)."""
+def route_get(
+    netns: str, target: str, source: str | None = None, iif: str | None = None
+) -> dict[str, str]:
+    """Return the kernel's forwarding choice for ``target`` in ``netns`` (``ip -j route get``).
+
+    With ``iif`` the lookup is the one for a packet from ``source`` arriving on ``iif`` (a transit
+    router); without it, for a packet the router itself sends.
+    """
     argv = ["ip", "-n", netns, "-j", "route", "get", target]
     if source:
         argv += ["from", source]
+    if iif:
+        argv += ["iif", iif]
     data = json.loads(run(argv).stdout)
     first: dict[str, str] = {k: str(v) for k, v in data[0].items() if not isinstance(v, list)}
     return first

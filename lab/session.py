@@ -27,7 +27,8 @@ def running_lab(inventory: Path, root: Path, secrets: Secrets) -> Iterator[LabHa
     """Bring the lab up, yield it, and remove exactly what was created afterwards."""
     try:
         up(inventory, root, secrets)
-        yield LabHandle(root=root, inventory=inventory, topo=load_topology(inventory),
-                        secrets=secrets)
+        yield LabHandle(
+            root=root, inventory=inventory, topo=load_topology(inventory), secrets=secrets
+        )
     finally:
         down(root)

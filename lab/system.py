@@ -28,15 +28,19 @@ def require_root(action: str) -> None:
         )
 
 
-def run(argv: Sequence[str], check: bool = True, input_text: str | None = None,
-        timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run(
+    argv: Sequence[str], check: bool = True, input_text: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """Run ``argv``; raise :class:`LabError` with its output when ``check`` and it fails."""
     logger.debug("run: %s", " ".join(argv))
-    proc = subprocess.run(list(argv), capture_output=True, text=True, input=input_text,
-                          timeout=timeout, check=False)
+    proc = subprocess.run(
+        list(argv), capture_output=True, text=True, input=input_text, timeout=timeout, check=False
+    )
     if check and proc.returncode != 0:
-        raise LabError(f"command failed ({proc.returncode}): {' '.join(argv)}\n"
-                       f"  {(proc.stderr or proc.stdout).strip()}")
+        raise LabError(
+            f"command failed ({proc.returncode}): {' '.join(argv)}\n"
+            f"  {(proc.stderr or proc.stdout).strip()}"
+        )
     return proc
 
 

@@ -26,6 +26,7 @@ How it stays fast at province scale:
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -394,6 +395,13 @@ class Engine:
                 break
             f = nf
         return f[:, self.ct] * w, f
+
+    def with_rates(self, rate: FloatArray) -> Engine:
+        """The same graph and demands with other rates (growth, per-class decomposition)."""
+        other = copy.copy(self)
+        other.rate = np.asarray(rate, dtype=np.float64)
+        other._baseline()
+        return other
 
     # -- scenarios -----------------------------------------------------------------------------------
     def masks(self, failure: Failure) -> tuple[BoolArray, BoolArray, BoolArray]:

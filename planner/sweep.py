@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.engine import FloatArray, IntArray
+from planner.engine import Failure, FloatArray, IntArray
 from planner.model import PlanModel
 from planner.scenarios import Scenario
 
@@ -33,6 +33,7 @@ class Outcome:
     sites_lost: tuple[str, ...]
     max_utilisation: float | None  # None: tree-only, no load rises above the baseline
     overloaded: int  # circuit directions above the fail threshold
+    failure: Failure = Failure()
 
 
 @dataclass
@@ -73,7 +74,7 @@ def run(pm: PlanModel, scenarios: Iterable[Scenario], progress: Progress | None 
     pending: list[tuple[int, Scenario]] = []
     done = 0
     for sc in scenarios:
-        outcomes.append(Outcome(sc.name, sc.kind, 0.0, (), None, 0))
+        outcomes.append(Outcome(sc.name, sc.kind, 0.0, (), None, 0, sc.failure))
         if eng.tree_only(sc.failure):
             pending.append((len(outcomes) - 1, sc))
             if len(pending) >= chunk:
@@ -83,7 +84,7 @@ def run(pm: PlanModel, scenarios: Iterable[Scenario], progress: Progress | None 
         util = res.loads / pm.capacity
         outcomes[-1] = Outcome(sc.name, sc.kind, float(res.unrouted.sum()),
                                lost_sites(pm, res.unrouted), float(util.max(initial=0.0)),
-                               int((util > fail).sum()))
+                               int((util > fail).sum()), sc.failure)
         _keep_top(top_load, top_id, res.loads, floor, len(outcomes) - 1)
         done += 1
         if progress is not None:
@@ -107,7 +108,8 @@ def _flush(pm: PlanModel, pending: list[tuple[int, Scenario]], outcomes: list[Ou
         amount = float(lost.data[lost.indptr[row]:lost.indptr[row + 1]].sum())
         sites = {pm.site_names[j] for j in np.unique(owners[cols]).tolist()}
         outcomes[i] = Outcome(sc.name, sc.kind, base_total + amount,
-                              tuple(sorted(sites | set(lost_sites(pm, base_unrouted)))), None, 0)
+                              tuple(sorted(sites | set(lost_sites(pm, base_unrouted)))), None, 0,
+                              sc.failure)
     n = len(pending)
     pending.clear()
     if progress is not None:
@@ -145,7 +147,7 @@ class _Tracker:
         util = loads / self.pm.capacity
         self.outcomes.append(Outcome(sc.name, sc.kind, float(unrouted.sum()),
                                      lost_sites(self.pm, unrouted), float(util.max(initial=0.0)),
-                                     int((util > self.fail).sum())))
+                                     int((util > self.fail).sum()), sc.failure))
         _keep_top(self.top_load, self.top_id, loads, self.floor, len(self.outcomes) - 1)
 
     def result(self) -> Sweep:
@@ -180,14 +182,15 @@ def run_doubles(pm: PlanModel, progress: Progress | None = None) -> Sweep:
                      for r in singles]).reshape(len(links), -1)
     crosses = used[:, arcs].any(2)  # [k, m]: single k's new flows cross circuit m
     blocked = shared | crosses | crosses.T
-    base_un = eng.baseline.unrouted
+    base_total = float(eng.baseline.unrouted.sum())
     d_load = np.array([r.loads - tr.base for r in singles]).reshape(len(links), -1)
-    d_un = np.array([r.unrouted - base_un for r in singles]).reshape(len(links), -1)
+    d_un = np.array([float(r.unrouted.sum()) - base_total for r in singles])
+    lost = [set(lost_sites(pm, r.unrouted)) for r in singles]
     done = 0
     for a, i in enumerate(links):
         rest = np.arange(a + 1, len(links))
         free = rest[~blocked[a, rest]]
-        _block(tr, pm, links, a, free, d_load, d_un, base_un)
+        _block(tr, pm, links, (a, free), d_load, base_total + d_un[a] + d_un[free], lost)
         for b in rest[blocked[a, rest]].tolist():
             j = links[b]
             res = eng.evaluate(Failure((i, j), ()))
@@ -205,24 +208,43 @@ def _pair(pm: PlanModel, i: int, j: int) -> Scenario:
                     Failure((i, j), ()))
 
 
-def _block(tr: _Tracker, pm: PlanModel, links: list[int], a: int, free: IntArray,
-           d_load: FloatArray, d_un: FloatArray, base_un: FloatArray) -> None:
-    """Add the independent pairs (links[a], links[b]) for b in ``free`` by summing deltas."""
+def _block(tr: _Tracker, pm: PlanModel, links: list[int], pairs: tuple[int, IntArray],
+           d_load: FloatArray, unrouted: FloatArray, lost: list[set[str]]) -> None:
+    """Add the independent pairs (links[a], links[b]) for b in ``free`` by summing deltas.
+
+    Link failures only ever take traffic away, so the sites losing service are the union of the
+    two single failures' and the unrouted totals add up.
+    """
+    a, free = pairs
     if not free.size:
         return
     loads = tr.base + d_load[a] + d_load[free]
-    unrouted = base_un + d_un[a] + d_un[free]
     util = loads / pm.capacity
     first = len(tr.outcomes)
     peak = util.max(1)
     over = (util > tr.fail).sum(1)
     for n, b in enumerate(free.tolist()):
         sc = _pair(pm, links[a], links[b])
-        tr.outcomes.append(Outcome(sc.name, sc.kind, float(unrouted[n].sum()),
-                                   lost_sites(pm, unrouted[n]), float(peak[n]), int(over[n])))
+        tr.outcomes.append(Outcome(sc.name, sc.kind, float(unrouted[n]),
+                                   tuple(sorted(lost[a] | lost[b])), float(peak[n]),
+                                   int(over[n]), sc.failure))
     k = min(TOP, len(free))
     part = np.argpartition(-loads, k - 1, axis=0)[:k] if len(free) > k else \
         np.broadcast_to(np.arange(len(free))[:, None], loads.shape)
     for row in part:
         _keep_top(tr.top_load, tr.top_id, loads[row, np.arange(loads.shape[1])], tr.floor,
                   first + row)
+
+
+def merge(first: Sweep, second: Sweep) -> Sweep:
+    """Worst case over both sweeps (same model); outcomes concatenated."""
+    n = len(first.outcomes)
+    loads = np.concatenate([first.top_load, second.top_load], axis=1)
+    ids = np.concatenate([first.top_id, np.where(second.top_id >= 0, second.top_id + n, -1)], axis=1)
+    loads = np.where(ids >= 0, loads, -np.inf)
+    order = np.argsort(-loads, axis=1, kind="stable")[:, :TOP]
+    top_load = np.take_along_axis(loads, order, 1)
+    top_id = np.take_along_axis(ids, order, 1)
+    worst = np.maximum(first.worst, second.worst)
+    return Sweep(first.baseline, worst, np.where(np.isfinite(top_load), top_load, 0.0), top_id,
+                 first.outcomes + second.outcomes)

@@ -85,11 +85,12 @@ def snmpd_conf(cfg: AgentConfig) -> str:
 class SnmpdAgent:
     """Start and stop one private ``snmpd`` (a context manager)."""
 
-    def __init__(self, cfg: AgentConfig) -> None:
+    def __init__(self, cfg: AgentConfig, start_wait: float = 10.0) -> None:
         self.cfg = cfg
+        self.start_wait = start_wait
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, wait: float = 5.0) -> SnmpdAgent:
+    def start(self, wait: float | None = None) -> SnmpdAgent:
         """Write the config and start the agent in the foreground; wait until it answers."""
         cfg = self.cfg
         (cfg.workdir / "persist").mkdir(parents=True, exist_ok=True)
@@ -101,7 +102,7 @@ class SnmpdAgent:
             cmd = ["ip", "netns", "exec", cfg.netns, *cmd]
         env = {"SNMP_PERSISTENT_DIR": str(cfg.workdir / "persist"), "PATH": "/usr/sbin:/usr/bin"}
         self.proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL)
-        self._wait_ready(wait)
+        self._wait_ready(self.start_wait if wait is None else wait)
         if cfg.cache_timeout is not None:
             self._set_cache_timeout(cfg.cache_timeout)
         return self

@@ -28,6 +28,7 @@ aside { border-left: 1px solid #2a3646; overflow: auto; padding: 8px; }
 h2 { font-size: 14px; margin: 8px 0 4px; }
 .node circle { stroke: #dde3ea; stroke-width: 1.5; }
 .node text { fill: #dde3ea; font-size: 11px; text-anchor: middle; }
+.node text.id { fill: #8fa1b3; font-size: 9px; }
 .node.unreach circle { stroke: #ff4d4d; stroke-dasharray: 3 2; }
 .agg { cursor: pointer; }
 .agg rect { fill: #24303f; stroke: #8fa1b3; stroke-dasharray: 4 2; }
@@ -198,8 +199,10 @@ function draw() {
     const g = el("g", { class: "node" + (badSites.has(key) ? " unreach" : ""), "data-site": key }, nodes);
     const r = p.kind === "province" ? 16 : p.kind === "township" ? 8 : 12;
     el("circle", { cx: p.x, cy: p.y, r, fill: p.kind === "cloud" ? "#5a6fd6" : "#2f4a66" }, g);
-    const t = el("text", { x: p.x, y: p.y - r - 4 }, g);
+    const t = el("text", { x: p.x, y: p.y - r - 15 }, g);
     t.textContent = p.label;
+    el("text", { x: p.x, y: p.y - r - 4, class: "id" }, g).textContent = key;
+    el("title", {}, g).textContent = p.label + " (" + key + ")";
     if (p.kind === "county") g.addEventListener("click", () => toggle(key));
     (inner.get(key) || []).forEach((c, i) => {
       const chip = el("rect", { x: p.x - 14 + i * 12, y: p.y + r + 3, width: 10, height: 8,

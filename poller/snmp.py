@@ -41,11 +41,32 @@ _LCD = CommandGeneratorLcdConfigurator()
 _NULL = rfc1902.Null("")
 
 
+def set_rcvbuf(sock: socket.socket, size: int) -> int:
+    """Ask for a ``size``-byte receive buffer (beyond ``net.core.rmem_max`` when root); return
+    what the kernel granted (Linux reports twice the requested size)."""
+    force = getattr(socket, "SO_RCVBUFFORCE", None)
+    try:
+        if force is not None:
+            sock.setsockopt(socket.SOL_SOCKET, force, size)
+        else:  # pragma: no cover - non-Linux
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+    except OSError:  # not root: capped at net.core.rmem_max
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+    granted: int = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    if granted < size:
+        logger.info("receive buffer %d bytes (asked %d; raise net.core.rmem_max)", granted, size)
+    return granted
+
+
 class SnmpClient(Protocol):
     """Reads one device; never raises for an unreachable agent (sets ``error`` instead)."""
 
     async def read_device(self, target: Target) -> DeviceReading:
         """Return the device's uptime and interface rows."""
+        ...
+
+    def close(self) -> None:
+        """Release sockets."""
         ...
 
 
@@ -61,10 +82,7 @@ class _BigBufferUdp(udp.UdpAsyncioTransport):  # type: ignore[misc]
     def connection_made(self, transport: asyncio.DatagramTransport) -> None:
         sock = transport.get_extra_info("socket")
         if sock is not None:
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.rcvbuf)
-            except OSError as exc:  # pragma: no cover - depends on the kernel's rmem_max
-                logger.warning("cannot set SO_RCVBUF to %d: %s", self.rcvbuf, exc)
+            set_rcvbuf(sock, self.rcvbuf)
         super().connection_made(transport)
 
 

@@ -3,8 +3,11 @@ and the map from (device, ifName) to circuit end.
 
 Secret names (resolved by :mod:`topology.secrets`, env ``EGNET_SECRET_<NAME>`` or the vault):
 
-- SNMPv3 (default): ``snmp_user``, ``snmp_auth_key`` (SHA), ``snmp_priv_key`` (AES-128);
+- SNMPv3 (default): ``snmp_v3_user``, ``snmp_v3_auth_key`` (SHA), ``snmp_v3_priv_key`` (AES-128);
 - SNMPv2c (``--snmp-version 2c``): ``snmp_community``.
+
+These are the names the lab (``lab.configs.LabCredentials``) builds its snmpd users from, so one
+vault serves both.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from poller.readings import Credentials, Target
 from topology.model import Topology
 from topology.secrets import Secrets
 
-SECRET_USER = "snmp_user"
-SECRET_AUTH = "snmp_auth_key"
-SECRET_PRIV = "snmp_priv_key"
+SECRET_USER = "snmp_v3_user"
+SECRET_AUTH = "snmp_v3_auth_key"
+SECRET_PRIV = "snmp_v3_priv_key"
 SECRET_COMMUNITY = "snmp_community"
 
 

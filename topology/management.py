@@ -71,7 +71,11 @@ class ManagementIn(_Frozen):
     lockout_minutes: int = Field(default=10, ge=1, le=1440)
     idle_timeout_minutes: int = Field(default=10, ge=1, le=60)
     mgmt_acl: tuple[str, ...] = ()
-    banner: str = Field(default=DEFAULT_BANNER, min_length=1, max_length=400)
+    banner: str = Field(
+        default=DEFAULT_BANNER,
+        pattern=r'^[^%"#^\n]{1,400}$',
+        description="one line; no % \" # ^ (they delimit banners on the vendors' CLIs)",
+    )
     password: PasswordPolicyIn = PasswordPolicyIn()
     ospf_key_secret: str = "ospf_key"
     ospf_key_id: int = Field(default=1, ge=1, le=255)

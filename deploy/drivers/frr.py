@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 
 import paramiko
 
@@ -53,8 +52,9 @@ def full_neighbors(data: dict[str, object]) -> dict[str, str]:
 class FrrDriver:
     """An FRR router reached with paramiko through its management address."""
 
-    def __init__(self, hostname: str, endpoint: Endpoint, creds: Credentials,
-                 command_timeout: float = 60.0) -> None:
+    def __init__(
+        self, hostname: str, endpoint: Endpoint, creds: Credentials, command_timeout: float = 60.0
+    ) -> None:
         self.hostname = hostname
         self.endpoint = endpoint
         self.creds = creds
@@ -66,13 +66,20 @@ class FrrDriver:
         try:
             sock = connect(self.endpoint)
             client = paramiko.SSHClient()
-            client.set_missing_host_key_policy(paramiko.AutoAddPolicy())  # noqa: S507 - lab keys
-            client.connect(self.endpoint.host, port=self.endpoint.port,
-                           username=self.creds.username, password=self.creds.password,
-                           key_filename=self.creds.key_file, sock=sock,
-                           timeout=self.endpoint.timeout, banner_timeout=self.endpoint.timeout,
-                           auth_timeout=self.endpoint.timeout, allow_agent=False,
-                           look_for_keys=False)
+            client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+            client.connect(
+                self.endpoint.host,
+                port=self.endpoint.port,
+                username=self.creds.username,
+                password=self.creds.password,
+                key_filename=self.creds.key_file,
+                sock=sock,
+                timeout=self.endpoint.timeout,
+                banner_timeout=self.endpoint.timeout,
+                auth_timeout=self.endpoint.timeout,
+                allow_agent=False,
+                look_for_keys=False,
+            )
         except (OSError, paramiko.SSHException) as exc:
             raise Unreachable(f"{self.hostname}: cannot reach {self.endpoint.host}: {exc}") from exc
         self._client = client
@@ -83,21 +90,23 @@ class FrrDriver:
             self._client.close()
             self._client = None
 
-    def run(self, command: str, stdin: str | None = None,
-            timeout: float | None = None) -> tuple[int, str]:
+    def run(
+        self, command: str, stdin: str | None = None, timeout: float | None = None
+    ) -> tuple[int, str]:
         """Run one command through the login shell; return (exit status, output)."""
         if self._client is None:
             self.open()
         assert self._client is not None
         try:
             chan_in, chan_out, _ = self._client.exec_command(
-                command, timeout=timeout or self.command_timeout)
+                command, timeout=timeout or self.command_timeout
+            )
             if stdin is not None:
                 chan_in.write(stdin)
                 chan_in.channel.shutdown_write()
             out = chan_out.read().decode("utf-8", "replace")
             rc = chan_out.channel.recv_exit_status()
-        except (OSError, paramiko.SSHException, socket.timeout) as exc:
+        except (TimeoutError, OSError, paramiko.SSHException) as exc:
             self.close()
             raise Unreachable(f"{self.hostname}: session lost during '{command}': {exc}") from exc
         return rc, out
@@ -123,8 +132,11 @@ class FrrDriver:
         The reply is awaited for at most half the timer: a change that cuts management never
         answers, and the caller must then still have time to observe the device's own rollback.
         """
-        self._ok(f"egnet commit-confirmed {int(revert_in)}", candidate,
-                 timeout=min(self.command_timeout, max(5.0, revert_in / 2)))
+        self._ok(
+            f"egnet commit-confirmed {int(revert_in)}",
+            candidate,
+            timeout=min(self.command_timeout, max(5.0, revert_in / 2)),
+        )
 
     def confirm(self) -> None:
         """Disarm the rollback timer."""

@@ -31,8 +31,18 @@ def parse_ios_neighbors(output: str) -> dict[str, str]:
     return out
 
 
+def ios_revert_seconds(revert_in: int) -> int:
+    """IOS reverts in whole minutes between 1 and 120: round ``revert_in`` up into that range.
+
+    Examples:
+        >>> ios_revert_seconds(15), ios_revert_seconds(90), ios_revert_seconds(10_000)
+        (60, 120, 7200)
+    """
+    return min(7200, max(60, -(-revert_in // 60) * 60))
+
+
 def _napalm_driver(**kwargs: Any) -> Any:
-    from napalm import get_network_driver
+    from napalm import get_network_driver  # type: ignore[import-untyped]
 
     return get_network_driver("ios")(**kwargs)
 
@@ -40,8 +50,14 @@ def _napalm_driver(**kwargs: Any) -> Any:
 class NapalmIosDriver:
     """IOS device via NAPALM (which drives Netmiko underneath)."""
 
-    def __init__(self, hostname: str, platform: Platform, endpoint: Endpoint, creds: Credentials,
-                 factory: Callable[..., Any] = _napalm_driver) -> None:
+    def __init__(
+        self,
+        hostname: str,
+        platform: Platform,
+        endpoint: Endpoint,
+        creds: Credentials,
+        factory: Callable[..., Any] = _napalm_driver,
+    ) -> None:
         self.hostname = hostname
         self.platform = platform
         self.endpoint = endpoint
@@ -53,11 +69,14 @@ class NapalmIosDriver:
         """Open the NAPALM session."""
         try:
             self.device = self.factory(
-                hostname=self.endpoint.host, username=self.creds.username,
-                password=self.creds.password, timeout=int(self.endpoint.timeout),
-                optional_args={"port": self.endpoint.port, "inline_transfer": True})
+                hostname=self.endpoint.host,
+                username=self.creds.username,
+                password=self.creds.password,
+                timeout=int(self.endpoint.timeout),
+                optional_args={"port": self.endpoint.port, "inline_transfer": True},
+            )
             self.device.open()
-        except Exception as exc:  # noqa: BLE001 - NAPALM wraps many transport errors
+        except Exception as exc:
             raise Unreachable(f"{self.hostname}: cannot connect: {exc}") from exc
 
     def close(self) -> None:
@@ -65,7 +84,7 @@ class NapalmIosDriver:
         if self.device is not None:
             try:
                 self.device.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 logger.debug("%s: close failed", self.hostname)
             self.device = None
 
@@ -74,7 +93,7 @@ class NapalmIosDriver:
             self.open()
         try:
             return fn()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise DriverError(f"{self.hostname}: {what} failed: {exc}") from exc
 
     def get_running(self) -> str:
@@ -85,8 +104,10 @@ class NapalmIosDriver:
     def check(self, candidate: str) -> str | None:
         """Load the candidate (the device parses it), compare, discard."""
         try:
-            self._call("load_replace_candidate",
-                       lambda: self.device.load_replace_candidate(config=candidate))
+            self._call(
+                "load_replace_candidate",
+                lambda: self.device.load_replace_candidate(config=candidate),
+            )
             self._call("compare_config", self.device.compare_config)
         except DriverError as exc:
             return str(exc)
@@ -97,9 +118,11 @@ class NapalmIosDriver:
 
     def commit_confirmed(self, candidate: str, revert_in: int) -> None:
         """``load_replace_candidate`` then ``commit_config(revert_in=...)``."""
-        self._call("load_replace_candidate",
-                   lambda: self.device.load_replace_candidate(config=candidate))
-        self._call("commit_config", lambda: self.device.commit_config(revert_in=revert_in))
+        self._call(
+            "load_replace_candidate", lambda: self.device.load_replace_candidate(config=candidate)
+        )
+        seconds = ios_revert_seconds(revert_in)
+        self._call("commit_config", lambda: self.device.commit_config(revert_in=seconds))
 
     def confirm(self) -> None:
         """``confirm_commit``."""

@@ -18,7 +18,7 @@ import io
 import logging
 import re
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import paramiko
 
@@ -63,8 +63,7 @@ def sftp_upload(ep: Endpoint, creds: Credentials, remote: str, text: str) -> Non
 def _netmiko_connect(**kwargs: Any) -> NetmikoConnection:
     from netmiko import ConnectHandler
 
-    conn: NetmikoConnection = ConnectHandler(**kwargs)
-    return conn
+    return cast(NetmikoConnection, ConnectHandler(**kwargs))
 
 
 def device_errors(output: str) -> list[str]:
@@ -98,8 +97,15 @@ class _NetmikoDriver:
     running_command = ""
     peers_command = ""
 
-    def __init__(self, hostname: str, platform: Platform, endpoint: Endpoint, creds: Credentials,
-                 connector: Connector = _netmiko_connect, uploader: Uploader = sftp_upload) -> None:
+    def __init__(
+        self,
+        hostname: str,
+        platform: Platform,
+        endpoint: Endpoint,
+        creds: Credentials,
+        connector: Connector = _netmiko_connect,
+        uploader: Uploader = sftp_upload,
+    ) -> None:
         self.hostname = hostname
         self.platform = platform
         self.endpoint = endpoint
@@ -115,11 +121,16 @@ class _NetmikoDriver:
             if self.endpoint.netns:
                 extra["sock"] = connect(self.endpoint)
             self.conn = self.connector(
-                device_type=self.platform.netmiko_device_type, host=self.endpoint.host,
-                port=self.endpoint.port, username=self.creds.username,
-                password=self.creds.password, key_file=self.creds.key_file,
-                timeout=self.endpoint.timeout, **extra)
-        except Exception as exc:  # noqa: BLE001 - Netmiko raises many types for one failure
+                device_type=self.platform.netmiko_device_type,
+                host=self.endpoint.host,
+                port=self.endpoint.port,
+                username=self.creds.username,
+                password=self.creds.password,
+                key_file=self.creds.key_file,
+                timeout=self.endpoint.timeout,
+                **extra,
+            )
+        except Exception as exc:
             raise Unreachable(f"{self.hostname}: cannot connect: {exc}") from exc
 
     def close(self) -> None:
@@ -139,7 +150,7 @@ class _NetmikoDriver:
         for cmd in commands:
             try:
                 out = self.conn.send_command_timing(cmd, read_timeout=120)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 raise Unreachable(f"{self.hostname}: session lost during '{cmd}': {exc}") from exc
             outputs.append(out)
             errors = device_errors(out)
@@ -169,8 +180,11 @@ class VrpDriver(_NetmikoDriver):
     def check(self, candidate: str) -> str | None:
         """Load the candidate into the candidate datastore, report errors, then abort it."""
         self.upload(CANDIDATE, candidate)
-        out = self.send("system-view", f"load configuration file flash:/{CANDIDATE} replace",
-                        fail_on_error=False)
+        out = self.send(
+            "system-view",
+            f"load configuration file flash:/{CANDIDATE} replace",
+            fail_on_error=False,
+        )
         self.send("abort", fail_on_error=False)
         errors = device_errors(out)
         return "; ".join(errors) if errors else None
@@ -179,8 +193,12 @@ class VrpDriver(_NetmikoDriver):
         """Replace the candidate and ``commit trial``: the device reverts unless confirmed."""
         self.upload(CANDIDATE, candidate)
         try:
-            self.send("system-view", f"load configuration file flash:/{CANDIDATE} replace",
-                      f"commit trial {max(60, revert_in)}", "return")
+            self.send(
+                "system-view",
+                f"load configuration file flash:/{CANDIDATE} replace",
+                f"commit trial {max(60, revert_in)}",
+                "return",
+            )
         except DriverError:
             self.send("abort", fail_on_error=False)
             raise
@@ -221,8 +239,13 @@ class ComwareDriver(_NetmikoDriver):
         self.upload(CANDIDATE, candidate)
         minutes = max(1, (revert_in + 59) // 60)
         self.send(f"save flash:/{ROLLBACK}", "Y")
-        self.send("system-view", f"configuration commit delay {minutes}",
-                  f"configuration replace file flash:/{CANDIDATE}", "Y", "return")
+        self.send(
+            "system-view",
+            f"configuration commit delay {minutes}",
+            f"configuration replace file flash:/{CANDIDATE}",
+            "Y",
+            "return",
+        )
 
     def confirm(self) -> None:
         """``configuration commit`` stops the timer and keeps the change."""
@@ -230,8 +253,13 @@ class ComwareDriver(_NetmikoDriver):
 
     def rollback(self) -> None:
         """Replace back to the saved file and stop the timer."""
-        self.send("system-view", f"configuration replace file flash:/{ROLLBACK}", "Y",
-                  "configuration commit", "return")
+        self.send(
+            "system-view",
+            f"configuration replace file flash:/{ROLLBACK}",
+            "Y",
+            "configuration commit",
+            "return",
+        )
 
     def rollback_happened(self) -> bool:
         """True when the device logged an automatic rollback of the delayed commit."""

@@ -33,12 +33,15 @@ def builder_for(platform: Platform) -> Builder:
     for feature, builder in BY_FEATURE.items():
         if feature in platform.features:
             return builder
-    raise OperationError(f"platform '{platform.name}' has no safe-commit feature "
-                         f"(one of {', '.join(BY_FEATURE)}); egnet will not push to it")
+    raise OperationError(
+        f"platform '{platform.name}' has no safe-commit feature "
+        f"(one of {', '.join(BY_FEATURE)}); egnet will not push to it"
+    )
 
 
-def driver_factory(topo: Topology, creds: Credentials, netns: str | None,
-                   timeout: float = 10.0) -> Callable[[str], DeviceDriver]:
+def driver_factory(
+    topo: Topology, creds: Credentials, netns: str | None, timeout: float = 10.0
+) -> Callable[[str], DeviceDriver]:
     """Return ``hostname -> new driver`` for devices of ``topo`` reached via their mgmt address."""
 
     def make(hostname: str) -> DeviceDriver:

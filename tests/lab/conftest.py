@@ -52,8 +52,9 @@ def lab_secrets_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
 
 
 @pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory,
-        lab_secrets_env: dict[str, str]) -> Iterator[LabHandle]:
+def lab(
+    tmp_path_factory: pytest.TempPathFactory, lab_secrets_env: dict[str, str]
+) -> Iterator[LabHandle]:
     """Bring the lab up once for the session; ``lab down`` afterwards, whatever happens."""
     if os.geteuid() != 0:
         pytest.skip("lab test: needs root to create network namespaces (run as root)")

@@ -33,7 +33,6 @@ from lab.state import load_state
 from lab.system import namespaces, pid_alive
 from topology import Topology
 
-
 pytestmark = pytest.mark.lab
 
 
@@ -42,8 +41,11 @@ def _make(lab: Lab) -> DriverFactory:
 
 
 def _opts(lab: Lab, **kw: object) -> DeployOptions:
-    base: dict[str, object] = {"backups": lab.root / "backups", "revert_in": 20,
-                               "verify_timeout": 20.0}
+    base: dict[str, object] = {
+        "backups": lab.root / "backups",
+        "revert_in": 20,
+        "verify_timeout": 20.0,
+    }
     base.update(kw)
     return DeployOptions.model_validate(base)
 
@@ -69,8 +71,10 @@ def _wait_converged(lab: Lab, timeout: float = 90) -> None:
         if seen == want and _all_loopbacks_reachable(lab.topo) == []:
             return
         if time.monotonic() > deadline:
-            pytest.fail(f"no convergence in {timeout}s: neighbours {seen} != {want}; "
-                        f"unreachable: {_all_loopbacks_reachable(lab.topo)[:5]}")
+            pytest.fail(
+                f"no convergence in {timeout}s: neighbours {seen} != {want}; "
+                f"unreachable: {_all_loopbacks_reachable(lab.topo)[:5]}"
+            )
         time.sleep(2)
 
 
@@ -78,8 +82,11 @@ def _all_loopbacks_reachable(topo: Topology) -> list[tuple[str, str]]:
     loops = {h: d.loopback.split("/")[0] for h, d in topo.devices.items()}
 
     def from_one(src: str) -> list[tuple[str, str]]:
-        return [(src, dst) for dst, ip in loops.items()
-                if dst != src and not ping(namespace_name(src), loops[src], ip, timeout=0.5)]
+        return [
+            (src, dst)
+            for dst, ip in loops.items()
+            if dst != src and not ping(namespace_name(src), loops[src], ip, timeout=0.5)
+        ]
 
     with ThreadPoolExecutor(10) as pool:
         return [miss for misses in pool.map(from_one, sorted(loops)) for miss in misses]
@@ -92,11 +99,22 @@ def test_up_builds_namespaces_links_daemons(lab: Lab) -> None:
     assert set(state.namespaces) <= namespaces()
     assert len(state.veths) == len(lab.topo.circuits) + len(lab.topo.devices)
     assert all(pid_alive(p.pid) for p in state.processes)
-    assert {p.name for p in state.processes} == {"zebra", "staticd", "ospfd", "bgpd", "ldpd",
-                                                 "sshd", "snmpd"}
+    assert {p.name for p in state.processes} == {
+        "zebra",
+        "staticd",
+        "ospfd",
+        "bgpd",
+        "ldpd",
+        "sshd",
+        "snmpd",
+    }
     c = lab.topo.circuits["dongxian-qiaotou-up1"]
-    qdisc = subprocess.run(["tc", "-n", namespace_name(c.a.device), "-j", "qdisc", "show", "dev",
-                            c.a.interface], capture_output=True, text=True, check=True).stdout
+    qdisc = subprocess.run(
+        ["tc", "-n", namespace_name(c.a.device), "-j", "qdisc", "show", "dev", c.a.interface],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     tbf = next(q for q in json.loads(qdisc) if q["kind"] == "tbf")
     assert tbf["options"]["rate"] == c.capacity_bps // 8  # iproute2 reports bytes/s
 
@@ -113,16 +131,56 @@ def test_up_is_idempotent(lab: Lab) -> None:
 def test_snmp_serves_the_namespace_if_mib(lab: Lab, lab_secrets_env: dict[str, str]) -> None:
     dev = lab.topo.devices["dongxian-qiaotou-ar1"]
     host = dev.mgmt_address.split("/")[0]
-    walk = subprocess.run(["ip", "netns", "exec", NMS_NAMESPACE, "snmpwalk", "-v2c", "-On", "-c",
-                           lab_secrets_env["EGNET_SECRET_SNMP_COMMUNITY"], host, "1.3.6.1.2.1.31.1.1.1.1"],
-                          capture_output=True, text=True, check=True, timeout=20).stdout
+    walk = subprocess.run(
+        [
+            "ip",
+            "netns",
+            "exec",
+            NMS_NAMESPACE,
+            "snmpwalk",
+            "-v2c",
+            "-On",
+            "-c",
+            lab_secrets_env["EGNET_SECRET_SNMP_COMMUNITY"],
+            host,
+            "1.3.6.1.2.1.31.1.1.1.1",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=20,
+    ).stdout
     names = {line.split('"')[1] for line in walk.splitlines() if '"' in line}
     assert names == {i.name for i in dev.interfaces}
-    v3 = subprocess.run(["ip", "netns", "exec", NMS_NAMESPACE, "snmpget", "-v3", "-On", "-l",
-                         "authPriv", "-u", "egnms", "-a", "SHA", "-A",
-                         lab_secrets_env["EGNET_SECRET_SNMP_V3_AUTH_KEY"], "-x", "AES", "-X",
-                         lab_secrets_env["EGNET_SECRET_SNMP_V3_PRIV_KEY"], host, "1.3.6.1.2.1.1.5.0"],
-                        capture_output=True, text=True, check=True, timeout=20).stdout
+    v3 = subprocess.run(
+        [
+            "ip",
+            "netns",
+            "exec",
+            NMS_NAMESPACE,
+            "snmpget",
+            "-v3",
+            "-On",
+            "-l",
+            "authPriv",
+            "-u",
+            "egnms",
+            "-a",
+            "SHA",
+            "-A",
+            lab_secrets_env["EGNET_SECRET_SNMP_V3_AUTH_KEY"],
+            "-x",
+            "AES",
+            "-X",
+            lab_secrets_env["EGNET_SECRET_SNMP_V3_PRIV_KEY"],
+            host,
+            "1.3.6.1.2.1.1.5.0",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=20,
+    ).stdout
     assert dev.hostname in v3
 
 
@@ -141,19 +199,31 @@ def test_canary_failure_stops_the_rollout(lab: Lab) -> None:
     canary = hosts[0]
     broken = render_device(lab.topo, canary, lab.secrets) + "router ospf\n no-such-command 42\n"
     before = {h: _running(lab, h) for h in hosts}
-    results = deploy(lab.topo, hosts, lab.secrets, _opts(lab, commit=True, canary=1, batch=2),
-                     _make(lab), overrides={canary: broken})
+    results = deploy(
+        lab.topo,
+        hosts,
+        lab.secrets,
+        _opts(lab, commit=True, canary=1, batch=2),
+        _make(lab),
+        overrides={canary: broken},
+    )
     by = {r.device: r for r in results}
     assert by[canary].stage == "check" and by[canary].error and not by[canary].committed
-    assert all(by[h].stage == "skipped" and "canary failed" in (by[h].error or "")
-               for h in hosts[1:])
+    assert all(
+        by[h].stage == "skipped" and "canary failed" in (by[h].error or "") for h in hosts[1:]
+    )
     assert {h: _running(lab, h) for h in hosts} == before
 
 
 def test_native_deploy_commits_everything_and_ospf_converges(lab: Lab) -> None:
     hosts = sorted(lab.topo.devices)
-    results = deploy(lab.topo, hosts, lab.secrets,
-                     _opts(lab, commit=True, canary=1, batch=len(hosts)), _make(lab))
+    results = deploy(
+        lab.topo,
+        hosts,
+        lab.secrets,
+        _opts(lab, commit=True, canary=1, batch=len(hosts)),
+        _make(lab),
+    )
     failed = {r.device: r.error for r in results if r.failed}
     assert failed == {}
     assert all(r.committed and not r.rolled_back for r in results)
@@ -162,13 +232,19 @@ def test_native_deploy_commits_everything_and_ospf_converges(lab: Lab) -> None:
 
 def test_drift_is_clean_after_deploy(lab: Lab) -> None:
     hosts = sorted(lab.topo.devices)
-    piped = [h for h in hosts if any("|" in i.description for i in lab.topo.devices[h].interfaces)
-             and "|" in render_device(lab.topo, h, lab.secrets)]
+    piped = [
+        h
+        for h in hosts
+        if any("|" in i.description for i in lab.topo.devices[h].interfaces)
+        and "|" in render_device(lab.topo, h, lab.secrets)
+    ]
     results = drift(lab.topo, hosts, lab.secrets, _make(lab))
     assert all(r.error is None for r in results)
     if piped:
-        pytest.xfail("render: FRR interface descriptions contain '|', which vtysh treats as an "
-                     "output pipe, so FRR drops them (reported to the lead)")
+        pytest.xfail(
+            "render: FRR interface descriptions contain '|', which vtysh treats as an "
+            "output pipe, so FRR drops them (reported to the lead)"
+        )
     assert [r.device for r in results if r.drifted] == []
 
 
@@ -182,19 +258,25 @@ def _model_graph(topo: Topology, down_circuit: str | None = None) -> nx.DiGraph:
 
 
 def _kernel_path(topo: Topology, src: str, dst: str) -> list[str]:
-    owner = {c.a.address.split("/")[0]: c.a.device for c in topo.circuits.values()}
-    owner |= {c.b.address.split("/")[0]: c.b.device for c in topo.circuits.values()}
+    """Follow ``ip route get`` hop by hop, as a packet from src's loopback would travel."""
+    owner = {e.address.split("/")[0]: e for c in topo.circuits.values() for e in (c.a, c.b)}
     target = topo.devices[dst].loopback.split("/")[0]
     source = topo.devices[src].loopback.split("/")[0]
-    path = [src]
+    path, iif = [src], None
     while path[-1] != dst and len(path) <= len(topo.devices):
-        hop = route_get(namespace_name(path[-1]), target, source)
-        path.append(owner[hop["gateway"]])
+        hop = route_get(namespace_name(path[-1]), target, source, iif)
+        end = owner[hop["gateway"]]
+        path.append(end.device)
+        iif = end.interface
     return path
 
 
-SAMPLE_DEMANDS = [("xiqu-hexi-sw1", "lab-cloud-gw1"), ("dongxian-qiaotou-ar1", "lab-core1"),
-                  ("shanxian-linjia-sw1", "beicheng-core2"), ("lab-cloud-gw1", "dongxian-shanxia-sw1")]
+SAMPLE_DEMANDS = [
+    ("xiqu-hexi-sw1", "lab-cloud-gw1"),
+    ("dongxian-qiaotou-ar1", "lab-core1"),
+    ("shanxian-linjia-sw1", "beicheng-core2"),
+    ("lab-cloud-gw1", "dongxian-shanxia-sw1"),
+]
 
 
 def _check_paths(lab: Lab, down_circuit: str | None) -> None:
@@ -220,8 +302,10 @@ def _wait_paths(lab: Lab, down_circuit: str | None, timeout: float = 60) -> None
 def test_predicted_paths_equal_forwarding_paths(lab: Lab) -> None:
     _check_paths(lab, None)
     victim = lab.topo.circuits["beicheng-xiqu-up1"]
-    ends = ((namespace_name(victim.a.device), victim.a.interface),
-            (namespace_name(victim.b.device), victim.b.interface))
+    ends = (
+        (namespace_name(victim.a.device), victim.a.interface),
+        (namespace_name(victim.b.device), victim.b.interface),
+    )
     for ns, dev in ends:
         set_link(ns, dev, up=False)
     try:
@@ -235,9 +319,14 @@ def test_predicted_paths_equal_forwarding_paths(lab: Lab) -> None:
 
 def _bad_change(lab: Lab, host: str, bad: str) -> DeployResult:
     before = _running(lab, host)
-    results = deploy(lab.topo, [host], lab.secrets,
-                     _opts(lab, commit=True, canary=0, revert_in=15, verify_timeout=8.0),
-                     _make(lab), overrides={host: bad})
+    results = deploy(
+        lab.topo,
+        [host],
+        lab.secrets,
+        _opts(lab, commit=True, canary=0, revert_in=15, verify_timeout=8.0),
+        _make(lab),
+        overrides={host: bad},
+    )
     assert len(results) == 1
     result = results[0]
     assert result.rolled_back and not result.committed and result.error, result
@@ -271,8 +360,9 @@ def test_lab_down_leaves_nothing_behind(lab: Lab) -> None:
     down(lab.root)
     assert not set(state.namespaces) & namespaces()
     assert not any(pid_alive(p.pid) for p in state.processes)
-    host_links = subprocess.run(["ip", "-j", "link"], capture_output=True, text=True,
-                                check=True).stdout
+    host_links = subprocess.run(
+        ["ip", "-j", "link"], capture_output=True, text=True, check=True
+    ).stdout
     names = {link["ifname"] for link in json.loads(host_links)}
     assert not {n for n in names if n.startswith("mg-")}
     assert not state_path(lab.root).exists()

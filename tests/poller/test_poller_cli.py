@@ -26,8 +26,8 @@ def _egnet(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[
 
 def test_poll_once_v3_json_and_db(tmp_path: Path) -> None:
     cfg = AgentConfig(tmp_path / "agent", free_udp_port())
-    env = {"EGNET_SECRET_SNMP_USER": cfg.user, "EGNET_SECRET_SNMP_AUTH_KEY": cfg.auth_key,
-           "EGNET_SECRET_SNMP_PRIV_KEY": cfg.priv_key, "EGNET_VAULT": str(tmp_path / "none.yaml")}  # fmt: skip
+    env = {"EGNET_SECRET_SNMP_V3_USER": cfg.user, "EGNET_SECRET_SNMP_V3_AUTH_KEY": cfg.auth_key,
+           "EGNET_SECRET_SNMP_V3_PRIV_KEY": cfg.priv_key, "EGNET_VAULT": str(tmp_path / "none.yaml")}  # fmt: skip
     db = tmp_path / "p.db"
     with SnmpdAgent(cfg):
         got = _egnet(["poll", LAB, "--once", "--gap", "1", "--json", "--db", str(db),
@@ -49,7 +49,7 @@ def test_poll_missing_secret_is_a_clean_error(tmp_path: Path) -> None:
     got = _egnet(["poll", LAB, "--once", "--device", "lab-core1"],
                  {"EGNET_VAULT": str(tmp_path / "none.yaml")})  # fmt: skip
     assert got.returncode == 1
-    assert "missing secret 'snmp_user'" in got.stderr and "Traceback" not in got.stderr
+    assert "missing secret 'snmp_v3_user'" in got.stderr and "Traceback" not in got.stderr
 
 
 def test_poll_v2c_table_shows_contracted_utilisation(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import socket
 import subprocess
 import time
@@ -12,9 +13,13 @@ from pathlib import Path
 import pytest
 
 from poller.agent import AgentConfig, SnmpdAgent, free_udp_port
+from poller.clients import make_client
+from poller.compute import interface_rates
 from poller.cycle import Poller
+from poller.fastsnmp import FastClient
 from poller.readings import Credentials, DeviceReading, Target
-from poller.snmp import PysnmpClient
+from poller.service import Service
+from poller.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -24,9 +29,14 @@ def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentConfig]:
         yield cfg
 
 
-def _read(target: Target, **kw: float) -> DeviceReading:
+ENGINES = ["fast", "pysnmp"]
+
+
+def _read(
+    target: Target, engine: str = "fast", timeout: float = 2.0, retries: int = 1
+) -> DeviceReading:
     async def go() -> DeviceReading:
-        client = PysnmpClient(**kw)  # type: ignore[arg-type]
+        client = make_client(engine, timeout=timeout, retries=retries)
         try:
             return await client.read_device(target)
         finally:
@@ -44,10 +54,11 @@ def _netsnmp_ifnames(cfg: AgentConfig) -> list[str]:
     return [line.strip().strip('"') for line in out.splitlines()]
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("version", ["3", "2c"])
-def test_reads_every_interface_like_net_snmp(agent: AgentConfig, version: str) -> None:
+def test_reads_every_interface_like_net_snmp(agent: AgentConfig, version: str, engine: str) -> None:
     cred = agent.v3() if version == "3" else agent.v2c()
-    r = _read(Target("host", "127.0.0.1", agent.port, cred))
+    r = _read(Target("host", "127.0.0.1", agent.port, cred), engine)
     assert r.ok, r.error
     assert r.uptime is not None and r.uptime >= 0
     assert [i.name for i in r.interfaces] == _netsnmp_ifnames(agent)
@@ -55,10 +66,27 @@ def test_reads_every_interface_like_net_snmp(agent: AgentConfig, version: str) -
     assert lo.oper_status == 1 and lo.in_octets > 0
 
 
-def test_v3_wrong_key_is_an_error_not_an_exception(agent: AgentConfig) -> None:
-    bad = Credentials("3", user=agent.user, auth_key="wrong-auth-key", priv_key=agent.priv_key)
+def test_both_engines_read_the_same_rows(agent: AgentConfig) -> None:
+    target = Target("host", "127.0.0.1", agent.port, agent.v3())
+    fast, ref = _read(target, "fast"), _read(target, "pysnmp")
+    assert [(i.index, i.name, i.high_speed, i.oper_status) for i in fast.interfaces] == [
+        (i.index, i.name, i.high_speed, i.oper_status) for i in ref.interfaces
+    ]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("wrong", ["auth", "priv", "user"])
+def test_v3_wrong_credentials_are_an_error_not_an_exception(
+    agent: AgentConfig, engine: str, wrong: str
+) -> None:
+    bad = Credentials(
+        "3",
+        user="nobody-here" if wrong == "user" else agent.user,
+        auth_key="wrong-auth-key" if wrong == "auth" else agent.auth_key,
+        priv_key="wrong-priv-key" if wrong == "priv" else agent.priv_key,
+    )
     t0 = time.monotonic()
-    r = _read(Target("host", "127.0.0.1", agent.port, bad), timeout=0.5, retries=0)
+    r = _read(Target("host", "127.0.0.1", agent.port, bad), engine, timeout=0.5, retries=0)
     assert not r.ok and r.error
     assert time.monotonic() - t0 < 5
 
@@ -68,7 +96,7 @@ def test_loopback_rate_matches_traffic_sent(agent: AgentConfig) -> None:
     target = Target("host", "127.0.0.1", agent.port, agent.v3())
 
     async def go() -> tuple[DeviceReading, DeviceReading, int]:
-        client = PysnmpClient()
+        client = make_client("fast")
         try:
             first = await client.read_device(target)
             sent = _blast_loopback(40_000_000)
@@ -79,8 +107,6 @@ def test_loopback_rate_matches_traffic_sent(agent: AgentConfig) -> None:
 
     first, second, sent = asyncio.run(go())
     seconds = (second.uptime - first.uptime) / 100  # type: ignore[operator]
-    from poller.compute import interface_rates
-
     rates, _ = interface_rates(first, second)
     got = rates["lo"].in_bps * seconds / 8
     # payload plus IP/UDP headers, plus the SNMP exchange itself; nothing much else runs on lo
@@ -109,7 +135,8 @@ def _blast_loopback(total: int) -> int:
     return sent
 
 
-def test_dead_and_silent_devices_do_not_stall_the_cycle(agent: AgentConfig, tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_dead_and_silent_devices_do_not_stall_the_cycle(agent: AgentConfig, engine: str) -> None:
     """A closed port and a socket that swallows requests cost their own deadline, in parallel."""
     silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     silent.bind(("127.0.0.1", 0))
@@ -122,7 +149,7 @@ def test_dead_and_silent_devices_do_not_stall_the_cycle(agent: AgentConfig, tmp_
         ]
 
         async def go() -> tuple[float, dict[str, DeviceReading]]:
-            client = PysnmpClient(timeout=0.5, retries=1, deadline=1.5)
+            client = make_client(engine, timeout=0.5, retries=1, deadline=1.5)
             poller = Poller(client, targets, concurrency=10)
             t0 = time.monotonic()
             try:
@@ -140,3 +167,41 @@ def test_dead_and_silent_devices_do_not_stall_the_cycle(agent: AgentConfig, tmp_
         assert not got[name].ok
         assert got[name].duration <= 1.7
     assert took < 2.5  # not 3 × the deadline: failures run side by side
+
+
+def test_fast_client_socket_has_a_large_receive_buffer(agent: AgentConfig) -> None:
+    async def go() -> int:
+        client = FastClient()
+        try:
+            r = await client.read_device(Target("host", "127.0.0.1", agent.port, agent.v2c()))
+            assert r.ok
+            assert client.transport is not None
+            sock = client.transport.get_extra_info("socket")
+            return int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+        finally:
+            client.close()
+
+    assert asyncio.run(go()) >= 4 * 1024 * 1024
+
+
+def test_service_loop_stores_every_cycle(agent: AgentConfig, tmp_path: Path) -> None:
+    """Three cycles on a 0.5 s grid: device status and cycle results land in the store."""
+    seen: list[float] = []
+
+    async def go() -> None:
+        client = make_client("fast")
+        poller = Poller(client, [Target("host", "127.0.0.1", agent.port, agent.v3())])
+        store = Store(tmp_path / "p.db")
+        service = Service(poller, store, on_result=lambda r, a: seen.append(r.at))
+        try:
+            await service.run(interval=0.5, cycles=3)
+        finally:
+            client.close()
+            store.close()
+
+    asyncio.run(go())
+    assert len(seen) == 3
+    assert all(0.35 < b - a < 0.8 for a, b in itertools.pairwise(seen))
+    store = Store(tmp_path / "p.db")
+    assert store.devices()["host"]["reachable"] is True
+    store.close()

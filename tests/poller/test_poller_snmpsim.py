@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from poller.agent import free_udp_port
+from poller.clients import make_client
 from poller.compute import CircuitSample
 from poller.cycle import CycleResult, Poller
 from poller.readings import Credentials, Target
 from poller.simulator import COUNTER64_MAX, SimInterface, SnmpsimAgent, write_fleet
-from poller.snmp import PysnmpClient
 from poller.store import Store, measured_loads
 from poller.targets import circuit_specs
 from topology import Topology, load_topology
@@ -68,11 +68,11 @@ def sim(topo: Topology, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sn
 
 def _cycle(poller: Poller) -> CycleResult:
     async def go() -> CycleResult:
-        poller.client = PysnmpClient(timeout=1.0, retries=2)
+        poller.client = make_client("fast", timeout=1.0, retries=2)
         try:
             return await poller.cycle()
         finally:
-            poller.client.close()  # type: ignore[attr-defined,unused-ignore]
+            poller.client.close()
 
     return asyncio.run(go())
 
@@ -90,7 +90,7 @@ def test_known_rates_wrap_and_reboot(topo: Topology, sim: SnmpsimAgent, tmp_path
     targets = [
         Target(d, "127.0.0.1", sim.port, Credentials("2c", community=d)) for d in topo.devices
     ]
-    poller = Poller(PysnmpClient(), targets, circuit_specs(topo))
+    poller = Poller(make_client("fast"), targets, circuit_specs(topo))
     store = Store(tmp_path / "p.db")
 
     first = _cycle(poller)
@@ -127,7 +127,8 @@ def test_known_rates_wrap_and_reboot(topo: Topology, sim: SnmpsimAgent, tmp_path
     store.close()
 
 
-def test_v3_context_selects_the_device(topo: Topology, tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ["fast", "pysnmp"])
+def test_v3_context_selects_the_device(tmp_path: Path, engine: str) -> None:
     """snmpsim serves SNMPv3 authPriv with the context name selecting the device's data."""
     write_fleet(tmp_path / "data", {"r9": [SimInterface("eth1", in_rate=1000, out_rate=2000)]})
     v3 = ("egsim", "egsim-auth-key", "egsim-priv-key")
@@ -136,7 +137,7 @@ def test_v3_context_selects_the_device(topo: Topology, tmp_path: Path) -> None:
         target = Target("r9", "127.0.0.1", agent.port, cred, context="r9")
 
         async def go() -> tuple[int, int]:
-            client = PysnmpClient()
+            client = make_client(engine)
             try:
                 r = await client.read_device(target)
                 assert r.ok, r.error

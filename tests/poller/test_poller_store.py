@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,15 @@ def test_history_raw_and_rolled(tmp_path: Path) -> None:
 def test_measured_loads_needs_a_database(tmp_path: Path) -> None:
     with pytest.raises(OperationError, match="no poller database"):
         measured_loads(tmp_path / "missing.db")
+
+
+def test_poll_loads_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from egnet.cli import main
+
+    store = Store(tmp_path / "p.db")
+    _day(store, DAY0)
+    store.close()
+    days = (time.time() - DAY0) / 86400 + 1
+    assert main(["poll-loads", str(tmp_path / "p.db"), "--json", "--days", str(days)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["c1"]["ab_bps"] == pytest.approx(50e6)

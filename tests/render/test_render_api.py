@@ -119,3 +119,26 @@ def test_route_reflectors_and_clients() -> None:
         "router bgp" not in texts["dongxian-qiaotou-ar1"]
         and "bgp 64512" not in texts["dongxian-qiaotou-ar1"]
     )
+
+
+@pytest.mark.parametrize("host", ["lab-core1", "beicheng-core1", "beicheng-dongxian-core1"])
+def test_radius_variant_renders_and_passes_audit(host: str) -> None:
+    from deploy.audit import audit_config
+    from topology.management import AaaIn
+
+    topo = topology(MIXED)
+    aaa = AaaIn(protocol="radius", servers=("198.19.0.7",))
+    topo2 = topo.model_copy(
+        update={"management": topo.management.model_copy(update={"aaa": aaa})}
+    )
+    text = render_device(topo2, host, secrets())
+    assert "198.19.0.7" in text and "radius" in text and "tacacs" not in text
+    platform = topo.devices[host].platform
+    assert not [r.rule for r in audit_config(text, platform) if r.status == "fail"]
+
+
+def test_unsupported_igp_is_a_clear_error() -> None:
+    topo = topology(LAB)
+    isis = topo.model_copy(update={"policy": topo.policy.model_copy(update={"igp": "isis"})})
+    with pytest.raises(OperationError, match="igp.protocol 'isis' cannot be rendered"):
+        render_device(isis, "lab-core1", secrets())

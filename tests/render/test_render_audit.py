@@ -114,3 +114,47 @@ def test_evidence_names_lines() -> None:
     assert any(
         e.split(":")[0].isdigit() and "ip ssh version 2" in e for e in results["ssh-v2"].evidence
     )
+
+
+def test_parallel_audit_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import deploy.audit as audit_mod
+
+    topo = topology(MIXED)
+    files = {}
+    for host, text in rendered(MIXED).items():
+        path = tmp_path / f"{host}.cfg"
+        path.write_text(text, encoding="utf-8")
+        files[path] = topo.devices[host].platform
+    monkeypatch.setattr(audit_mod, "AUDIT_CHUNK", 3)
+    ticks: list[int] = []
+    par = audit_mod.audit_files(files, jobs=2, progress=ticks.append)
+    assert sum(ticks) == len(files) and len(ticks) > 1
+    assert par == audit_mod.audit_files(files, jobs=1)
+
+
+def running_config_style(text: str) -> str:
+    """Indent one-line global commands by a space, as VRP and Comware display them."""
+    lines = text.splitlines()
+    out = []
+    for i, ln in enumerate(lines):
+        single = i + 1 == len(lines) or not lines[i + 1].startswith(" ")
+        if ln and not ln.startswith((" ", "#")) and ln != "return" and single:
+            ln = " " + ln
+        out.append(ln)
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("platform", ["huawei_vrp", "hp_comware"])
+def test_rules_accept_running_config_indentation(platform: str) -> None:
+    """Backed-up running configs indent global commands; the audit still passes them."""
+    text = running_config_style(sample(platform))
+    assert text != sample(platform)
+    failed = [r for r in audit_config(text, platform) if r.status == "fail"]
+    assert not failed, [(r.rule, r.reason) for r in failed]
+
+
+def test_cisco_show_run_header_is_not_a_banner_version() -> None:
+    """`show running-config` starts with a version line; only the banner must not carry one."""
+    head = "Building configuration...\n\nCurrent configuration : 9999 bytes\n!\nversion 15.9\n"
+    text = head + sample("cisco_ios")
+    assert statuses(text, "cisco_ios")["banner"] == "pass"

@@ -1,0 +1,180 @@
+"""CLI of the planner: ``egnet check`` (redundancy audit) and ``egnet plan`` (capacity plan)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from egnet.output import console, emit_json, info, table
+from planner import html as html_report
+from planner.model import PlanModel, build_model, parse_upgrades
+from planner.redundancy import audit
+from planner.report import check_data, plan_data
+from planner.scenarios import combine, double_count, single_failures
+from planner.sweep import Sweep, merge, run, run_doubles
+from planner.whatif import compare, exhaustion, parse_growth
+from topology import load_topology
+from topology.demands import DemandModel, load_demands
+from topology.diagnostics import OperationError
+from topology.model import Topology
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``check`` and ``plan``."""
+    p = sub.add_parser("check", help="redundancy audit (等保 2.0 §8.1.2.1); exit 1 on violations")
+    p.add_argument("dir", help="inventory folder")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("plan", help="route the demands, sweep failures, what-if; exit 1 on overload")
+    p.add_argument("dir", help="inventory folder")
+    p.add_argument("--failures", choices=("none", "n-1", "double"), default="none",
+                   help="n-1: every circuit, device, site, carrier, building, duct; "
+                   "double: n-1 plus every pair of backbone circuits")
+    p.add_argument("--fail", action="append", default=[], metavar="KIND:NAME",
+                   help="a user scenario element (repeatable; all fail together)")
+    p.add_argument("--growth", action="append", default=[], metavar="tier=TIER:PCT",
+                   help="demand growth per year, e.g. tier=county:15%% (repeatable)")
+    p.add_argument("--years", type=int, default=5, help="growth horizon in years (default 5)")
+    p.add_argument("--upgrade", action="append", default=[], metavar="SPEC",
+                   help="tier=township:50M or circuit:ID=1G (repeatable)")
+    p.add_argument("--compare", metavar="PLAN.json", help="compare with a saved plan")
+    p.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
+    p.add_argument("--json", nargs="?", const="-", metavar="FILE",
+                   help="write the plan as JSON to FILE (stdout without FILE)")
+    p.set_defaults(func=cmd_plan)
+
+
+def demand_model(topo: Topology, root: str) -> DemandModel:
+    """The topology's demands; reads ``demands.yaml`` here until the loader passes it on."""
+    if topo.demands.source is None and (Path(root) / "demands.yaml").is_file():
+        from topology.loader import _parse
+
+        return load_demands(Path(root), _parse, topo.sites, topo.devices)
+    return topo.demands
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Run the redundancy audit."""
+    topo = load_topology(args.dir)
+    report = audit(topo)
+    if args.json:
+        emit_json(check_data(topo.name, report))
+    else:
+        rows = [(f.severity, f.rule, f.site, f.message, ", ".join(f.elements[:4])
+                 + (" …" if len(f.elements) > 4 else "")) for f in report.findings]
+        table(f"Redundancy audit of {topo.name} ({report.findings[0].clause if rows else ''})",
+              ["severity", "rule", "site", "finding", "elements"], rows)
+        t = report.townships
+        info(f"accepted risk: {int(t['single_homed'])} of {int(t['townships'])} townships "
+             f"single-homed, {t['exposed_bps'] / 1e6:.1f} Mb/s busy-hour traffic exposed")
+        info(f"backbone: {len(report.articulation_points)} articulation points, "
+             f"{len(report.bridges)} bridges; {len(report.violations)} violation(s)")
+    return 1 if report.violations else 0
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
+    """A rich progress bar on stderr when it is a terminal; otherwise nothing."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    from egnet.output import errconsole
+
+    with Progress(console=errconsole, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda done: bar.update(task, completed=done)
+
+
+def _sweep(pm: PlanModel, mode: str, user: list[str]) -> Sweep | None:
+    result: Sweep | None = None
+    if mode in ("n-1", "double"):
+        scenarios = single_failures(pm)
+        with _progress(len(scenarios), "N-1") as cb:
+            result = run(pm, scenarios, cb)
+    if mode == "double":
+        with _progress(double_count(pm), "double failures") as cb:
+            doubles = run_doubles(pm, cb)
+        result = doubles if result is None else merge(result, doubles)
+    if user:
+        mine = run(pm, [combine(pm, user)])
+        result = mine if result is None else merge(result, mine)
+    return result
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """Build the model, sweep failures, apply what-if, write reports."""
+    t0 = time.perf_counter()
+    topo = load_topology(args.dir)
+    model = demand_model(topo, args.dir)
+    growth = parse_growth(args.growth, args.years) if args.growth else None
+    pm = build_model(topo, model, parse_upgrades(topo, args.upgrade))
+    sweep = _sweep(pm, args.failures, args.fail)
+    years = exhaustion(pm, sweep, growth) if growth is not None else None
+    meta: dict[str, Any] = {
+        "failures": args.failures, "user_failures": args.fail, "upgrades": pm.upgrades,
+        "growth": {"rates": growth.rates, "years": growth.years} if growth else None,
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
+    plan = plan_data(pm, sweep, meta, years)
+    if args.compare:
+        plan["comparison"] = {"against": args.compare, "changes": compare(_read(args.compare), plan)}
+    if args.html:
+        _write(args.html, html_report.render(plan))
+    if args.json == "-":
+        emit_json(plan)
+    else:
+        if args.json:
+            _write(args.json, json.dumps(plan, indent=1, ensure_ascii=False))
+        _print_plan(plan)
+    return 1 if plan["summary"]["fail"] or plan["baseline_unrouted"]["bps"] > 0 else 0
+
+
+def _read(path: str) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise OperationError(f"cannot read plan {path}: {exc}") from None
+    if data.get("schema") != "egnet.plan/1":
+        raise OperationError(f"{path}: not an egnet plan (schema egnet.plan/1)")
+    return data
+
+
+def _write(path: str, text: str) -> None:
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OperationError(f"cannot write {path}: {exc}") from None
+    info(f"wrote {path}")
+
+
+def _print_plan(plan: dict[str, Any]) -> None:
+    s, pol = plan["summary"], plan["policy"]
+    console.print(
+        f"[bold]{plan['network']['label']}[/]: {plan['demands']['count']} demands "
+        f"({plan['demands']['total_bps'] / 1e9:.2f} Gb/s busy hour), "
+        f"{s['directions']} circuit directions, failures {plan['run']['failures']} "
+        f"({plan['scenarios']['count']} scenarios) in {plan['run']['seconds']:.2f} s")
+    console.print(
+        f"  fail {s['fail']}, warn {s['warn']} (> {pol['fail_utilisation']:.0%} / "
+        f"> {pol['warn_utilisation']:.0%} worst case); scenarios losing traffic: "
+        f"{s['scenarios_with_unrouted']} (max {s['max_unrouted_bps'] / 1e6:.1f} Mb/s); "
+        f"baseline unrouted {plan['baseline_unrouted']['bps'] / 1e6:.1f} Mb/s")
+    table("Most loaded circuit directions (worst case)",
+          ["circuit", "direction", "baseline %", "worst %", "worst scenario", "exhausted"],
+          [(t["circuit"], f"{t['from']}→{t['to']}", f"{t['baseline_utilisation']:.0%}",
+            f"{t['worst_utilisation']:.0%}", t["scenario"],
+            "" if t["exhaustion_year"] is None else f"year {t['exhaustion_year']}")
+           for t in s["top"][:5]])
+    for change in plan.get("comparison", {}).get("changes", [])[:5]:
+        info(f"  {change['circuit']} {change['from']}: {change['before']:.0%} → "
+             f"{change['after']:.0%} ({change['status_before']} → {change['status_after']})")

@@ -1,0 +1,112 @@
+"""What-if: demand growth per tier → the year each circuit crosses the threshold; plan comparison.
+
+Loads are linear in the demand rates for a fixed scenario, so each candidate scenario is routed once
+per growth class (a tier, ``event`` or ``explicit``) and the years are pure arithmetic. Candidates
+per circuit direction are the baseline and the sweep's top-3 scenarios for it: the "worst single
+failure" of the question, re-ranked under growth.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from planner.engine import Failure, FloatArray
+from planner.model import PlanModel
+from planner.sweep import Sweep
+from topology.diagnostics import OperationError
+from topology.units import parse_ratio
+
+logger = logging.getLogger(__name__)
+CLASSES = ("province", "city", "county", "township", "event", "explicit")
+
+
+@dataclass(frozen=True)
+class Growth:
+    """Growth rate per class per year, and the horizon."""
+
+    rates: dict[str, float]
+    years: int
+
+
+def parse_growth(specs: list[str], years: int) -> Growth:
+    """Parse ``tier=county:15%`` options (``tier=all:10%`` sets every class).
+
+    Examples:
+        >>> parse_growth(["tier=county:15%", "tier=township:0.2"], 5).rates["county"]
+        0.15
+    """
+    rates = dict.fromkeys(CLASSES, 0.0)
+    for spec in specs:
+        key, _, value = spec.removeprefix("tier=").partition(":")
+        if not value or (key not in CLASSES and key != "all"):
+            raise OperationError(f"bad --growth '{spec}': expected tier=TIER:PERCENT with TIER one "
+                                 f"of {', '.join(CLASSES)} or all")
+        try:
+            rate = float(value.rstrip("%")) / 100 if value.endswith("%") else parse_ratio(value)
+        except ValueError as exc:
+            raise OperationError(f"bad --growth '{spec}': {exc}") from None
+        for k in CLASSES if key == "all" else (key,):
+            rates[k] = rate
+    if years < 1:
+        raise OperationError("--years must be at least 1")
+    return Growth(rates, years)
+
+
+def class_loads(pm: PlanModel, failures: list[Failure]) -> dict[str, np.ndarray]:
+    """Loads per class: {class: array (len(failures), arcs)}."""
+    tiers = np.array([d.tier for d in pm.demands])
+    out: dict[str, np.ndarray] = {}
+    for cls in CLASSES:
+        mask = tiers == cls
+        if not mask.any():
+            continue
+        eng = pm.engine.with_rates(np.where(mask, pm.engine.rate, 0.0))
+        out[cls] = np.array([eng.baseline.loads if not (f.links or f.nodes)
+                             else eng.evaluate(f).loads for f in failures])
+    return out
+
+
+def exhaustion(pm: PlanModel, sweep: Sweep | None, growth: Growth) -> FloatArray:
+    """Per arc: the first year (0 = now) its worst candidate exceeds the fail threshold; NaN when
+    not within the horizon."""
+    narcs = len(pm.capacity)
+    cands: list[Failure] = [Failure()]
+    index = {Failure(): 0}
+    pick = np.zeros((narcs, 4), np.int64)
+    if sweep is not None:
+        for arc in range(narcs):
+            for k, sid in enumerate(sweep.top_id[arc]):
+                if sid >= 0:
+                    f = sweep.outcomes[int(sid)].failure
+                    pick[arc, k + 1] = index.setdefault(f, len(index))
+    cands = list(index)
+    logger.info("growth: %d candidate scenarios", len(cands))
+    per_class = class_loads(pm, cands)
+    limit = pm.topo.policy.fail_utilisation * pm.capacity
+    years = np.full(narcs, np.nan)
+    cols = np.arange(narcs)
+    for year in range(growth.years + 1):
+        total = sum(loads * (1 + growth.rates[c]) ** year for c, loads in per_class.items())
+        worst = np.max(np.asarray(total)[pick, cols[:, None]], axis=1)
+        hit = np.isnan(years) & (worst > limit)
+        years[hit] = year
+    return years
+
+
+def compare(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per circuit direction present in both plans: worst utilisation before and after."""
+    def index(plan: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+        return {(c["id"], d["from"]): d for c in plan["circuits"] for d in c["directions"]}
+
+    ia, ib = index(a), index(b)
+    rows = []
+    for key in sorted(ia.keys() & ib.keys()):
+        wa, wb = ia[key]["worst_utilisation"], ib[key]["worst_utilisation"]
+        if abs(wa - wb) > 1e-9 or ia[key]["status"] != ib[key]["status"]:
+            rows.append({"circuit": key[0], "from": key[1], "before": wa, "after": wb,
+                         "status_before": ia[key]["status"], "status_after": ib[key]["status"]})
+    return sorted(rows, key=lambda r: -(abs(r["after"] - r["before"])))
