@@ -53,6 +53,11 @@ class ValueCheck(_Frozen):
     ]
     divide: int = 1
     min: int = 1
+    default: int | None = Field(
+        default=None,
+        description="the platform's built-in value, used when no line matches (running configs "
+        "hide defaults, e.g. FRR's 10-minute vty exec-timeout)",
+    )
 
 
 class BlockCheck(_Frozen):
@@ -70,6 +75,7 @@ class RegionCheck(_Frozen):
     start: str
     end: str
     forbid: tuple[str, ...] = ()
+    optional: bool = False
 
 
 class Rule(_Frozen):
@@ -257,16 +263,19 @@ def _values(cfg: ParsedConfig, checks: tuple[ValueCheck, ...], policy: AuditPoli
     problems: list[str] = []
     for c in checks:
         limit = getattr(policy, c.policy)
-        hits = list(_rx(c.pattern).finditer(cfg.text))
-        if not hits:
+        found = [
+            (f"line {(i := cfg.line_of(m.start())) + 1}", cfg.ev(i), int(m.group("v")) // c.divide)
+            for m in _rx(c.pattern).finditer(cfg.text)
+        ]
+        if not found and c.default is not None:
+            found = [("platform default", f"(no line: platform default {c.default})", c.default)]
+        if not found:
             problems.append(f"missing line matching /{c.pattern}/")
-        for m in hits:
-            i = cfg.line_of(m.start())
-            v = int(m.group("v")) // c.divide
-            evidence.append(cfg.ev(i))
+        sign = "<=" if c.cmp == "le" else ">="
+        for where, ev, v in found:
+            evidence.append(ev)
             if v < c.min or (v > limit if c.cmp == "le" else v < limit):
-                sign = "<=" if c.cmp == "le" else ">="
-                problems.append(f"line {i + 1}: {v} not {sign} {c.policy} {limit}")
+                problems.append(f"{where}: {v} not {sign} {c.policy} {limit}")
     return evidence, problems
 
 
@@ -307,7 +316,7 @@ def _regions(cfg: ParsedConfig, checks: tuple[RegionCheck, ...]) -> Found:
     for c in checks:
         end = _rx(c.end)
         starts = [cfg.line_of(m.start()) for m in _rx(c.start).finditer(cfg.text)]
-        if not starts:
+        if not starts and not c.optional:
             problems.append(f"missing region starting /{c.start}/")
         for i in starts:
             idx = [i, *_until(cfg.lines, i + 1, end)]

@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import Protocol
 
 from deploy.hashing import hash_password
-from deploy.platform_data import PlatformRender, platform_render
+from deploy.platform_data import PlatformRender, active_sections, clean_text, platform_render
 from deploy.qos import QOS_CLASSES, QOS_POLICY, QosClass, shaper_name
 from topology.management import Management
 from topology.model import Circuit, Device, Interface, Role, Topology
@@ -43,24 +43,43 @@ class Addr:
 
     @classmethod
     def parse(cls, text: str) -> Addr:
-        """Parse ``a.b.c.d/len`` (host bits allowed).
+        """Parse ``a.b.c.d/len`` (host bits allowed; no ``/len`` means /32).
+
+        Plain integer arithmetic: ``ipaddress`` is the slowest part of rendering otherwise.
 
         Examples:
             >>> a = Addr.parse("198.18.16.1/30")
             >>> (a.ip, a.mask, a.wildcard, a.network, a.net_cidr)
             ('198.18.16.1', '255.255.255.252', '0.0.0.3', '198.18.16.0', '198.18.16.0/30')
+            >>> Addr.parse("10.0.0.256/24")
+            Traceback (most recent call last):
+            ValueError: not an IPv4 interface address: '10.0.0.256/24'
         """
-        itf = ipaddress.IPv4Interface(text)
-        net = itf.network
+        ip, _, plen = text.partition("/")
+        octets = ip.split(".")
+        try:
+            values = [int(o) for o in octets]
+            prefixlen = int(plen) if plen else 32
+        except ValueError:
+            values, prefixlen = [], -1
+        if len(values) != 4 or not all(0 <= v <= 255 for v in values) or not 0 <= prefixlen <= 32:
+            raise ValueError(f"not an IPv4 interface address: {text!r}")
+        n = (values[0] << 24) | (values[1] << 16) | (values[2] << 8) | values[3]
+        mask = (0xFFFFFFFF << (32 - prefixlen)) & 0xFFFFFFFF
+        net = _dotted(n & mask)
         return cls(
-            ip=str(itf.ip),
-            prefixlen=net.prefixlen,
-            mask=str(net.netmask),
-            wildcard=str(net.hostmask),
-            network=str(net.network_address),
-            cidr=f"{itf.ip}/{net.prefixlen}",
-            net_cidr=str(net),
+            ip=_dotted(n),
+            prefixlen=prefixlen,
+            mask=_dotted(mask),
+            wildcard=_dotted(mask ^ 0xFFFFFFFF),
+            network=net,
+            cidr=f"{_dotted(n)}/{prefixlen}",
+            net_cidr=f"{net}/{prefixlen}",
         )
+
+
+def _dotted(v: int) -> str:
+    return f"{v >> 24}.{(v >> 16) & 255}.{(v >> 8) & 255}.{v & 255}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +252,7 @@ def _interface(dev: Device, itf: Interface, c: Circuit, pr: PlatformRender, qos:
     mine, peer = (c.a, c.b) if c.a.device == dev.hostname else (c.b, c.a)
     return IfCtx(
         name=mine.interface,
-        description=itf.description,
+        description=clean_text(itf.description, pr.description_replace),
         addr=Addr.parse(mine.address),
         circuit=c.id,
         carrier=c.carrier,
@@ -249,12 +268,9 @@ def _interface(dev: Device, itf: Interface, c: Circuit, pr: PlatformRender, qos:
 
 
 def unused_ports(topo: Topology, dev: Device, used: set[str]) -> tuple[str, ...]:
-    """Names of the ports of the device's model not used by any circuit.
+    """Names of the ports of the device's model not used by any circuit (rendered shut).
 
-    Examples:
-        >>> from topology.platforms import PLATFORMS
-        >>> PLATFORMS["frr"].interface_template.format(n=2)
-        'eth2'
+    Tested in tests/render/test_render_api.py (``test_unused_ports_are_shut``).
     """
     plat = topo.platforms[dev.platform]
     ports = topo.device_models[dev.model].ports
@@ -372,8 +388,7 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
     """
     topo, dev = ix.topo, ix.topo.devices[hostname]
     pr = platform_render(dev.platform)
-    feats = set(topo.platforms[dev.platform].features)
-    sections = frozenset(s for s in pr.sections if s not in ("qos", "aaa") or s in feats)
+    sections = active_sections(pr, topo.platforms[dev.platform].features)
     mg = topo.management
     ifs = tuple(
         _interface(dev, i, topo.circuits[i.circuit], pr, "qos" in sections)

@@ -18,6 +18,16 @@ from topology.diagnostics import OperationError
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 Section = Literal["aaa", "users", "snmp", "qos", "mpls", "vrfs", "bgp"]
+# A section is rendered only when the platform's registry entry has the feature it needs.
+SECTION_FEATURE: dict[str, str] = {
+    "aaa": "aaa",
+    "users": "ssh",
+    "snmp": "snmpv3",
+    "qos": "qos",
+    "mpls": "l3vpn",
+    "vrfs": "l3vpn",
+    "bgp": "bgp",
+}
 
 
 class PlatformRender(BaseModel):
@@ -31,7 +41,35 @@ class PlatformRender(BaseModel):
     )
     password_hash: Literal["sha512_crypt", "cisco_type9"] | None = None
     shape_unit_bps: int = Field(default=1000, ge=1, description="1 = bit/s, 1000 = kbit/s")
+    description_replace: dict[str, str] = Field(
+        default_factory=dict,
+        description="characters the platform's CLI cannot take in a description, and their "
+        "replacement (FRR's vtysh reads '|' as an output pipe)",
+    )
     notes: str = ""
+
+
+def active_sections(pr: PlatformRender, features: tuple[str, ...]) -> frozenset[str]:
+    """The sections of a platform's config that its registry features allow.
+
+    Examples:
+        >>> pr = PlatformRender(sections=("qos", "bgp"))
+        >>> sorted(active_sections(pr, ("bgp", "ospf")))
+        ['bgp']
+    """
+    return frozenset(s for s in pr.sections if SECTION_FEATURE[s] in features)
+
+
+def clean_text(text: str, replace: dict[str, str]) -> str:
+    """Replace characters a platform's CLI cannot take.
+
+    Examples:
+        >>> clean_text("to r2 eth1 | ckt c1 | telecom", {"|": "/"})
+        'to r2 eth1 / ckt c1 / telecom'
+    """
+    for old, new in replace.items():
+        text = text.replace(old, new)
+    return text
 
 
 @lru_cache(maxsize=32)

@@ -31,22 +31,48 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("dir", help="inventory folder")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_check)
-    p = sub.add_parser("plan", help="route the demands, sweep failures, what-if; exit 1 on overload")
+    p = sub.add_parser(
+        "plan", help="route the demands, sweep failures, what-if; exit 1 on overload"
+    )
     p.add_argument("dir", help="inventory folder")
-    p.add_argument("--failures", choices=("none", "n-1", "double"), default="none",
-                   help="n-1: every circuit, device, site, carrier, building, duct; "
-                   "double: n-1 plus every pair of backbone circuits")
-    p.add_argument("--fail", action="append", default=[], metavar="KIND:NAME",
-                   help="a user scenario element (repeatable; all fail together)")
-    p.add_argument("--growth", action="append", default=[], metavar="tier=TIER:PCT",
-                   help="demand growth per year, e.g. tier=county:15%% (repeatable)")
+    p.add_argument(
+        "--failures",
+        choices=("none", "n-1", "double"),
+        default="none",
+        help="n-1: every circuit, device, site, carrier, building, duct; "
+        "double: n-1 plus every pair of backbone circuits",
+    )
+    p.add_argument(
+        "--fail",
+        action="append",
+        default=[],
+        metavar="KIND:NAME",
+        help="a user scenario element (repeatable; all fail together)",
+    )
+    p.add_argument(
+        "--growth",
+        action="append",
+        default=[],
+        metavar="tier=TIER:PCT",
+        help="demand growth per year, e.g. tier=county:15%% (repeatable)",
+    )
     p.add_argument("--years", type=int, default=5, help="growth horizon in years (default 5)")
-    p.add_argument("--upgrade", action="append", default=[], metavar="SPEC",
-                   help="tier=township:50M or circuit:ID=1G (repeatable)")
+    p.add_argument(
+        "--upgrade",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="tier=township:50M or circuit:ID=1G (repeatable)",
+    )
     p.add_argument("--compare", metavar="PLAN.json", help="compare with a saved plan")
     p.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
-    p.add_argument("--json", nargs="?", const="-", metavar="FILE",
-                   help="write the plan as JSON to FILE (stdout without FILE)")
+    p.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        metavar="FILE",
+        help="write the plan as JSON to FILE (stdout without FILE)",
+    )
     p.set_defaults(func=cmd_plan)
 
 
@@ -66,15 +92,30 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(check_data(topo.name, report))
     else:
-        rows = [(f.severity, f.rule, f.site, f.message, ", ".join(f.elements[:4])
-                 + (" …" if len(f.elements) > 4 else "")) for f in report.findings]
-        table(f"Redundancy audit of {topo.name} ({report.findings[0].clause if rows else ''})",
-              ["severity", "rule", "site", "finding", "elements"], rows)
+        rows = [
+            (
+                f.severity,
+                f.rule,
+                f.site,
+                f.message,
+                ", ".join(f.elements[:4]) + (" …" if len(f.elements) > 4 else ""),
+            )
+            for f in report.findings
+        ]
+        table(
+            f"Redundancy audit of {topo.name} ({report.findings[0].clause if rows else ''})",
+            ["severity", "rule", "site", "finding", "elements"],
+            rows,
+        )
         t = report.townships
-        info(f"accepted risk: {int(t['single_homed'])} of {int(t['townships'])} townships "
-             f"single-homed, {t['exposed_bps'] / 1e6:.1f} Mb/s busy-hour traffic exposed")
-        info(f"backbone: {len(report.articulation_points)} articulation points, "
-             f"{len(report.bridges)} bridges; {len(report.violations)} violation(s)")
+        info(
+            f"accepted risk: {int(t['single_homed'])} of {int(t['townships'])} townships "
+            f"single-homed, {t['exposed_bps'] / 1e6:.1f} Mb/s busy-hour traffic exposed"
+        )
+        info(
+            f"backbone: {len(report.articulation_points)} articulation points, "
+            f"{len(report.bridges)} bridges; {len(report.violations)} violation(s)"
+        )
     return 1 if report.violations else 0
 
 
@@ -119,13 +160,18 @@ def cmd_plan(args: argparse.Namespace) -> int:
     sweep = _sweep(pm, args.failures, args.fail)
     years = exhaustion(pm, sweep, growth) if growth is not None else None
     meta: dict[str, Any] = {
-        "failures": args.failures, "user_failures": args.fail, "upgrades": pm.upgrades,
+        "failures": args.failures,
+        "user_failures": args.fail,
+        "upgrades": pm.upgrades,
         "growth": {"rates": growth.rates, "years": growth.years} if growth else None,
         "seconds": round(time.perf_counter() - t0, 3),
     }
     plan = plan_data(pm, sweep, meta, years)
     if args.compare:
-        plan["comparison"] = {"against": args.compare, "changes": compare(_read(args.compare), plan)}
+        plan["comparison"] = {
+            "against": args.compare,
+            "changes": compare(_read(args.compare), plan),
+        }
     if args.html:
         _write(args.html, html_report.render(plan))
     if args.json == "-":
@@ -163,18 +209,31 @@ def _print_plan(plan: dict[str, Any]) -> None:
         f"[bold]{plan['network']['label']}[/]: {plan['demands']['count']} demands "
         f"({plan['demands']['total_bps'] / 1e9:.2f} Gb/s busy hour), "
         f"{s['directions']} circuit directions, failures {plan['run']['failures']} "
-        f"({plan['scenarios']['count']} scenarios) in {plan['run']['seconds']:.2f} s")
+        f"({plan['scenarios']['count']} scenarios) in {plan['run']['seconds']:.2f} s"
+    )
     console.print(
         f"  fail {s['fail']}, warn {s['warn']} (> {pol['fail_utilisation']:.0%} / "
         f"> {pol['warn_utilisation']:.0%} worst case); scenarios losing traffic: "
         f"{s['scenarios_with_unrouted']} (max {s['max_unrouted_bps'] / 1e6:.1f} Mb/s); "
-        f"baseline unrouted {plan['baseline_unrouted']['bps'] / 1e6:.1f} Mb/s")
-    table("Most loaded circuit directions (worst case)",
-          ["circuit", "direction", "baseline %", "worst %", "worst scenario", "exhausted"],
-          [(t["circuit"], f"{t['from']}→{t['to']}", f"{t['baseline_utilisation']:.0%}",
-            f"{t['worst_utilisation']:.0%}", t["scenario"],
-            "" if t["exhaustion_year"] is None else f"year {t['exhaustion_year']}")
-           for t in s["top"][:5]])
+        f"baseline unrouted {plan['baseline_unrouted']['bps'] / 1e6:.1f} Mb/s"
+    )
+    table(
+        "Most loaded circuit directions (worst case)",
+        ["circuit", "direction", "baseline %", "worst %", "worst scenario", "exhausted"],
+        [
+            (
+                t["circuit"],
+                f"{t['from']}→{t['to']}",
+                f"{t['baseline_utilisation']:.0%}",
+                f"{t['worst_utilisation']:.0%}",
+                t["scenario"],
+                "" if t["exhaustion_year"] is None else f"year {t['exhaustion_year']}",
+            )
+            for t in s["top"][:5]
+        ],
+    )
     for change in plan.get("comparison", {}).get("changes", [])[:5]:
-        info(f"  {change['circuit']} {change['from']}: {change['before']:.0%} → "
-             f"{change['after']:.0%} ({change['status_before']} → {change['status_after']})")
+        info(
+            f"  {change['circuit']} {change['from']}: {change['before']:.0%} → "
+            f"{change['after']:.0%} ({change['status_before']} → {change['status_after']})"
+        )

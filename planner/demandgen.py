@@ -32,8 +32,9 @@ class SiteDemand:
         return self.dst_site if self.kind.endswith("/down") else self.src_site
 
 
-def endpoints(topo: Topology, site: Site, service_share: float = 0.0
-              ) -> list[tuple[tuple[str, ...], float]]:
+def endpoints(
+    topo: Topology, site: Site, service_share: float = 0.0
+) -> list[tuple[tuple[str, ...], float]]:
     """Device groups where a site's own traffic enters the network, with their share.
 
     Examples:
@@ -50,7 +51,7 @@ def endpoints(topo: Topology, site: Site, service_share: float = 0.0
         service = tuple(d.hostname for d in devs if d.role is Role.SERVICE)
         share = service_share if service else 0.0
         out = [(access, 1.0 - share)]
-        return out + [(service, share)] if share > 0 else out
+        return [*out, (service, share)] if share > 0 else out
     cores = tuple(d.hostname for d in devs if d.role in (Role.CORE, Role.CLOUD_GW))
     return [(cores or tuple(site.devices), 1.0)]
 
@@ -91,8 +92,9 @@ def _egress_group(topo: Topology, site: Site) -> tuple[str, ...]:
     return tuple(dict.fromkeys(topo.egress[e].device for e in site.egress))
 
 
-def profile_demands(topo: Topology, model: DemandModel, group_of: _Groups | None = None
-                    ) -> list[SiteDemand]:
+def profile_demands(
+    topo: Topology, model: DemandModel, group_of: _Groups | None = None
+) -> list[SiteDemand]:
     """Busy-hour demands of every site with a profile, both directions, toward each target."""
     group_of = group_of or _Groups(topo)
     out: list[SiteDemand] = []
@@ -109,21 +111,41 @@ def profile_demands(topo: Topology, model: DemandModel, group_of: _Groups | None
             gkey = (target, tsite.name)
             group = groups.get(gkey)
             if group is None:
-                group = groups[gkey] = (_egress_group(topo, tsite) if target == "egress"
-                                        else group_of(tsite))
+                group = groups[gkey] = (
+                    _egress_group(topo, tsite) if target == "egress" else group_of(tsite)
+                )
             for ends, share in mine:
                 kind = f"{target}"
                 if rates.up_bps > 0:
-                    out.append(SiteDemand(ends, group, rates.up_bps * share, f"{kind}/up", site.name,
-                                          tsite.name, site.tier.value))
+                    out.append(
+                        SiteDemand(
+                            ends,
+                            group,
+                            rates.up_bps * share,
+                            f"{kind}/up",
+                            site.name,
+                            tsite.name,
+                            site.tier.value,
+                        )
+                    )
                 if rates.down_bps > 0:
-                    out.append(SiteDemand(group, ends, rates.down_bps * share, f"{kind}/down",
-                                          tsite.name, site.name, site.tier.value))
+                    out.append(
+                        SiteDemand(
+                            group,
+                            ends,
+                            rates.down_bps * share,
+                            f"{kind}/down",
+                            tsite.name,
+                            site.name,
+                            site.tier.value,
+                        )
+                    )
     return out
 
 
-def event_demands(topo: Topology, event: Event, group_of: _Groups | None = None
-                  ) -> list[SiteDemand]:
+def event_demands(
+    topo: Topology, event: Event, group_of: _Groups | None = None
+) -> list[SiteDemand]:
     """A cascaded conference: each participant and each lower MCU exchanges one stream with its MCU."""
     group_of = group_of or _Groups(topo)
     rate = event.rate_bps * event.overhead
@@ -153,8 +175,17 @@ def explicit_demands(topo: Topology, model: DemandModel) -> list[SiteDemand]:
                 ends.append((endpoints(topo, topo.sites[name])[0][0], name))
             else:
                 ends.append(((name,), topo.devices[name].site))
-        out.append(SiteDemand(ends[0][0], ends[1][0], float(d.rate_bps), f"explicit:{d.name}",
-                              ends[0][1], ends[1][1], "explicit"))
+        out.append(
+            SiteDemand(
+                ends[0][0],
+                ends[1][0],
+                float(d.rate_bps),
+                f"explicit:{d.name}",
+                ends[0][1],
+                ends[1][1],
+                "explicit",
+            )
+        )
     return out
 
 

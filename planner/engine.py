@@ -76,8 +76,13 @@ class DemandSet:
         ptr = np.zeros(len(demands) + 1, np.int64)
         ptr[1:] = np.cumsum([len(d.src) for d in demands])
         src = np.array([x for d in demands for x in d.src], np.int64).reshape(-1)
-        return cls(np.array([d.rate for d in demands], np.float64).reshape(-1), ptr, src,
-                   np.array(dst, np.int64).reshape(-1), tuple(keys))
+        return cls(
+            np.array([d.rate for d in demands], np.float64).reshape(-1),
+            ptr,
+            src,
+            np.array(dst, np.int64).reshape(-1),
+            tuple(keys),
+        )
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,7 @@ class Result:
     loads: FloatArray
     unrouted: FloatArray
     groups: IntArray | None = None  # destination groups re-routed (None: baseline)
-    used: BoolArray | None = None  # core arcs carrying flow of those groups after the failure
+    used: BoolArray | None = None  # core arcs where the flow of one of those groups changed
 
 
 @dataclass(frozen=True)
@@ -113,9 +118,9 @@ def peel_trees(n: int, link_a: IntArray, link_b: IntArray, pinned: BoolArray) ->
     """Peel degree-1 nodes repeatedly; what remains is the core (pinned nodes always stay).
 
     Examples:
-        >>> t = peel_trees(4, np.array([0, 1, 1]), np.array([1, 2, 3]), np.zeros(4, bool))
-        >>> t.core.tolist(), t.root.tolist()
-        [False, True, False, False], [1, 1, 1, 1]
+        >>> tri = peel_trees(4, np.array([0, 1, 2, 1]), np.array([1, 2, 0, 3]), np.zeros(4, bool))
+        >>> tri.core.tolist(), tri.root.tolist()
+        ([True, True, True, False], [0, 1, 2, 1])
     """
     deg = np.bincount(link_a, minlength=n) + np.bincount(link_b, minlength=n)
     adj: list[list[int]] = [[] for _ in range(n)]
@@ -178,8 +183,13 @@ class _Shares:
 class Engine:
     """Routing engine over a fixed graph and demand set (see the module docstring)."""
 
-    def __init__(self, n_nodes: int, links: Sequence[tuple[int, int, float, float]],
-                 demands: Sequence[Demand] | DemandSet, max_paths: int) -> None:
+    def __init__(
+        self,
+        n_nodes: int,
+        links: Sequence[tuple[int, int, float, float]],
+        demands: Sequence[Demand] | DemandSet,
+        max_paths: int,
+    ) -> None:
         """Prepare trees, core graph, shares and the baseline routing.
 
         Args:
@@ -247,8 +257,13 @@ class Engine:
         single = np.array([len(g) == 1 and not tr.core[g[0]] for g in ds.dst_groups], bool)
         target = np.array([g[0] if len(g) == 1 else -1 for g in ds.dst_groups], np.int64)
         keys: dict[tuple[int, ...], int] = {}
-        cg = np.array([keys.setdefault((int(tr.root[g[0]]),) if one else g, len(keys))
-                       for g, one in zip(ds.dst_groups, single.tolist(), strict=True)], np.int64)
+        cg = np.array(
+            [
+                keys.setdefault((int(tr.root[g[0]]),) if one else g, len(keys))
+                for g, one in zip(ds.dst_groups, single.tolist(), strict=True)
+            ],
+            np.int64,
+        )
         self.groups = [np.array(k, np.int64) for k in keys]
         sdg = ds.dst[share_demand]
         tree_dst = single[sdg]
@@ -258,14 +273,22 @@ class Engine:
         inject = np.where(same, -1, self.core_index[tr.root[member]])
         up_a, up_n = self._node_paths()
         down = np.where(tree_dst & ~same, t, -1)
-        special = {i: self._same_tree(up_a, up_n, int(member[i]), int(t[i]))
-                   for i in np.flatnonzero(same).tolist()}
+        special = {
+            i: self._same_tree(up_a, up_n, int(member[i]), int(t[i]))
+            for i in np.flatnonzero(same).tolist()
+        }
         self.sh = _Shares(
-            demand=share_demand, member=member, group=group, inject=inject,
-            arcs=_share_matrix(up_a, member, down, {i: v[0] for i, v in special.items()}, 1,
-                               2 * len(self.link_a)),
-            nodes=_share_matrix(up_n, member, down, {i: v[1] for i, v in special.items()}, 0,
-                                self.n))
+            demand=share_demand,
+            member=member,
+            group=group,
+            inject=inject,
+            arcs=_share_matrix(
+                up_a, member, down, {i: v[0] for i, v in special.items()}, 1, 2 * len(self.link_a)
+            ),
+            nodes=_share_matrix(
+                up_n, member, down, {i: v[1] for i, v in special.items()}, 0, self.n
+            ),
+        )
         self.core_share = self.sh.group >= 0
         self.arcs_csc = self.sh.arcs.tocsc()
         self.nodes_csc = self.sh.nodes.tocsc()
@@ -279,8 +302,9 @@ class Engine:
         order = np.argsort(gi, kind="stable")
         self.gi_order, self.gi_keys = core_rows[order], gi[order]
         ns = len(self.sh.member)
-        self.member_csc = sp.csc_matrix((np.ones(ns), (np.arange(ns), self.sh.member)),
-                                        shape=(ns, self.n))
+        self.member_csc = sp.csc_matrix(
+            (np.ones(ns), (np.arange(ns), self.sh.member)), shape=(ns, self.n)
+        )
 
     def _node_paths(self) -> tuple[list[list[int]], list[list[int]]]:
         """Per node: the arcs and nodes of its path up to its tree's root."""
@@ -306,21 +330,25 @@ class Engine:
         return [int(x) for x in todo[np.argsort(depth[todo], kind="stable")]]
 
     @staticmethod
-    def _same_tree(up_a: list[list[int]], up_n: list[list[int]], x: int,
-                   t: int) -> tuple[list[int], list[int]]:
+    def _same_tree(
+        up_a: list[list[int]], up_n: list[list[int]], x: int, t: int
+    ) -> tuple[list[int], list[int]]:
         """Arcs and nodes of the unique tree path from ``x`` to ``t`` (same tree)."""
         up_arcs, up_nodes = up_a[x], up_n[x]
         down_arcs, down_nodes = up_a[t], up_n[t]
         common = set(down_nodes)
         cut_up = next(i for i, v in enumerate(up_nodes) if v in common)
         cut_down = down_nodes.index(up_nodes[cut_up])
-        return (up_arcs[:cut_up] + [a ^ 1 for a in down_arcs[:cut_down]],
-                up_nodes[: cut_up + 1] + down_nodes[:cut_down])
+        return (
+            up_arcs[:cut_up] + [a ^ 1 for a in down_arcs[:cut_down]],
+            up_nodes[: cut_up + 1] + down_nodes[:cut_down],
+        )
 
     def _baseline(self) -> None:
         nc, ng = len(self.core_nodes), len(self.groups)
         self.base_srate = self.rate[self.sh.demand] / np.bincount(
-            self.sh.demand, minlength=self.n_demands)[self.sh.demand].clip(min=1)
+            self.sh.demand, minlength=self.n_demands
+        )[self.sh.demand].clip(min=1)
         self.base_inj = self._inject(self.base_srate)
         alive_arc = np.ones(len(self.carcs), bool)
         self.base_dist = self._dist(np.arange(ng), alive_arc, np.ones(nc, bool))
@@ -334,8 +362,9 @@ class Engine:
         core_ok[m] = self.base_reach[self.sh.group[m], self.sh.inject[m]]
         self.base_routed = self.base_srate * core_ok
         self.base_tree_loads = np.asarray(self.arcs_t @ self.base_routed, dtype=np.float64)
-        self.base_unrouted = self.rate - np.bincount(self.sh.demand, weights=self.base_routed,
-                                                     minlength=self.n_demands)
+        self.base_unrouted = self.rate - np.bincount(
+            self.sh.demand, weights=self.base_routed, minlength=self.n_demands
+        )
         self.base_unrouted[np.abs(self.base_unrouted) < 1e-6 * np.maximum(self.rate, 1.0)] = 0.0
         loads = self.base_tree_loads.copy()
         loads[self.carcs] += self.base_core_total
@@ -345,7 +374,8 @@ class Engine:
         nc, ng = len(self.core_nodes), len(self.groups)
         m = self.core_share
         idx = self.sh.group[m] * nc + self.sh.inject[m]
-        return np.bincount(idx, weights=srate[m], minlength=ng * nc).reshape(ng, nc)
+        out: FloatArray = np.bincount(idx, weights=srate[m], minlength=ng * nc).astype(np.float64)
+        return out.reshape(ng, nc)
 
     # -- routing on the core graph -----------------------------------------------------------------
     def _dist(self, groups: IntArray, alive_arc: BoolArray, alive_node: BoolArray) -> FloatArray:
@@ -371,18 +401,14 @@ class Engine:
                 out[k] = d[rows].min(0)
         return out
 
-    def _route(self, dist: FloatArray, inj: FloatArray,
-               alive_arc: BoolArray) -> tuple[FloatArray, FloatArray]:
+    def _route(
+        self, dist: FloatArray, inj: FloatArray, alive_arc: BoolArray
+    ) -> tuple[FloatArray, FloatArray]:
         """Accumulate ``inj`` along the ECMP DAGs given by ``dist``; return arc and node flows."""
         k, nc = dist.shape
         if not k:
             return np.zeros((0, len(self.ct))), np.zeros((0, nc))
-        dh = dist[:, self.ch]
-        dag = alive_arc & np.isfinite(dh) & (dist[:, self.ct] == self.cc + dh)
-        if self.need_cap:
-            excl = np.cumsum(dag, axis=1) - dag
-            rank = excl - excl[:, self.seg_start]
-            dag &= rank < self.max_paths
+        dag = self._dag(dist, alive_arc)
         rows = (np.arange(k) * nc)[:, None]
         cnt = np.bincount((rows + self.ct)[dag], minlength=k * nc).reshape(k, nc)
         w = np.where(dag, 1.0 / np.maximum(cnt[:, self.ct], 1), 0.0)
@@ -390,11 +416,51 @@ class Engine:
         f = inj.copy()
         for _ in range(nc + 1):
             out = f[:, self.ct] * w
-            nf = inj + np.bincount(head_idx, weights=out.reshape(-1), minlength=k * nc).reshape(k, nc)
+            nf = inj + np.bincount(head_idx, weights=out.reshape(-1), minlength=k * nc).reshape(
+                k, nc
+            )
             if np.array_equal(nf, f):
                 break
             f = nf
         return f[:, self.ct] * w, f
+
+    def _dag(self, dist: FloatArray, alive_arc: BoolArray) -> BoolArray:
+        """Per group, the core arcs on shortest paths (at most ``max_paths`` per node)."""
+        dh = dist[:, self.ch]
+        dag: BoolArray = alive_arc & np.isfinite(dh) & (dist[:, self.ct] == self.cc + dh)
+        if self.need_cap:
+            excl = np.cumsum(dag, axis=1) - dag
+            rank = excl - excl[:, self.seg_start]
+            dag &= rank < self.max_paths
+        return dag
+
+    def route_links(self) -> sp.csr_matrix:
+        """Rows: (group, injection node) with traffic in the baseline; columns: links; an entry
+        for every link on that source's ECMP routes (for deciding which failures interact)."""
+        nc = len(self.core_nodes)
+        dag = self._dag(self.base_dist, np.ones(len(self.ct), bool))
+        link_of = self.carcs // 2
+        blocks = []
+        for g in range(len(self.groups)):
+            src = np.flatnonzero(self.base_inj[g] > 0)
+            if not src.size:
+                continue
+            arcs = np.flatnonzero(dag[g])
+            step = sp.csr_matrix((np.ones(arcs.size, bool), (self.ct[arcs], self.ch[arcs])),
+                                 shape=(nc, nc))
+            reach = sp.csr_matrix((np.ones(src.size, bool), (np.arange(src.size), src)),
+                                  shape=(src.size, nc))
+            while True:
+                grown = ((reach + reach @ step) > 0).astype(bool)
+                if grown.nnz == reach.nnz:
+                    break
+                reach = grown
+            tails = sp.csr_matrix((np.ones(arcs.size), (self.ct[arcs], link_of[arcs])),
+                                  shape=(nc, len(self.link_a)))
+            blocks.append((reach.astype(np.float64) @ tails) > 0)
+        if not blocks:
+            return sp.csr_matrix((0, len(self.link_a)), dtype=bool)
+        return sp.vstack(blocks).tocsr()
 
     def with_rates(self, rate: FloatArray) -> Engine:
         """The same graph and demands with other rates (growth, per-class decomposition)."""
@@ -416,8 +482,9 @@ class Engine:
         """Shares whose rate or tree path a failure changes, with their new rate and path state."""
         if not fn.any() and not fa[self.tree_arcs].any():
             return np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool)
-        broken = np.union1d(_gather(self.arcs_csc, np.flatnonzero(fa)),
-                            _gather(self.nodes_csc, np.flatnonzero(fn)))
+        broken = np.union1d(
+            _gather(self.arcs_csc, np.flatnonzero(fa)), _gather(self.nodes_csc, np.flatnonzero(fn))
+        )
         dead = np.flatnonzero(fn)
         demands = np.unique(self.sh.demand[_gather(self.member_csc, dead)])
         renorm = _ranges(self.demand_ptr, demands)
@@ -443,7 +510,8 @@ class Engine:
         groups = np.unique(self.sh.group[touched[cs]])
         if not alive_arc.all() or not alive_node.all():
             hit = (self.base_gflow[:, ~alive_arc] > 0).any(1) | (
-                self.base_nflow[:, ~alive_node] > 0).any(1)
+                self.base_nflow[:, ~alive_node] > 0
+            ).any(1)
             groups = np.union1d(groups, np.flatnonzero(hit))
             dist = self._dist(groups, alive_arc, alive_node)
         else:
@@ -457,12 +525,21 @@ class Engine:
             core_loads = core_loads - self.base_gflow[groups].sum(0) + flow.sum(0)
             core_loads[np.abs(core_loads) < 1e-6] = 0.0
         res = self._assemble(groups, dist, core_loads, touched, srate_t, ok_t)
+        base = self.base_gflow[groups]
+        moved = np.abs(flow - base) > 1e-9 * np.maximum(np.abs(base), 1.0)
         used = np.zeros(len(self.arc_tail), bool)
-        used[self.carcs[(flow > 0).any(0)]] = True
+        used[self.carcs[moved.any(0)]] = True
         return Result(res.loads, res.unrouted, groups, used)
 
-    def _assemble(self, groups: IntArray, dist: FloatArray, core_loads: FloatArray,
-                  touched: IntArray, srate_t: FloatArray, ok_t: BoolArray) -> Result:
+    def _assemble(
+        self,
+        groups: IntArray,
+        dist: FloatArray,
+        core_loads: FloatArray,
+        touched: IntArray,
+        srate_t: FloatArray,
+        ok_t: BoolArray,
+    ) -> Result:
         flips = np.zeros(0, np.int64)
         if len(groups):  # shares whose injection node gained or lost its path to the group
             gi, r = np.nonzero(np.isfinite(dist) != self.base_reach[groups])
@@ -489,15 +566,17 @@ class Engine:
         loads = self.base_tree_loads.copy()
         _scatter_rows(self.sh.arcs, changed, delta, loads)
         loads[self.carcs] += core_loads
-        unrouted = self.base_unrouted - np.bincount(self.sh.demand[changed], weights=delta,
-                                                    minlength=self.n_demands)
+        unrouted = self.base_unrouted - np.bincount(
+            self.sh.demand[changed], weights=delta, minlength=self.n_demands
+        )
         unrouted[np.abs(unrouted) < 1e-6 * np.maximum(self.rate, 1.0)] = 0.0
         return Result(loads=loads, unrouted=unrouted)
 
     def tree_only(self, failure: Failure) -> bool:
         """True when the failure touches only tree elements: no load anywhere can rise."""
-        return not (self.trees.core[list(failure.nodes)].any() or
-                    self.link_core[list(failure.links)].any())
+        return not (
+            self.trees.core[list(failure.nodes)].any() or self.link_core[list(failure.links)].any()
+        )
 
     def unrouted_tree_only(self, failures: Sequence[Failure]) -> sp.csr_matrix:
         """Extra unrouted rate per (scenario, demand) for tree-only failures, all at once.
@@ -514,9 +593,10 @@ class Engine:
         hit = (fa @ self.arcs_t + fn @ self.sh.nodes.T.tocsr()).tocsr()
         hit.data[:] = 1.0
         lost = hit.multiply(self.base_routed[None, :]).tocsr()
-        to_demand = sp.csr_matrix((np.ones(len(self.sh.demand)),
-                                   (np.arange(len(self.sh.demand)), self.sh.demand)),
-                                  shape=(len(self.sh.demand), self.n_demands))
+        to_demand = sp.csr_matrix(
+            (np.ones(len(self.sh.demand)), (np.arange(len(self.sh.demand)), self.sh.demand)),
+            shape=(len(self.sh.demand), self.n_demands),
+        )
         out = (lost @ to_demand).tocsr()
         out.eliminate_zeros()
         return out.reshape((k, self.n_demands)).tocsr()
@@ -534,7 +614,8 @@ def _ranges(ptr: IntArray, keys: IntArray) -> IntArray:
     if not lens.sum():
         return np.zeros(0, np.int64)
     offs = np.repeat(starts - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens)
-    return (np.arange(lens.sum()) + offs).astype(np.int64)
+    out: IntArray = (np.arange(lens.sum()) + offs).astype(np.int64)
+    return out
 
 
 def _gather(m: sp.csc_matrix, cols: IntArray) -> IntArray:
@@ -551,8 +632,14 @@ def _scatter_rows(m: sp.csr_matrix, rows: IntArray, weights: FloatArray, out: Fl
         out += np.bincount(m.indices[idx], weights=w * m.data[idx], minlength=len(out))
 
 
-def _share_matrix(paths: list[list[int]], member: IntArray, down: IntArray,
-                  special: dict[int, list[int]], flip: int, ncols: int) -> sp.csr_matrix:
+def _share_matrix(
+    paths: list[list[int]],
+    member: IntArray,
+    down: IntArray,
+    special: dict[int, list[int]],
+    flip: int,
+    ncols: int,
+) -> sp.csr_matrix:
     """Rows: shares; entries: the member's upward path, the target's path (``xor flip``), or the
     explicit path of ``special`` rows."""
     ptr = np.zeros(len(paths) + 1, np.int64)

@@ -35,13 +35,19 @@ def _bars(title: str, labels: list[str], values: list[float], width: int = 360) 
     for i, (lab, v) in enumerate(zip(labels, values, strict=True)):
         bh = v / top * h
         x = i * bw
-        out.append(f'<rect x="{x + 2:.1f}" y="{h - bh:.1f}" width="{bw - 4:.1f}" height="{bh:.1f}" '
-                   f'fill="#4a78b5"><title>{_esc(lab)}: {v:g}</title></rect>')
-        out.append(f'<text x="{x + bw / 2:.1f}" y="{h + 14}" font-size="9" text-anchor="middle">'
-                   f'{_esc(lab)}</text>')
+        out.append(
+            f'<rect x="{x + 2:.1f}" y="{h - bh:.1f}" width="{bw - 4:.1f}" height="{bh:.1f}" '
+            f'fill="#4a78b5"><title>{_esc(lab)}: {v:g}</title></rect>'
+        )
+        out.append(
+            f'<text x="{x + bw / 2:.1f}" y="{h + 14}" font-size="9" text-anchor="middle">'
+            f"{_esc(lab)}</text>"
+        )
         if v:
-            out.append(f'<text x="{x + bw / 2:.1f}" y="{h - bh - 3:.1f}" font-size="9" '
-                       f'text-anchor="middle">{v:g}</text>')
+            out.append(
+                f'<text x="{x + bw / 2:.1f}" y="{h - bh - 3:.1f}" font-size="9" '
+                f'text-anchor="middle">{v:g}</text>'
+            )
     out.append("</svg>")
     return "".join(out)
 
@@ -51,22 +57,29 @@ def histograms(plan: dict[str, Any]) -> str:
     parts = []
     labels = [f"{int(b * 100)}" for b in BINS[:-1]] + ["100+"]
     for tier in TIERS:
-        utils = [max(d["worst_utilisation"] for d in c["directions"])
-                 for c in plan["circuits"] if c["tier"] == tier]
+        utils = [
+            max(d["worst_utilisation"] for d in c["directions"])
+            for c in plan["circuits"]
+            if c["tier"] == tier
+        ]
         if not utils:
             continue
         counts = Counter(min(int(u * 10), 10) for u in utils)
         vals = [float(counts.get(i, 0)) for i in range(11)]
-        parts.append(f"<figure><figcaption>{tier} ({len(utils)} circuits), worst-case %"
-                     f"</figcaption>{_bars(tier, labels, vals)}</figure>")
+        parts.append(
+            f"<figure><figcaption>{tier} ({len(utils)} circuits), worst-case %"
+            f"</figcaption>{_bars(tier, labels, vals)}</figure>"
+        )
     return "".join(parts)
 
 
 def top_chart(plan: dict[str, Any], n: int = 25) -> str:
     """Horizontal bars: baseline and worst case of the most loaded circuit directions."""
     pol = plan["policy"]
-    rows = sorted(((c["id"], d) for c in plan["circuits"] for d in c["directions"]),
-                  key=lambda x: -x[1]["worst_utilisation"])[:n]
+    rows = sorted(
+        ((c["id"], d) for c in plan["circuits"] for d in c["directions"]),
+        key=lambda x: -x[1]["worst_utilisation"],
+    )[:n]
     w, lw, rh = 900, 330, 18
     scale = max([1.0] + [d["worst_utilisation"] for _, d in rows])
     px = (w - lw - 60) / scale
@@ -74,30 +87,44 @@ def top_chart(plan: dict[str, Any], n: int = 25) -> str:
     for k, (cid, d) in enumerate(rows):
         y = 20 + k * rh
         fill = colour(d["worst_utilisation"], pol["warn_utilisation"], pol["fail_utilisation"])
-        out.append(f'<text x="{lw - 6}" y="{y + 12}" font-size="11" text-anchor="end">'
-                   f'{_esc(cid)} {_esc(d["from"])}→</text>')
-        out.append(f'<rect x="{lw}" y="{y + 2}" width="{d["worst_utilisation"] * px:.1f}" '
-                   f'height="{rh - 4}" fill="{fill}"><title>worst {d["worst_utilisation"]:.1%} '
-                   f'({_esc(d["worst_scenarios"][0]["name"] if d["worst_scenarios"] else "baseline")})'
-                   f'</title></rect>')
-        out.append(f'<rect x="{lw}" y="{y + 6}" width="{d["baseline_utilisation"] * px:.1f}" '
-                   f'height="{rh - 12}" fill="#222" opacity="0.5"><title>baseline '
-                   f'{d["baseline_utilisation"]:.1%}</title></rect>')
-        out.append(f'<text x="{lw + d["worst_utilisation"] * px + 4:.1f}" y="{y + 12}" '
-                   f'font-size="10">{d["worst_utilisation"]:.0%}</text>')
+        out.append(
+            f'<text x="{lw - 6}" y="{y + 12}" font-size="11" text-anchor="end">'
+            f"{_esc(cid)} {_esc(d['from'])}→</text>"
+        )
+        out.append(
+            f'<rect x="{lw}" y="{y + 2}" width="{d["worst_utilisation"] * px:.1f}" '
+            f'height="{rh - 4}" fill="{fill}"><title>worst {d["worst_utilisation"]:.1%} '
+            f"({_esc(d['worst_scenarios'][0]['name'] if d['worst_scenarios'] else 'baseline')})"
+            f"</title></rect>"
+        )
+        out.append(
+            f'<rect x="{lw}" y="{y + 6}" width="{d["baseline_utilisation"] * px:.1f}" '
+            f'height="{rh - 12}" fill="#222" opacity="0.5"><title>baseline '
+            f"{d['baseline_utilisation']:.1%}</title></rect>"
+        )
+        out.append(
+            f'<text x="{lw + d["worst_utilisation"] * px + 4:.1f}" y="{y + 12}" '
+            f'font-size="10">{d["worst_utilisation"]:.0%}</text>'
+        )
     for t in (pol["warn_utilisation"], pol["fail_utilisation"]):
         x = lw + t * px
-        out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="10" y2="{20 + rh * len(rows)}" '
-                   f'stroke="#c0392b" stroke-dasharray="4 3"/><text x="{x:.1f}" y="10" '
-                   f'font-size="9">{t:.0%}</text>')
+        out.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="10" y2="{20 + rh * len(rows)}" '
+            f'stroke="#c0392b" stroke-dasharray="4 3"/><text x="{x:.1f}" y="10" '
+            f'font-size="9">{t:.0%}</text>'
+        )
     out.append("</svg>")
     return "".join(out)
 
 
 def exhaustion_chart(plan: dict[str, Any]) -> str:
     """Circuit directions crossing the fail threshold, per year."""
-    years = [d["exhaustion_year"] for c in plan["circuits"] for d in c["directions"]
-             if d["exhaustion_year"] is not None]
+    years = [
+        d["exhaustion_year"]
+        for c in plan["circuits"]
+        for d in c["directions"]
+        if d["exhaustion_year"] is not None
+    ]
     horizon = (plan["run"].get("growth") or {}).get("years")
     if horizon is None:
         return "<p>No growth given (<code>--growth tier=county:15% --years 5</code>).</p>"
@@ -144,18 +171,25 @@ def hierarchy_map(plan: dict[str, Any], size: int = 820) -> str:
         parent = sites[name]["parent"]
         if parent in pos:
             px, py = pos[parent]
-            col = colour(sites[name]["uplink_worst_utilisation"], pol["warn_utilisation"],
-                         pol["fail_utilisation"])
-            out.append(f'<line x1="{px:.1f}" y1="{py:.1f}" x2="{x:.1f}" y2="{y:.1f}" '
-                       f'stroke="{col}" stroke-width="0.8"/>')
+            col = colour(
+                sites[name]["uplink_worst_utilisation"],
+                pol["warn_utilisation"],
+                pol["fail_utilisation"],
+            )
+            out.append(
+                f'<line x1="{px:.1f}" y1="{py:.1f}" x2="{x:.1f}" y2="{y:.1f}" '
+                f'stroke="{col}" stroke-width="0.8"/>'
+            )
     for name, (x, y) in pos.items():
         s = sites[name]
         u = s["uplink_worst_utilisation"]
         rad = {"province": 8, "cloud": 6, "city": 6, "county": 3.5}.get(s["tier"], 1.6)
         tip = f"{s['label']} ({name}) {'' if u is None else f'uplinks worst {u:.0%}'}"
-        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{rad}" fill="'
-                   f'{colour(u, pol["warn_utilisation"], pol["fail_utilisation"])}">'
-                   f'<title>{_esc(tip)}</title></circle>')
+        out.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{rad}" fill="'
+            f'{colour(u, pol["warn_utilisation"], pol["fail_utilisation"])}">'
+            f"<title>{_esc(tip)}</title></circle>"
+        )
     out.append("</svg>")
     return "".join(out)
 
@@ -169,17 +203,18 @@ def render(plan: dict[str, Any]) -> str:
         f"<tr><td>{_esc(v['circuit'])}</td><td>{_esc(v['from'])}→{_esc(v['to'])}</td>"
         f"<td>{v['level']}</td><td>{v['baseline_utilisation']:.1%}</td>"
         f"<td>{v['worst_utilisation']:.1%}</td><td>{_esc(v['scenario'])}</td></tr>"
-        for v in sorted(plan["violations"], key=lambda v: -v["worst_utilisation"])[:200])
+        for v in sorted(plan["violations"], key=lambda v: -v["worst_utilisation"])[:200]
+    )
     return f"""<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>egnet plan: {_esc(net['label'])}</title>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>egnet plan: {_esc(net["label"])}</title>
 <style>body{{font-family:sans-serif;margin:2em;color:#222}}figure{{display:inline-block;margin:0 1em 1em 0}}
 table{{border-collapse:collapse;font-size:12px}}td,th{{border:1px solid #ccc;padding:2px 6px}}
 .legend span{{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px}}</style></head><body>
-<h1>Capacity plan — {_esc(net['label'])} ({_esc(net['name'])})</h1>
-<p>Failures: <b>{_esc(plan['run'].get('failures'))}</b>, {plan['scenarios']['count']} scenarios;
-{s['directions']} circuit directions: {s['status'].get('fail', 0)} fail, {s['status'].get('warn', 0)} warn
-(thresholds {plan['policy']['warn_utilisation']:.0%} / {plan['policy']['fail_utilisation']:.0%}).
-Baseline unrouted: {plan['baseline_unrouted']['bps'] / 1e6:.2f} Mb/s.</p>
+<h1>Capacity plan — {_esc(net["label"])} ({_esc(net["name"])})</h1>
+<p>Failures: <b>{_esc(plan["run"].get("failures"))}</b>, {plan["scenarios"]["count"]} scenarios;
+{s["directions"]} circuit directions: {s["status"].get("fail", 0)} fail, {s["status"].get("warn", 0)} warn
+(thresholds {plan["policy"]["warn_utilisation"]:.0%} / {plan["policy"]["fail_utilisation"]:.0%}).
+Baseline unrouted: {plan["baseline_unrouted"]["bps"] / 1e6:.2f} Mb/s.</p>
 <p class="legend"><span style="background:#2e8b57"></span>ok<span style="background:#e0a000"></span>warn
 <span style="background:#c0392b"></span>fail<span style="background:#999"></span>no uplink</p>
 <h2>Hierarchy, coloured by worst-case uplink utilisation</h2>{hierarchy_map(plan)}

@@ -63,7 +63,9 @@ def parse_upgrades(topo: Topology, specs: list[str]) -> dict[str, int]:
     for spec in specs:
         key, sep, rate_text = _split_upgrade(spec)
         if not sep:
-            raise OperationError(f"bad --upgrade '{spec}': expected tier=TIER:RATE or circuit:ID=RATE")
+            raise OperationError(
+                f"bad --upgrade '{spec}': expected tier=TIER:RATE or circuit:ID=RATE"
+            )
         try:
             rate = parse_rate(rate_text)
         except ValueError as exc:
@@ -75,8 +77,11 @@ def parse_upgrades(topo: Topology, specs: list[str]) -> dict[str, int]:
             out[cid] = rate
         else:
             tier = key.removeprefix("tier=")
-            hits = [c.id for c in topo.circuits.values()
-                    if c.role.value == "uplink" and circuit_tier(topo, c) == tier]
+            hits = [
+                c.id
+                for c in topo.circuits.values()
+                if c.role.value == "uplink" and circuit_tier(topo, c) == tier
+            ]
             if not hits:
                 raise OperationError(f"bad --upgrade '{spec}': no uplinks of tier '{tier}'")
             out.update(dict.fromkeys(hits, rate))
@@ -101,9 +106,12 @@ def _split_upgrade(spec: str) -> tuple[str, str, str]:
     return spec, "", ""
 
 
-def build_model(topo: Topology, demand_model: DemandModel | None = None,
-                upgrades: dict[str, int] | None = None,
-                scale: dict[str, float] | None = None) -> PlanModel:
+def build_model(
+    topo: Topology,
+    demand_model: DemandModel | None = None,
+    upgrades: dict[str, int] | None = None,
+    scale: dict[str, float] | None = None,
+) -> PlanModel:
     """Lay out ``topo`` for the engine and route the baseline.
 
     Args:
@@ -117,8 +125,9 @@ def build_model(topo: Topology, demand_model: DemandModel | None = None,
     hosts = list(topo.devices)
     index = {h: i for i, h in enumerate(hosts)}
     circuits = list(topo.circuits.values())
-    links = [(index[c.a.device], index[c.b.device], float(c.cost_ab), float(c.cost_ba))
-             for c in circuits]
+    links = [
+        (index[c.a.device], index[c.b.device], float(c.cost_ab), float(c.cost_ba)) for c in circuits
+    ]
     cap = np.repeat([float(upgrades.get(c.id, c.capacity_bps)) for c in circuits], 2)
     demands = all_demands(topo, model)
     scale = scale or {}
@@ -130,12 +139,24 @@ def build_model(topo: Topology, demand_model: DemandModel | None = None,
             found = cache[group] = tuple(index[h] for h in group)
         return found
 
-    engine_demands = [Demand(ids(d.src), ids(d.dst), d.rate_bps * scale.get(d.tier, 1.0))
-                      for d in demands]
+    engine_demands = [
+        Demand(ids(d.src), ids(d.dst), d.rate_bps * scale.get(d.tier, 1.0)) for d in demands
+    ]
     engine = Engine(len(hosts), links, engine_demands, topo.policy.max_paths)
     site_names = list(topo.sites)
     site_index = {s: i for i, s in enumerate(site_names)}
     owner = np.array([site_index[d.owner] for d in demands], np.int64).reshape(-1)
-    return PlanModel(topo, model, hosts, index, circuits, {c.id: i for i, c in enumerate(circuits)},
-                     cap, demands, engine, dict(upgrades), site_names=site_names,
-                     demand_owner=owner)
+    return PlanModel(
+        topo,
+        model,
+        hosts,
+        index,
+        circuits,
+        {c.id: i for i, c in enumerate(circuits)},
+        cap,
+        demands,
+        engine,
+        dict(upgrades),
+        site_names=site_names,
+        demand_owner=owner,
+    )

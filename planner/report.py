@@ -27,42 +27,64 @@ def status(util: float, warn: float, fail: float) -> str:
     return "fail" if util > fail else "warn" if util > warn else "ok"
 
 
-def _direction(pm: PlanModel, sweep: Sweep | None, base: np.ndarray, arc: int,
-               years: np.ndarray | None) -> dict[str, Any]:
+def _direction(
+    pm: PlanModel, sweep: Sweep | None, base: np.ndarray, arc: int, years: np.ndarray | None
+) -> dict[str, Any]:
     policy = pm.topo.policy
     cap = float(pm.capacity[arc])
     worst = float(sweep.worst[arc]) if sweep is not None else float(base[arc])
     _, src, dst = pm.arc_name(arc)
     year = years[arc] if years is not None else np.nan
     return {
-        "from": src, "to": dst,
-        "baseline_bps": float(base[arc]), "baseline_utilisation": float(base[arc]) / cap,
-        "worst_bps": worst, "worst_utilisation": worst / cap,
-        "worst_scenarios": ([{"name": n, "load_bps": v} for n, v in sweep.top_names(arc)]
-                            if sweep is not None else []),
+        "from": src,
+        "to": dst,
+        "baseline_bps": float(base[arc]),
+        "baseline_utilisation": float(base[arc]) / cap,
+        "worst_bps": worst,
+        "worst_utilisation": worst / cap,
+        "worst_scenarios": (
+            [{"name": n, "load_bps": v} for n, v in sweep.top_names(arc)]
+            if sweep is not None
+            else []
+        ),
         "status": status(worst / cap, policy.warn_utilisation, policy.fail_utilisation),
         "exhaustion_year": None if np.isnan(year) else int(year),
     }
 
 
-def plan_data(pm: PlanModel, sweep: Sweep | None, meta: dict[str, Any],
-              years: np.ndarray | None = None) -> dict[str, Any]:
+def plan_data(
+    pm: PlanModel, sweep: Sweep | None, meta: dict[str, Any], years: np.ndarray | None = None
+) -> dict[str, Any]:
     """The whole plan as JSON-ready data."""
     topo = pm.topo
     base = pm.engine.baseline.loads
-    circuits = []
+    circuits: list[dict[str, Any]] = []
     for j, c in enumerate(pm.circuits):
-        circuits.append({
-            "id": c.id, "role": c.role.value, "tier": circuit_tier(topo, c), "type": c.type,
-            "carrier": c.carrier, "tail": c.tail, "capacity_bps": float(pm.capacity[2 * j]),
-            "directions": [_direction(pm, sweep, base, 2 * j + k, years) for k in (0, 1)],
-        })
+        circuits.append(
+            {
+                "id": c.id,
+                "role": c.role.value,
+                "tier": circuit_tier(topo, c),
+                "type": c.type,
+                "carrier": c.carrier,
+                "tail": c.tail,
+                "capacity_bps": float(pm.capacity[2 * j]),
+                "directions": [_direction(pm, sweep, base, 2 * j + k, years) for k in (0, 1)],
+            }
+        )
     violations = [
-        {"circuit": c["id"], "from": d["from"], "to": d["to"], "level": d["status"],
-         "baseline_utilisation": d["baseline_utilisation"],
-         "worst_utilisation": d["worst_utilisation"],
-         "scenario": d["worst_scenarios"][0]["name"] if d["worst_scenarios"] else "baseline"}
-        for c in circuits for d in c["directions"] if d["status"] != "ok"
+        {
+            "circuit": c["id"],
+            "from": d["from"],
+            "to": d["to"],
+            "level": d["status"],
+            "baseline_utilisation": d["baseline_utilisation"],
+            "worst_utilisation": d["worst_utilisation"],
+            "scenario": d["worst_scenarios"][0]["name"] if d["worst_scenarios"] else "baseline",
+        }
+        for c in circuits
+        for d in c["directions"]
+        if d["status"] != "ok"
     ]
     unrouted = pm.engine.baseline.unrouted
     from planner.sweep import lost_sites
@@ -70,13 +92,19 @@ def plan_data(pm: PlanModel, sweep: Sweep | None, meta: dict[str, Any],
     return {
         "schema": PLAN_SCHEMA,
         "network": {"name": topo.name, "label": topo.label, "source": topo.source},
-        "policy": {"warn_utilisation": topo.policy.warn_utilisation,
-                   "fail_utilisation": topo.policy.fail_utilisation,
-                   "max_paths": topo.policy.max_paths, "igp": topo.policy.igp},
+        "policy": {
+            "warn_utilisation": topo.policy.warn_utilisation,
+            "fail_utilisation": topo.policy.fail_utilisation,
+            "max_paths": topo.policy.max_paths,
+            "igp": topo.policy.igp,
+        },
         "assumptions": list(pm.demand_model.assumptions),
         "demands": _demand_summary(pm),
         "run": meta,
-        "baseline_unrouted": {"bps": float(unrouted.sum()), "sites": list(lost_sites(pm, unrouted))},
+        "baseline_unrouted": {
+            "bps": float(unrouted.sum()),
+            "sites": list(lost_sites(pm, unrouted)),
+        },
         "sites": _sites(pm, circuits),
         "circuits": circuits,
         "violations": violations,
@@ -91,35 +119,60 @@ def _sites(pm: PlanModel, circuits: list[dict[str, Any]]) -> list[dict[str, Any]
 
     worst = {c["id"]: max(d["worst_utilisation"] for d in c["directions"]) for c in circuits}
     ups = uplinks_by_site(pm.topo)
-    return [{"name": s.name, "label": s.label, "tier": s.tier.value, "parent": s.parent,
-             "uplink_worst_utilisation": max((worst[c.id] for c in ups.get(s.name, [])),
-                                             default=None)}
-            for s in pm.topo.sites.values()]
+    return [
+        {
+            "name": s.name,
+            "label": s.label,
+            "tier": s.tier.value,
+            "parent": s.parent,
+            "uplink_worst_utilisation": max(
+                (worst[c.id] for c in ups.get(s.name, [])), default=None
+            ),
+        }
+        for s in pm.topo.sites.values()
+    ]
 
 
 def _demand_summary(pm: PlanModel) -> dict[str, Any]:
     by: Counter[str] = Counter()
     for d, rate in zip(pm.demands, pm.engine.rate.tolist(), strict=True):
         by[d.tier] += rate
-    return {"count": len(pm.demands), "total_bps": float(pm.engine.rate.sum()),
-            "by_class_bps": dict(sorted(by.items())), "source": pm.demand_model.source}
+    return {
+        "count": len(pm.demands),
+        "total_bps": float(pm.engine.rate.sum()),
+        "by_class_bps": dict(sorted(by.items())),
+        "source": pm.demand_model.source,
+    }
 
 
 def _scenarios(sweep: Sweep | None) -> dict[str, Any]:
     if sweep is None:
         return {"count": 0, "listed": 0, "items": []}
-    notable = [o for o in sweep.outcomes if o.kind != "double" or o.unrouted_bps > 0 or o.overloaded]
-    items = [{"name": o.name, "kind": o.kind, "unrouted_bps": o.unrouted_bps,
-              "sites_lost": list(o.sites_lost), "max_utilisation": o.max_utilisation,
-              "overloaded": o.overloaded} for o in notable[:MAX_SCENARIOS]]
+    notable = [
+        o for o in sweep.outcomes if o.kind != "double" or o.unrouted_bps > 0 or o.overloaded
+    ]
+    items = [
+        {
+            "name": o.name,
+            "kind": o.kind,
+            "unrouted_bps": o.unrouted_bps,
+            "sites_lost": list(o.sites_lost),
+            "max_utilisation": o.max_utilisation,
+            "overloaded": o.overloaded,
+        }
+        for o in notable[:MAX_SCENARIOS]
+    ]
     return {"count": len(sweep.outcomes), "listed": len(items), "items": items}
 
 
-def _summary(circuits: list[dict[str, Any]], violations: list[dict[str, Any]],
-             sweep: Sweep | None) -> dict[str, Any]:
+def _summary(
+    circuits: list[dict[str, Any]], violations: list[dict[str, Any]], sweep: Sweep | None
+) -> dict[str, Any]:
     dirs = [d for c in circuits for d in c["directions"]]
-    top = sorted(((c["id"], d) for c in circuits for d in c["directions"]),
-                 key=lambda x: -x[1]["worst_utilisation"])[:10]
+    top = sorted(
+        ((c["id"], d) for c in circuits for d in c["directions"]),
+        key=lambda x: -x[1]["worst_utilisation"],
+    )[:10]
     lossy = [o for o in sweep.outcomes if o.unrouted_bps > 0] if sweep is not None else []
     return {
         "directions": len(dirs),
@@ -128,11 +181,18 @@ def _summary(circuits: list[dict[str, Any]], violations: list[dict[str, Any]],
         "warn": sum(1 for v in violations if v["level"] == "warn"),
         "scenarios_with_unrouted": len(lossy),
         "max_unrouted_bps": max((o.unrouted_bps for o in lossy), default=0.0),
-        "top": [{"circuit": cid, "from": d["from"], "to": d["to"],
-                 "baseline_utilisation": d["baseline_utilisation"],
-                 "worst_utilisation": d["worst_utilisation"],
-                 "scenario": d["worst_scenarios"][0]["name"] if d["worst_scenarios"] else "baseline",
-                 "exhaustion_year": d["exhaustion_year"]} for cid, d in top],
+        "top": [
+            {
+                "circuit": cid,
+                "from": d["from"],
+                "to": d["to"],
+                "baseline_utilisation": d["baseline_utilisation"],
+                "worst_utilisation": d["worst_utilisation"],
+                "scenario": d["worst_scenarios"][0]["name"] if d["worst_scenarios"] else "baseline",
+                "exhaustion_year": d["exhaustion_year"],
+            }
+            for cid, d in top
+        ],
     }
 
 

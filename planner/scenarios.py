@@ -68,7 +68,9 @@ def index(pm: PlanModel) -> dict[str, Failure]:
 
 def _unknown(pm: PlanModel, kind: str, name: str) -> str:
     if kind not in KINDS:
-        return f"bad failure '{kind}:{name}': expected KIND:NAME with KIND one of {', '.join(KINDS)}"
+        return (
+            f"bad failure '{kind}:{name}': expected KIND:NAME with KIND one of {', '.join(KINDS)}"
+        )
     return f"bad failure '{kind}:{name}': unknown {kind} '{name}' ({known(_names(pm, kind))})"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -33,7 +33,7 @@ class Outcome:
     sites_lost: tuple[str, ...]
     max_utilisation: float | None  # None: tree-only, no load rises above the baseline
     overloaded: int  # circuit directions above the fail threshold
-    failure: Failure = Failure()
+    failure: Failure = field(default_factory=Failure)
 
 
 @dataclass
@@ -48,8 +48,11 @@ class Sweep:
 
     def top_names(self, arc: int) -> list[tuple[str, float]]:
         """The scenarios that load ``arc`` most, with the load, best first."""
-        return [(self.outcomes[int(i)].name, float(v))
-                for i, v in zip(self.top_id[arc], self.top_load[arc], strict=True) if i >= 0]
+        return [
+            (self.outcomes[int(i)].name, float(v))
+            for i, v in zip(self.top_id[arc], self.top_load[arc], strict=True)
+            if i >= 0
+        ]
 
 
 def lost_sites(pm: PlanModel, unrouted: FloatArray) -> tuple[str, ...]:
@@ -60,8 +63,12 @@ def lost_sites(pm: PlanModel, unrouted: FloatArray) -> tuple[str, ...]:
     return tuple(sorted(pm.site_names[j] for j in np.unique(pm.demand_owner[hit]).tolist()))
 
 
-def run(pm: PlanModel, scenarios: Iterable[Scenario], progress: Progress | None = None,
-        chunk: int = 2048) -> Sweep:
+def run(
+    pm: PlanModel,
+    scenarios: Iterable[Scenario],
+    progress: Progress | None = None,
+    chunk: int = 2048,
+) -> Sweep:
     """Evaluate every scenario and keep the worst case per circuit direction."""
     eng = pm.engine
     base = eng.baseline.loads
@@ -82,9 +89,15 @@ def run(pm: PlanModel, scenarios: Iterable[Scenario], progress: Progress | None 
             continue
         res = eng.evaluate(sc.failure)
         util = res.loads / pm.capacity
-        outcomes[-1] = Outcome(sc.name, sc.kind, float(res.unrouted.sum()),
-                               lost_sites(pm, res.unrouted), float(util.max(initial=0.0)),
-                               int((util > fail).sum()), sc.failure)
+        outcomes[-1] = Outcome(
+            sc.name,
+            sc.kind,
+            float(res.unrouted.sum()),
+            lost_sites(pm, res.unrouted),
+            float(util.max(initial=0.0)),
+            int((util > fail).sum()),
+            sc.failure,
+        )
         _keep_top(top_load, top_id, res.loads, floor, len(outcomes) - 1)
         done += 1
         if progress is not None:
@@ -94,8 +107,13 @@ def run(pm: PlanModel, scenarios: Iterable[Scenario], progress: Progress | None 
     return Sweep(base, worst, np.where(np.isfinite(top_load), top_load, 0.0), top_id, outcomes)
 
 
-def _flush(pm: PlanModel, pending: list[tuple[int, Scenario]], outcomes: list[Outcome],
-           progress: Progress | None, done: int) -> int:
+def _flush(
+    pm: PlanModel,
+    pending: list[tuple[int, Scenario]],
+    outcomes: list[Outcome],
+    progress: Progress | None,
+    done: int,
+) -> int:
     """Evaluate queued tree-only scenarios in one batch; return how many."""
     if not pending:
         return 0
@@ -104,12 +122,18 @@ def _flush(pm: PlanModel, pending: list[tuple[int, Scenario]], outcomes: list[Ou
     base_total = float(base_unrouted.sum())
     owners = pm.demand_owner
     for row, (i, sc) in enumerate(pending):
-        cols = lost.indices[lost.indptr[row]:lost.indptr[row + 1]]
-        amount = float(lost.data[lost.indptr[row]:lost.indptr[row + 1]].sum())
+        cols = lost.indices[lost.indptr[row] : lost.indptr[row + 1]]
+        amount = float(lost.data[lost.indptr[row] : lost.indptr[row + 1]].sum())
         sites = {pm.site_names[j] for j in np.unique(owners[cols]).tolist()}
-        outcomes[i] = Outcome(sc.name, sc.kind, base_total + amount,
-                              tuple(sorted(sites | set(lost_sites(pm, base_unrouted)))), None, 0,
-                              sc.failure)
+        outcomes[i] = Outcome(
+            sc.name,
+            sc.kind,
+            base_total + amount,
+            tuple(sorted(sites | set(lost_sites(pm, base_unrouted)))),
+            None,
+            0,
+            sc.failure,
+        )
     n = len(pending)
     pending.clear()
     if progress is not None:
@@ -117,8 +141,13 @@ def _flush(pm: PlanModel, pending: list[tuple[int, Scenario]], outcomes: list[Ou
     return n
 
 
-def _keep_top(top_load: FloatArray, top_id: IntArray, loads: FloatArray, floor: FloatArray,
-              sid: int | IntArray) -> None:
+def _keep_top(
+    top_load: FloatArray,
+    top_id: IntArray,
+    loads: FloatArray,
+    floor: FloatArray,
+    sid: int | IntArray,
+) -> None:
     idx = np.flatnonzero((loads > floor) & (loads > top_load[:, TOP - 1]))
     if not idx.size:
         return
@@ -145,25 +174,34 @@ class _Tracker:
 
     def add(self, sc: Scenario, loads: FloatArray, unrouted: FloatArray) -> None:
         util = loads / self.pm.capacity
-        self.outcomes.append(Outcome(sc.name, sc.kind, float(unrouted.sum()),
-                                     lost_sites(self.pm, unrouted), float(util.max(initial=0.0)),
-                                     int((util > self.fail).sum()), sc.failure))
+        self.outcomes.append(
+            Outcome(
+                sc.name,
+                sc.kind,
+                float(unrouted.sum()),
+                lost_sites(self.pm, unrouted),
+                float(util.max(initial=0.0)),
+                int((util > self.fail).sum()),
+                sc.failure,
+            )
+        )
         _keep_top(self.top_load, self.top_id, loads, self.floor, len(self.outcomes) - 1)
 
     def result(self) -> Sweep:
         t = self.top_load
         worst = np.maximum(self.base, np.where(np.isfinite(t[:, 0]), t[:, 0], 0.0))
-        return Sweep(self.base, worst, np.where(np.isfinite(t), t, 0.0), self.top_id,
-                     self.outcomes)
+        return Sweep(self.base, worst, np.where(np.isfinite(t), t, 0.0), self.top_id, self.outcomes)
 
 
 def run_doubles(pm: PlanModel, progress: Progress | None = None) -> Sweep:
     """Every pair of backbone circuits failing together.
 
-    A pair whose two single failures re-route disjoint destination groups, and where neither
-    single failure's re-routed traffic crosses the other circuit, is *independent*: its loads are
-    exactly ``base + delta_i + delta_j`` (each group's flow is unchanged by the circuit its new
-    paths avoid). Those pairs are summed in vectorised blocks; the others are routed in full.
+    A pair (i, j) is *independent* when no source's baseline routes (in any destination group)
+    cross both circuits, and neither single failure moves any group's flow onto or off the other
+    circuit. Then every source is re-routed by at most one of the two failures, its new paths avoid
+    the other circuit, and the pair's loads are exactly ``base + delta_i + delta_j``. Independent
+    pairs are summed in vectorised blocks; the others are routed in full. The tests compare both
+    against full evaluations.
     """
     from planner.engine import Failure
     from planner.scenarios import backbone_links
@@ -172,15 +210,13 @@ def run_doubles(pm: PlanModel, progress: Progress | None = None) -> Sweep:
     links = backbone_links(pm)
     tr = _Tracker(pm)
     singles = [eng.evaluate(Failure((i,), ())) for i in links]
-    ng = len(eng.groups)
-    gmask = np.zeros((len(links), ng), np.float64)
-    for k, r in enumerate(singles):
-        gmask[k, r.groups if r.groups is not None else []] = 1.0
-    shared = (gmask @ gmask.T) > 0
+    touch = eng.route_links()[:, links].astype(np.float64)
+    shared = (touch.T @ touch).toarray() > 0  # some source's routes cross both circuits
     arcs = np.array([[2 * i, 2 * i + 1] for i in links], np.int64).reshape(-1, 2)
-    used = np.array([r.used if r.used is not None else np.zeros(len(tr.base), bool)
-                     for r in singles]).reshape(len(links), -1)
-    crosses = used[:, arcs].any(2)  # [k, m]: single k's new flows cross circuit m
+    used = np.array(
+        [r.used if r.used is not None else np.zeros(len(tr.base), bool) for r in singles]
+    ).reshape(len(links), -1)
+    crosses = used[:, arcs].any(2)  # [k, m]: single k moves flow on circuit m
     blocked = shared | crosses | crosses.T
     base_total = float(eng.baseline.unrouted.sum())
     d_load = np.array([r.loads - tr.base for r in singles]).reshape(len(links), -1)
@@ -204,12 +240,20 @@ def run_doubles(pm: PlanModel, progress: Progress | None = None) -> Sweep:
 def _pair(pm: PlanModel, i: int, j: int) -> Scenario:
     from planner.engine import Failure
 
-    return Scenario(f"circuit:{pm.circuits[i].id} + circuit:{pm.circuits[j].id}", "double",
-                    Failure((i, j), ()))
+    return Scenario(
+        f"circuit:{pm.circuits[i].id} + circuit:{pm.circuits[j].id}", "double", Failure((i, j), ())
+    )
 
 
-def _block(tr: _Tracker, pm: PlanModel, links: list[int], pairs: tuple[int, IntArray],
-           d_load: FloatArray, unrouted: FloatArray, lost: list[set[str]]) -> None:
+def _block(
+    tr: _Tracker,
+    pm: PlanModel,
+    links: list[int],
+    pairs: tuple[int, IntArray],
+    d_load: FloatArray,
+    unrouted: FloatArray,
+    lost: list[set[str]],
+) -> None:
     """Add the independent pairs (links[a], links[b]) for b in ``free`` by summing deltas.
 
     Link failures only ever take traffic away, so the sites losing service are the union of the
@@ -225,26 +269,45 @@ def _block(tr: _Tracker, pm: PlanModel, links: list[int], pairs: tuple[int, IntA
     over = (util > tr.fail).sum(1)
     for n, b in enumerate(free.tolist()):
         sc = _pair(pm, links[a], links[b])
-        tr.outcomes.append(Outcome(sc.name, sc.kind, float(unrouted[n]),
-                                   tuple(sorted(lost[a] | lost[b])), float(peak[n]),
-                                   int(over[n]), sc.failure))
+        tr.outcomes.append(
+            Outcome(
+                sc.name,
+                sc.kind,
+                float(unrouted[n]),
+                tuple(sorted(lost[a] | lost[b])),
+                float(peak[n]),
+                int(over[n]),
+                sc.failure,
+            )
+        )
     k = min(TOP, len(free))
-    part = np.argpartition(-loads, k - 1, axis=0)[:k] if len(free) > k else \
-        np.broadcast_to(np.arange(len(free))[:, None], loads.shape)
+    part = (
+        np.argpartition(-loads, k - 1, axis=0)[:k]
+        if len(free) > k
+        else np.broadcast_to(np.arange(len(free))[:, None], loads.shape)
+    )
     for row in part:
-        _keep_top(tr.top_load, tr.top_id, loads[row, np.arange(loads.shape[1])], tr.floor,
-                  first + row)
+        _keep_top(
+            tr.top_load, tr.top_id, loads[row, np.arange(loads.shape[1])], tr.floor, first + row
+        )
 
 
 def merge(first: Sweep, second: Sweep) -> Sweep:
     """Worst case over both sweeps (same model); outcomes concatenated."""
     n = len(first.outcomes)
     loads = np.concatenate([first.top_load, second.top_load], axis=1)
-    ids = np.concatenate([first.top_id, np.where(second.top_id >= 0, second.top_id + n, -1)], axis=1)
+    ids = np.concatenate(
+        [first.top_id, np.where(second.top_id >= 0, second.top_id + n, -1)], axis=1
+    )
     loads = np.where(ids >= 0, loads, -np.inf)
     order = np.argsort(-loads, axis=1, kind="stable")[:, :TOP]
     top_load = np.take_along_axis(loads, order, 1)
     top_id = np.take_along_axis(ids, order, 1)
     worst = np.maximum(first.worst, second.worst)
-    return Sweep(first.baseline, worst, np.where(np.isfinite(top_load), top_load, 0.0), top_id,
-                 first.outcomes + second.outcomes)
+    return Sweep(
+        first.baseline,
+        worst,
+        np.where(np.isfinite(top_load), top_load, 0.0),
+        top_id,
+        first.outcomes + second.outcomes,
+    )

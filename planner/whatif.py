@@ -18,7 +18,6 @@ from planner.engine import Failure, FloatArray
 from planner.model import PlanModel
 from planner.sweep import Sweep
 from topology.diagnostics import OperationError
-from topology.units import parse_ratio
 
 logger = logging.getLogger(__name__)
 CLASSES = ("province", "city", "county", "township", "event", "explicit")
@@ -43,10 +42,12 @@ def parse_growth(specs: list[str], years: int) -> Growth:
     for spec in specs:
         key, _, value = spec.removeprefix("tier=").partition(":")
         if not value or (key not in CLASSES and key != "all"):
-            raise OperationError(f"bad --growth '{spec}': expected tier=TIER:PERCENT with TIER one "
-                                 f"of {', '.join(CLASSES)} or all")
+            raise OperationError(
+                f"bad --growth '{spec}': expected tier=TIER:PERCENT with TIER one "
+                f"of {', '.join(CLASSES)} or all"
+            )
         try:
-            rate = float(value.rstrip("%")) / 100 if value.endswith("%") else parse_ratio(value)
+            rate = float(value[:-1]) / 100 if value.endswith("%") else float(value)
         except ValueError as exc:
             raise OperationError(f"bad --growth '{spec}': {exc}") from None
         for k in CLASSES if key == "all" else (key,):
@@ -65,8 +66,12 @@ def class_loads(pm: PlanModel, failures: list[Failure]) -> dict[str, np.ndarray]
         if not mask.any():
             continue
         eng = pm.engine.with_rates(np.where(mask, pm.engine.rate, 0.0))
-        out[cls] = np.array([eng.baseline.loads if not (f.links or f.nodes)
-                             else eng.evaluate(f).loads for f in failures])
+        out[cls] = np.array(
+            [
+                eng.baseline.loads if not (f.links or f.nodes) else eng.evaluate(f).loads
+                for f in failures
+            ]
+        )
     return out
 
 
@@ -99,6 +104,7 @@ def exhaustion(pm: PlanModel, sweep: Sweep | None, growth: Growth) -> FloatArray
 
 def compare(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
     """Per circuit direction present in both plans: worst utilisation before and after."""
+
     def index(plan: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
         return {(c["id"], d["from"]): d for c in plan["circuits"] for d in c["directions"]}
 
@@ -107,6 +113,14 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
     for key in sorted(ia.keys() & ib.keys()):
         wa, wb = ia[key]["worst_utilisation"], ib[key]["worst_utilisation"]
         if abs(wa - wb) > 1e-9 or ia[key]["status"] != ib[key]["status"]:
-            rows.append({"circuit": key[0], "from": key[1], "before": wa, "after": wb,
-                         "status_before": ia[key]["status"], "status_after": ib[key]["status"]})
+            rows.append(
+                {
+                    "circuit": key[0],
+                    "from": key[1],
+                    "before": wa,
+                    "after": wb,
+                    "status_before": ia[key]["status"],
+                    "status_after": ib[key]["status"],
+                }
+            )
     return sorted(rows, key=lambda r: -(abs(r["after"] - r["before"])))

@@ -216,7 +216,7 @@ def v2c_message(community: bytes, pdu: bytes) -> bytes:
 
     Examples:
         >>> v2c_message(b"c", get_pdu(1)).hex()
-        '3014020101040163a00c020101020100020100300000'
+        '3013020101040163a00b0201010201000201003000'
     """
     return tlv(SEQUENCE, integer(1) + tlv(OCTET_STRING, community) + pdu)
 

@@ -20,7 +20,7 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from poller import ber, usm
@@ -248,6 +248,11 @@ class FastClient:
         off = usm.parse_v3(msg).auth_offset
         return msg[:off] + usm.sign(keys.auth, msg) + msg[off + usm.AUTH_LEN :]
 
+    def _v3_build(
+        self, eng: _Engine, keys: usm.UsmKeys, target: Target, pdu: Callable[[int], bytes], rid: int
+    ) -> bytes:
+        return self._v3_request(eng, keys, target, rid, pdu(rid))
+
     def _v3_open(self, eng: _Engine, keys: usm.UsmKeys, buf: bytes) -> tuple[bytes, int]:
         """Verify and decrypt a v3 reply; return (scoped PDU bytes, PDU position)."""
         resp = usm.parse_v3(buf)
@@ -267,16 +272,19 @@ class FastClient:
     async def _bulk_v3(self, target: Target, pdu: Callable[[int], bytes]) -> tuple[bytes, int]:
         eng = await self._discover(target)
         keys = _keys(target.credentials, eng.engine_id)
-        for _ in range(2):
-            buf = await self._exchange(
-                target, lambda rid: self._v3_request(eng, keys, target, rid, pdu(rid))
-            )
+        for _ in range(3):
+            build = partial(self._v3_build, eng, keys, target, pdu)
+            buf = await self._exchange(target, build)
             scoped, p = self._v3_open(eng, keys, buf)
             tag, _, _, _, vstart, vend = ber.parse_pdu(scoped, p)
             if tag != ber.REPORT:
                 return scoped, p
             oid = next(ber.varbinds(scoped, vstart, vend), (b"", 0, b""))[0]
-            if oid not in (usm.NOT_IN_TIME_WINDOW, usm.UNKNOWN_ENGINE_ID):
+            if oid == usm.UNKNOWN_ENGINE_ID:  # the agent's engine changed: discover it again
+                self.engines.pop((target.host, target.port), None)
+                eng = await self._discover(target)
+                keys = _keys(target.credentials, eng.engine_id)
+            elif oid != usm.NOT_IN_TIME_WINDOW:
                 raise SnmpReadError(f"SNMPv3 report: {_REPORT_NAMES.get(oid, oid.hex())}")
         raise SnmpReadError("SNMPv3: agent keeps reporting notInTimeWindow")
 

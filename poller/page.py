@@ -296,6 +296,7 @@ async function refresh() {
     const st = document.getElementById("status");
     st.textContent = m.circuits.length + " circuits: " + up + " up, " + down + " down · updated " + new Date().toLocaleTimeString();
     st.setAttribute("data-loaded", "1");
+    st.setAttribute("data-refreshes", String(Number(st.getAttribute("data-refreshes") || 0) + 1));
     draw();
     alerts(a.alerts);
     if (state.selected) select(state.selected);

@@ -9,9 +9,34 @@ management pool" (the renderer resolves that, since the pool lives elsewhere in 
 
 from __future__ import annotations
 
-from typing import Literal
+import ipaddress
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+
+def _ipv4(text: str) -> str:
+    """Validate an IPv4 host address.
+
+    Examples:
+        >>> _ipv4("198.19.0.2")
+        '198.19.0.2'
+    """
+    return str(ipaddress.IPv4Address(text))
+
+
+def _prefix(text: str) -> str:
+    """Validate an IPv4 prefix (host bits must be zero).
+
+    Examples:
+        >>> _prefix("198.19.0.0/28")
+        '198.19.0.0/28'
+    """
+    return str(ipaddress.IPv4Network(text))
+
+
+Host = Annotated[str, AfterValidator(_ipv4)]
+Prefix = Annotated[str, AfterValidator(_prefix)]
 
 
 class _Frozen(BaseModel):
@@ -38,7 +63,7 @@ class AaaIn(_Frozen):
     """Remote AAA with local fallback. ``tacacs`` is rendered as HWTACACS on Huawei and H3C."""
 
     protocol: Literal["tacacs", "radius"] = "tacacs"
-    servers: tuple[str, ...] = ()
+    servers: tuple[Host, ...] = ()
     key_secret: str = "aaa_key"
 
 
@@ -62,15 +87,15 @@ DEFAULT_BANNER = "Authorised use only. All access is logged and audited."
 class ManagementIn(_Frozen):
     """``management:`` section of ``network.yaml`` (all optional, with sane defaults)."""
 
-    ntp_servers: tuple[str, ...] = ()
-    syslog_servers: tuple[str, ...] = ()
+    ntp_servers: tuple[Host, ...] = ()
+    syslog_servers: tuple[Host, ...] = ()
     aaa: AaaIn = AaaIn()
     users: tuple[UserIn, ...] = DEFAULT_USERS
     snmp_users: tuple[SnmpUserIn, ...] = DEFAULT_SNMP_USERS
     lockout_tries: int = Field(default=5, ge=1, le=20)
     lockout_minutes: int = Field(default=10, ge=1, le=1440)
     idle_timeout_minutes: int = Field(default=10, ge=1, le=60)
-    mgmt_acl: tuple[str, ...] = ()
+    mgmt_acl: tuple[Prefix, ...] = ()
     banner: str = Field(
         default=DEFAULT_BANNER,
         pattern=r'^[^%"#^\n]{1,400}$',
@@ -82,6 +107,19 @@ class ManagementIn(_Frozen):
     bgp_password_secret: str = "bgp_password"
     timezone: str = Field(default="CST", pattern=r"^[A-Z]{2,5}$")
     utc_offset_hours: int = Field(default=8, ge=-12, le=14)
+
+    @model_validator(mode="after")
+    def _unique_users(self) -> ManagementIn:
+        for kind, names in (
+            ("users", [u.name for u in self.users]),
+            ("snmp_users", [u.name for u in self.snmp_users]),
+        ):
+            dup = sorted({n for n in names if names.count(n) > 1})
+            if dup:
+                raise ValueError(f"duplicate {kind}: {', '.join(dup)}")
+        if not self.users:
+            raise ValueError("at least one named local user is required (local fallback)")
+        return self
 
 
 class Management(ManagementIn):

@@ -31,6 +31,7 @@ def lab_env(tmp: Path) -> dict[str, str]:
         "EGNET_SECRET_SNMP_V3_PRIV_KEY": f"priv-{token}",
         "EGNET_SECRET_OSPF_KEY": f"ospf{token[:4]}",
         "EGNET_SECRET_BGP_PASSWORD": f"bgp-{token}",
+        "EGNET_SECRET_SSH_KEY_FILE": str(LAB_ROOT / "ssh" / "id_ed25519"),
         "EGNET_VAULT": str(tmp / "no-vault.yaml"),
     }
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
+from deploy.ansible_engine import ansible_deploy
 from deploy.drift import drift
 from deploy.drivers.registry import driver_factory
 from deploy.engine import deploy
@@ -24,6 +25,7 @@ from deploy.render import render_device
 from deploy.result import DeployResult
 from deploy.transport import Credentials
 from deploy.verify import DriverFactory
+from egnet.cli import main
 from lab.manager import down, state_path, status, up
 from lab.naming import NMS_NAMESPACE, namespace_name
 from lab.network import set_link
@@ -215,19 +217,47 @@ def test_canary_failure_stops_the_rollout(lab: Lab) -> None:
     assert {h: _running(lab, h) for h in hosts} == before
 
 
+def test_ansible_engine_deploys_the_township_routers(lab: Lab) -> None:
+    hosts = select(lab.topo, "*-ar1,*-sw1")
+    opts = _opts(lab, commit=True, canary=1, batch=len(hosts))
+    work = lab.root / "ansible"
+    results = ansible_deploy(lab.topo, lab.inventory, hosts, lab.secrets, opts, NMS_NAMESPACE, work)
+    assert {r.device: r.error for r in results if r.failed} == {}
+    assert [r.device for r in results if not r.committed] == []
+    for host in hosts:
+        assert "router ospf" in _running(lab, host)
+
+
 def test_native_deploy_commits_everything_and_ospf_converges(lab: Lab) -> None:
     hosts = sorted(lab.topo.devices)
-    results = deploy(
-        lab.topo,
-        hosts,
-        lab.secrets,
-        _opts(lab, commit=True, canary=1, batch=len(hosts)),
-        _make(lab),
-    )
+    opts = _opts(lab, commit=True, canary=1, batch=len(hosts))
+    results = deploy(lab.topo, hosts, lab.secrets, opts, _make(lab))
     failed = {r.device: r.error for r in results if r.failed}
     assert failed == {}
-    assert all(r.committed and not r.rolled_back for r in results)
+    assert all(r.committed == r.changed and not r.rolled_back for r in results)
+    assert {r.device for r in results if r.committed} >= set(select(lab.topo, "*-core*"))
     _wait_converged(lab)
+
+
+def test_cli_status_and_dry_run(lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lab", "status", "--root", str(lab.root), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["device"] for r in rows} == set(lab.topo.devices)
+    argv = [
+        "deploy",
+        str(lab.inventory),
+        "--limit",
+        "lab-core1",
+        "--json",
+        "--lab-root",
+        str(lab.root),
+        "--backups",
+        str(lab.root / "backups"),
+    ]
+    main(argv)
+    out = json.loads(capsys.readouterr().out)
+    assert out["commit"] is False and [r["device"] for r in out["results"]] == ["lab-core1"]
+    assert out["results"][0]["error"] is None
 
 
 def test_drift_is_clean_after_deploy(lab: Lab) -> None:
@@ -300,7 +330,7 @@ def _wait_paths(lab: Lab, down_circuit: str | None, timeout: float = 60) -> None
 
 
 def test_predicted_paths_equal_forwarding_paths(lab: Lab) -> None:
-    _check_paths(lab, None)
+    _wait_paths(lab, None)
     victim = lab.topo.circuits["beicheng-xiqu-up1"]
     ends = (
         (namespace_name(victim.a.device), victim.a.interface),
@@ -314,7 +344,7 @@ def test_predicted_paths_equal_forwarding_paths(lab: Lab) -> None:
         for ns, dev in ends:
             set_link(ns, dev, up=True)
     _wait_converged(lab)
-    _check_paths(lab, None)
+    _wait_paths(lab, None)
 
 
 def _bad_change(lab: Lab, host: str, bad: str) -> DeployResult:

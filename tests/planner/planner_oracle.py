@@ -14,9 +14,15 @@ import numpy as np
 from planner.engine import Demand, Failure
 
 
-def reference(n: int, links: Sequence[tuple[int, int, float, float]], demands: Sequence[Demand],
-              max_paths: int, failure: Failure = Failure()) -> tuple[np.ndarray, np.ndarray]:
+def reference(
+    n: int,
+    links: Sequence[tuple[int, int, float, float]],
+    demands: Sequence[Demand],
+    max_paths: int,
+    failure: Failure | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Return (loads per arc, unrouted per demand) computed demand by demand, member by member."""
+    failure = failure or Failure()
     dead_links, dead_nodes = set(failure.links), set(failure.nodes)
     g = nx.MultiDiGraph()
     g.add_nodes_from(v for v in range(n) if v not in dead_nodes)
@@ -46,8 +52,14 @@ def reference(n: int, links: Sequence[tuple[int, int, float, float]], demands: S
     return loads, unrouted
 
 
-def _push(x: int, amount: float, dist: dict[int, float], out: dict[int, list[tuple[int, int, float]]],
-          loads: np.ndarray, max_paths: int) -> None:
+def _push(
+    x: int,
+    amount: float,
+    dist: dict[int, float],
+    out: dict[int, list[tuple[int, int, float]]],
+    loads: np.ndarray,
+    max_paths: int,
+) -> None:
     flows = {x: amount}
     heap = [(-dist[x], x)]
     while heap:

@@ -30,16 +30,32 @@ def test_check_finds_the_deliberate_faults(capsys: pytest.CaptureFixture[str]) -
 
 def test_plan_n1_json_and_html(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_html = tmp_path / "r.html"
-    rc = main(["plan", "inventory/lab", "--failures", "n-1", "--growth", "tier=all:25%",
-               "--years", "8", "--html", str(out_html), "--json"])
+    rc = main(
+        [
+            "plan",
+            "inventory/lab",
+            "--failures",
+            "n-1",
+            "--growth",
+            "tier=all:25%",
+            "--years",
+            "8",
+            "--html",
+            str(out_html),
+            "--json",
+        ]
+    )
     plan = json.loads(capsys.readouterr().out)
     assert plan["schema"] == "egnet.plan/1"
     assert rc == (1 if plan["summary"]["fail"] else 0)
     up = next(c for c in plan["circuits"] if c["id"] == "beicheng-up1")
     down = up["directions"][1]
     assert down["worst_utilisation"] > down["baseline_utilisation"]
-    assert down["worst_scenarios"][0]["name"] in {"circuit:beicheng-up2", "device:lab-core2",
-                                                   "device:beicheng-core2"}
+    assert down["worst_scenarios"][0]["name"] in {
+        "circuit:beicheng-up2",
+        "device:lab-core2",
+        "device:beicheng-core2",
+    }
     assert down["exhaustion_year"] is not None
     assert plan["scenarios"]["count"] == len(plan["scenarios"]["items"])
     duct = next(s for s in plan["scenarios"]["items"] if s["name"] == "duct:lab-duct-1")
@@ -53,8 +69,17 @@ def test_plan_upgrade_and_compare(tmp_path: Path, capsys: pytest.CaptureFixture[
     before = tmp_path / "before.json"
     main(["plan", "inventory/lab", "--json", str(before)])
     capsys.readouterr()
-    main(["plan", "inventory/lab", "--upgrade", "tier=township:50M", "--compare", str(before),
-          "--json"])
+    main(
+        [
+            "plan",
+            "inventory/lab",
+            "--upgrade",
+            "tier=township:50M",
+            "--compare",
+            str(before),
+            "--json",
+        ]
+    )
     plan = json.loads(capsys.readouterr().out)
     town = next(c for c in plan["circuits"] if c["id"] == "xiqu-hexi-up1")
     assert town["capacity_bps"] == 50e6
@@ -62,20 +87,36 @@ def test_plan_upgrade_and_compare(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "xiqu-hexi-up1" in changed
 
 
-@pytest.mark.parametrize("argv", [
-    ["--fail", "circuit:nope"], ["--fail", "bogus"], ["--upgrade", "tier=village:1G"],
-    ["--upgrade", "circuit:lab-ic1=fast"], ["--growth", "tier=county"],
-])
-def test_bad_options_are_operation_errors(argv: list[str],
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--fail", "circuit:nope"],
+        ["--fail", "bogus"],
+        ["--upgrade", "tier=village:1G"],
+        ["--upgrade", "circuit:lab-ic1=fast"],
+        ["--growth", "tier=county"],
+    ],
+)
+def test_bad_options_are_operation_errors(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["plan", "inventory/lab", *argv]) == 1
     err = capsys.readouterr().err
     assert "error:" in err and "Traceback" not in err
 
 
 def test_user_scenario(capsys: pytest.CaptureFixture[str]) -> None:
-    main(["plan", "inventory/lab", "--fail", "carrier:telecom", "--fail", "device:lab-core2",
-          "--json"])
+    main(
+        [
+            "plan",
+            "inventory/lab",
+            "--fail",
+            "carrier:telecom",
+            "--fail",
+            "device:lab-core2",
+            "--json",
+        ]
+    )
     plan = json.loads(capsys.readouterr().out)
     [user] = plan["scenarios"]["items"]
     assert user["kind"] == "user" and user["unrouted_bps"] > 0

@@ -30,7 +30,9 @@ def _inventory(tmp_path: Path, text: str) -> Path:
 
 
 def test_file_overrides_and_explicit_demands(tmp_path: Path) -> None:
-    root = _inventory(tmp_path, """
+    root = _inventory(
+        tmp_path,
+        """
 profiles:
   township:
     province_cloud: {up: 1M, down: 2.5M}
@@ -38,7 +40,8 @@ profiles:
 demands:
   - {name: backup, src: lab, dst: beicheng, rate: 50M, symmetric: true}
 events: []
-""")
+""",
+    )
     topo = load_topology(root)
     model = load_demands(root, _parse, topo.sites, topo.devices)
     town = model.profiles["township"]
@@ -52,12 +55,18 @@ events: []
     assert backup[0].src == ("lab-core1", "lab-core2") and backup[0].rate_bps == 50e6
 
 
-@pytest.mark.parametrize(("text", "where", "message"), [
-    ("profiles:\n  township:\n    egress: {up: fast}\n", ":3:18:", "expected a rate"),
-    ("demands:\n  - {name: x, src: nowhere, dst: lab, rate: 1M}\n", ":2:20:",
-     "unknown site or device 'nowhere'"),
-    ("profiles:\n  village: {}\n", ":2:3:", "unknown key 'village'"),
-])
+@pytest.mark.parametrize(
+    ("text", "where", "message"),
+    [
+        ("profiles:\n  township:\n    egress: {up: fast}\n", ":3:18:", "expected a rate"),
+        (
+            "demands:\n  - {name: x, src: nowhere, dst: lab, rate: 1M}\n",
+            ":2:20:",
+            "unknown site or device 'nowhere'",
+        ),
+        ("profiles:\n  village: {}\n", ":2:3:", "unknown key 'village'"),
+    ],
+)
 def test_errors_are_located(tmp_path: Path, text: str, where: str, message: str) -> None:
     root = _inventory(tmp_path, text)
     topo = load_topology(root)

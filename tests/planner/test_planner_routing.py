@@ -25,8 +25,10 @@ def networks(draw: st.DrawFn) -> tuple[int, list[tuple[int, int, float, float]],
     if draw(st.booleans()):
         links.append(links[draw(st.integers(0, len(links) - 1))])  # a parallel twin
     group = st.lists(st.integers(0, n - 1), min_size=1, max_size=2, unique=True).map(tuple)
-    demands = [Demand(draw(group), draw(group), float(draw(st.integers(1, 1000))))
-               for _ in range(draw(st.integers(1, 8)))]
+    demands = [
+        Demand(draw(group), draw(group), float(draw(st.integers(1, 1000))))
+        for _ in range(draw(st.integers(1, 8)))
+    ]
     return n, links, demands, draw(st.integers(1, 3))
 
 
@@ -38,8 +40,11 @@ def failures(draw: st.DrawFn, n: int, nlinks: int) -> Failure:
     return Failure(tuple(links), tuple(nodes))
 
 
-def _agree(engine_result: tuple[np.ndarray, np.ndarray], oracle: tuple[np.ndarray, np.ndarray],
-           scale: float) -> None:
+def _agree(
+    engine_result: tuple[np.ndarray, np.ndarray],
+    oracle: tuple[np.ndarray, np.ndarray],
+    scale: float,
+) -> None:
     np.testing.assert_allclose(engine_result[0], oracle[0], rtol=TOL, atol=TOL * scale)
     np.testing.assert_allclose(engine_result[1], oracle[1], rtol=TOL, atol=TOL * scale)
 
@@ -98,8 +103,13 @@ def test_flow_conservation(
 def test_ecmp_even_split_per_hop() -> None:
     """A diamond with a second tie downstream: 1/2 at the first hop, then 1/4 + 1/4 + 1/2."""
     #   0 -> 1 -> 3, 0 -> 2 -> 3, 2 -> 3 twice (parallel): node 2 splits its half in two
-    links = [(0, 1, 1.0, 1.0), (0, 2, 1.0, 1.0), (1, 3, 1.0, 1.0), (2, 3, 1.0, 1.0),
-             (2, 3, 1.0, 1.0)]
+    links = [
+        (0, 1, 1.0, 1.0),
+        (0, 2, 1.0, 1.0),
+        (1, 3, 1.0, 1.0),
+        (2, 3, 1.0, 1.0),
+        (2, 3, 1.0, 1.0),
+    ]
     eng = Engine(4, links, [Demand((0,), (3,), 8.0)], max_paths=4)
     loads = eng.baseline.loads
     assert loads[[0, 2, 4, 6, 8]].tolist() == [4.0, 4.0, 4.0, 2.0, 2.0]

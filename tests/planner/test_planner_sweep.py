@@ -6,12 +6,12 @@ import itertools
 
 import numpy as np
 import pytest
+from planner_oracle import reference
 
 from planner.engine import Failure
 from planner.model import PlanModel, build_model
 from planner.scenarios import backbone_links, combine, double_failures, element, single_failures
 from planner.sweep import merge, run, run_doubles
-from planner_oracle import reference
 from topology import load_topology
 
 
@@ -20,16 +20,24 @@ def lab() -> PlanModel:
     return build_model(load_topology("inventory/lab"))
 
 
-def _oracle(pm: PlanModel, fail: Failure = Failure()) -> tuple[np.ndarray, np.ndarray]:
+def _oracle(pm: PlanModel, fail: Failure | None = None) -> tuple[np.ndarray, np.ndarray]:
     eng = pm.engine
-    links = [(int(a), int(b), float(eng.arc_cost[2 * i]), float(eng.arc_cost[2 * i + 1]))
-             for i, (a, b) in enumerate(zip(eng.link_a, eng.link_b, strict=True))]
+    links = [
+        (int(a), int(b), float(eng.arc_cost[2 * i]), float(eng.arc_cost[2 * i + 1]))
+        for i, (a, b) in enumerate(zip(eng.link_a, eng.link_b, strict=True))
+    ]
     from planner.engine import Demand
 
     ds = eng.ds
-    demands = [Demand(tuple(ds.src[ds.src_ptr[d]:ds.src_ptr[d + 1]].tolist()),
-                      ds.dst_groups[ds.dst[d]], float(ds.rate[d])) for d in range(len(ds.rate))]
-    return reference(eng.n, links, demands, pm.topo.policy.max_paths, fail)
+    demands = [
+        Demand(
+            tuple(ds.src[ds.src_ptr[d] : ds.src_ptr[d + 1]].tolist()),
+            ds.dst_groups[ds.dst[d]],
+            float(ds.rate[d]),
+        )
+        for d in range(len(ds.rate))
+    ]
+    return reference(eng.n, links, demands, pm.topo.policy.max_paths, fail or Failure())
 
 
 def test_lab_baseline_and_every_single_failure_match_oracle(lab: PlanModel) -> None:

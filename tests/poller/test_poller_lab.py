@@ -115,6 +115,9 @@ def test_shaped_circuit_measures_contracted_rate(
                 _stop(p)
     assert got.returncode == 0, got.stderr
     sample = next(c for c in json.loads(got.stdout)["circuits"] if c["circuit"] == CIRCUIT)
+    keep = ROOT / "build" / "poller"
+    keep.mkdir(parents=True, exist_ok=True)
+    (keep / "lab-shaped-circuit.json").write_text(json.dumps(sample, indent=1))
     assert sample["state"] == "up"
     assert sample["capacity_bps"] == 20_000_000
     assert sample["util_ab"] == pytest.approx(1.0, abs=0.02), sample

@@ -131,6 +131,8 @@ def test_page_in_headless_chromium(server: str, tmp_path: Path) -> None:
     url = server + "/#expand=beicheng-dongxian&circuit=beicheng-up1"
     dom = _chromium(["--dump-dom", url], tmp_path)
     assert 'data-loaded="1"' in dom
+    refreshes = re.search(r'data-refreshes="(\d+)"', dom)
+    assert refreshes and int(refreshes.group(1)) >= 2  # refreshed by itself (every 5 s here)
     # every inter-site circuit outside collapsed counties is a line; collapsed ones aggregate
     lines = set(re.findall(r'<line[^>]*data-circuit="([^"]+)"', dom))
     assert {"beicheng-up1", "beicheng-up2", "dongxian-qiaotou-up1", "dongxian-shanxia-up1"} <= lines

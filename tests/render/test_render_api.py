@@ -128,9 +128,7 @@ def test_radius_variant_renders_and_passes_audit(host: str) -> None:
 
     topo = topology(MIXED)
     aaa = AaaIn(protocol="radius", servers=("198.19.0.7",))
-    topo2 = topo.model_copy(
-        update={"management": topo.management.model_copy(update={"aaa": aaa})}
-    )
+    topo2 = topo.model_copy(update={"management": topo.management.model_copy(update={"aaa": aaa})})
     text = render_device(topo2, host, secrets())
     assert "198.19.0.7" in text and "radius" in text and "tacacs" not in text
     platform = topo.devices[host].platform
@@ -140,5 +138,5 @@ def test_radius_variant_renders_and_passes_audit(host: str) -> None:
 def test_unsupported_igp_is_a_clear_error() -> None:
     topo = topology(LAB)
     isis = topo.model_copy(update={"policy": topo.policy.model_copy(update={"igp": "isis"})})
-    with pytest.raises(OperationError, match="igp.protocol 'isis' cannot be rendered"):
+    with pytest.raises(OperationError, match=r"igp\.protocol 'isis' cannot be rendered"):
         render_device(isis, "lab-core1", secrets())
