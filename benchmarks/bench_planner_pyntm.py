@@ -31,8 +31,9 @@ from topology import load_topology
 FAR = 1_000_000.0
 
 
-def sub_model(directory: str, cities: int) -> tuple[int, list[tuple[int, int, float, float]],
-                                                    list[Demand], list[str]]:
+def sub_model(
+    directory: str, cities: int
+) -> tuple[int, list[tuple[int, int, float, float]], list[Demand], list[str]]:
     """Nodes, links and flat demands of the sub-model (plus node names)."""
     topo = load_topology(directory)
     pm = build_model(topo)
@@ -51,30 +52,38 @@ def sub_model(directory: str, cities: int) -> tuple[int, list[tuple[int, int, fl
     new = {old: k for k, old in enumerate(keep)}
     names = [pm.hosts[i] for i in keep]
     eng = pm.engine
-    links = [(new[int(a)], new[int(b)], float(eng.arc_cost[2 * i]), float(eng.arc_cost[2 * i + 1]))
-             for i, (a, b) in enumerate(zip(eng.link_a, eng.link_b, strict=True))
-             if int(a) in new and int(b) in new]
+    links = [
+        (new[int(a)], new[int(b)], float(eng.arc_cost[2 * i]), float(eng.arc_cost[2 * i + 1]))
+        for i, (a, b) in enumerate(zip(eng.link_a, eng.link_b, strict=True))
+        if int(a) in new and int(b) in new
+    ]
     ds = eng.ds
     virtual: dict[tuple[int, ...], int] = {}
     demands: list[Demand] = []
     for d in range(len(ds.rate)):
-        src = ds.src[ds.src_ptr[d]:ds.src_ptr[d + 1]].tolist()
+        src = ds.src[ds.src_ptr[d] : ds.src_ptr[d + 1]].tolist()
         dst = ds.dst_groups[ds.dst[d]]
         if not all(x in new for x in (*src, *dst)):
             continue
-        target = new[dst[0]] if len(dst) == 1 else virtual.setdefault(tuple(new[x] for x in dst), -1)
+        target = (
+            new[dst[0]] if len(dst) == 1 else virtual.setdefault(tuple(new[x] for x in dst), -1)
+        )
         if target == -1:
             target = len(names)
             virtual[tuple(new[x] for x in dst)] = target
             names.append("anycast-" + "+".join(pm.hosts[x] for x in dst))
             links += [(new[x], target, 1.0, FAR) for x in dst]
-        demands += [Demand((new[x],), (target,), float(ds.rate[d]) / len(src)) for x in src
-                    if new[x] != target]  # delivered where it starts: no load in either engine
+        demands += [
+            Demand((new[x],), (target,), float(ds.rate[d]) / len(src))
+            for x in src
+            if new[x] != target
+        ]  # delivered where it starts: no load in either engine
     return len(names), links, demands, names
 
 
-def pyntm_model(n: int, links: list[tuple[int, int, float, float]], demands: list[Demand],
-                names: list[str]) -> Any:
+def pyntm_model(
+    n: int, links: list[tuple[int, int, float, float]], demands: list[Demand], names: list[str]
+) -> Any:
     """The same model in pyNTM."""
     from pyNTM import Node, PerformanceModel
 
@@ -83,15 +92,24 @@ def pyntm_model(n: int, links: list[tuple[int, int, float, float]], demands: lis
     for node in nodes:
         model.add_node(node)
     for i, (a, b, cab, cba) in enumerate(links):
-        model.add_circuit(nodes[a], nodes[b], f"l{i}a", f"l{i}b", int(cab), int(cba), capacity=10**12,
-                          circuit_id=i + 1)
+        model.add_circuit(
+            nodes[a],
+            nodes[b],
+            f"l{i}a",
+            f"l{i}b",
+            int(cab),
+            int(cba),
+            capacity=10**12,
+            circuit_id=i + 1,
+        )
     for k, d in enumerate(demands):
         model.add_demand(names[d.src[0]], names[d.dst[0]], d.rate, name=f"d{k}")
     return model
 
 
-def pyntm_loads(model: Any, links: list[tuple[int, int, float, float]],
-                names: list[str]) -> np.ndarray:
+def pyntm_loads(
+    model: Any, links: list[tuple[int, int, float, float]], names: list[str]
+) -> np.ndarray:
     """pyNTM's traffic per arc, in egnet's arc order."""
     out = np.zeros(2 * len(links))
     for i, (a, b, _, _) in enumerate(links):
@@ -111,8 +129,10 @@ def main() -> None:
     n, links, demands, names = sub_model(args.dir, args.cities)
     sweep = list(range(len(links)))[: args.limit or None]
     sweep = [i for i in sweep if not names[links[i][1]].startswith("anycast-")]
-    print(f"sub-model of {args.dir}: {n} nodes, {len(links)} links, {len(demands)} demands; "
-          f"sweeping {len(sweep)} single-circuit failures")
+    print(
+        f"sub-model of {args.dir}: {n} nodes, {len(links)} links, {len(demands)} demands; "
+        f"sweeping {len(sweep)} single-circuit failures"
+    )
 
     t = time.perf_counter()
     eng = Engine(n, links, demands, max_paths=64)
@@ -143,9 +163,11 @@ def main() -> None:
     print(f"pyNTM 5:  {t_theirs:8.2f} s  (first simulation incl. build {t_build:.2f} s)")
     print(f"egnet:    {t_ours:8.3f} s  (engine build + baseline + sweep)")
     print(f"ratio:    {t_theirs / t_ours:8.0f} x")
-    print(f"loads:    max |difference| {worst:.3f} bit/s over {len(ours)} runs "
-          f"(tolerance {tol:.1f}: pyNTM rounds each demand per interface to 0.1) -> "
-          f"{'SAME' if worst <= tol else 'DIFFERENT'}")
+    print(
+        f"loads:    max |difference| {worst:.3f} bit/s over {len(ours)} runs "
+        f"(tolerance {tol:.1f}: pyNTM rounds each demand per interface to 0.1) -> "
+        f"{'SAME' if worst <= tol else 'DIFFERENT'}"
+    )
 
 
 if __name__ == "__main__":

@@ -122,10 +122,14 @@ def ansible_deploy(
     opts: DeployOptions,
     netns: str | None,
     work: Path,
+    overrides: dict[str, str] | None = None,
 ) -> list[DeployResult]:
-    """Deploy ``hosts`` through Ansible with the native engine's staging and reporting."""
+    """Deploy ``hosts`` through Ansible with the native engine's staging and reporting.
+
+    ``overrides`` replaces rendered configs (still audited), as for the native engine.
+    """
     del inventory_dir  # the inventory comes from the model (topology.export), not the YAML files
-    jobs, refused = prepare(topo, hosts, secrets)
+    jobs, refused = prepare(topo, hosts, secrets, None, overrides)
     if refused:
         return refused_results(refused, [(j.hostname, j.platform) for j in jobs])
     ws = AnsibleWorkspace(work, topo, jobs, Credentials.from_secrets(secrets), netns, opts)

@@ -160,8 +160,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``poll`` and ``serve``."""
+def _poll_output_args(p: argparse.ArgumentParser) -> None:
+    """Alerting and storage options of ``poll``."""
+    p.add_argument(
+        "--alert-window",
+        type=float,
+        default=300.0,
+        help="seconds a utilisation/error condition must hold",
+    )
+    p.add_argument("--webhook", help="POST alert events as JSON to this URL")
+    p.add_argument("--syslog", metavar="HOST[:PORT]", help="send alert events to syslog over UDP")
+    p.add_argument("--raw-days", type=float, default=14.0, help="keep raw samples this long")
+    p.add_argument(
+        "--rollup-days", type=float, default=190.0, help="keep 5-minute roll-ups this long"
+    )
+
+
+def _register_poll(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("poll", help="poll circuits over SNMP (v3 authPriv by default)")
     p.add_argument("dir")
     p.add_argument(
@@ -185,19 +200,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--timeout", type=float, default=2.0, help="seconds per request")
     p.add_argument("--retries", type=int, default=1, help="retransmissions per request")
     p.add_argument("--deadline", type=float, default=20.0, help="seconds per device, all requests")
-    p.add_argument(
-        "--alert-window",
-        type=float,
-        default=300.0,
-        help="seconds a utilisation/error condition must hold",
-    )
-    p.add_argument("--webhook", help="POST alert events as JSON to this URL")
-    p.add_argument("--syslog", metavar="HOST[:PORT]", help="send alert events to syslog over UDP")
-    p.add_argument("--raw-days", type=float, default=14.0, help="keep raw samples this long")
-    p.add_argument(
-        "--rollup-days", type=float, default=190.0, help="keep 5-minute roll-ups this long"
-    )
+    _poll_output_args(p)
     p.set_defaults(func=cmd_poll)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``poll``, ``poll-loads`` and ``serve``."""
+    _register_poll(sub)
 
     p = sub.add_parser("poll-loads", help="measured load per circuit from the poller database")
     p.add_argument("db")

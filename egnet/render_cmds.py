@@ -11,7 +11,7 @@ from pathlib import Path
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from deploy.audit import AuditPolicy, DeviceAudit, audit_files
-from deploy.render import CONFIG_SUFFIX, read_manifest, render_all
+from deploy.render import CONFIG_SUFFIX, read_manifest, render_all, select_devices
 from egnet.output import emit_json, errconsole, info, table
 from topology import load_topology
 from topology.diagnostics import OperationError
@@ -40,11 +40,11 @@ def _render(
     inventory: str, out: str, devices: list[str] | None, platform: str | None, jobs: int
 ) -> list[Path]:
     topo = load_topology(inventory)
-    total = len(devices) if devices else len(topo.devices)
-    with progress_bar("render", total) as tick:
-        return render_all(
-            topo, out, Secrets(), devices, platform=platform, jobs=jobs, progress=tick
-        )
+    names = select_devices(topo, devices, platform)
+    if not names:
+        raise OperationError(f"{inventory}: no device matches (platform {platform!r})")
+    with progress_bar("render", len(names)) as tick:
+        return render_all(topo, out, Secrets(), names, jobs=jobs, progress=tick)
 
 
 def cmd_render(args: argparse.Namespace) -> int:

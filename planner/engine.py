@@ -265,6 +265,8 @@ class Engine:
             np.int64,
         )
         self.groups = [np.array(k, np.int64) for k in keys]
+        self.group_size = np.array([len(k) for k in keys], np.int64).reshape(-1)
+        self.group_first = self.core_index[np.array([k[0] for k in keys], np.int64).reshape(-1)]
         sdg = ds.dst[share_demand]
         tree_dst = single[sdg]
         t = np.where(tree_dst, target[sdg], 0)
@@ -384,8 +386,10 @@ class Engine:
         out = np.full((len(groups), nc), np.inf)
         if not len(groups) or not nc:
             return out
-        members = [self.core_index[self.groups[g]] for g in groups]
-        sources = np.unique(np.concatenate(members))
+        first = self.group_first[groups]
+        multi = np.flatnonzero(self.group_size[groups] > 1)
+        members = [self.core_index[self.groups[g]] for g in groups[multi]]
+        sources = np.unique(np.concatenate([first, *members]))
         sources = sources[alive_node[sources]]
         if not len(sources):
             return out
@@ -394,10 +398,14 @@ class Engine:
         np.minimum.at(w, self.rev_entry[keep], self.cc[keep])
         rev = sp.csr_matrix((w, self.rev_indices, self.rev_indptr), shape=(nc, nc))
         d = dijkstra(rev, directed=True, indices=sources)
-        pos = {int(s): i for i, s in enumerate(sources)}
-        for k, mem in enumerate(members):
-            rows = [pos[int(v)] for v in mem if int(v) in pos]
-            if rows:
+        single = np.flatnonzero(self.group_size[groups] == 1)
+        at = np.searchsorted(sources, first[single]).clip(max=len(sources) - 1)
+        up = sources[at] == first[single]
+        out[single[up]] = d[at[up]]
+        for k, mem in zip(multi.tolist(), members, strict=True):
+            rows = np.searchsorted(sources, mem).clip(max=len(sources) - 1)
+            rows = rows[sources[rows] == mem]
+            if rows.size:
                 out[k] = d[rows].min(0)
         return out
 
@@ -446,17 +454,20 @@ class Engine:
             if not src.size:
                 continue
             arcs = np.flatnonzero(dag[g])
-            step = sp.csr_matrix((np.ones(arcs.size, bool), (self.ct[arcs], self.ch[arcs])),
-                                 shape=(nc, nc))
-            reach = sp.csr_matrix((np.ones(src.size, bool), (np.arange(src.size), src)),
-                                  shape=(src.size, nc))
+            step = sp.csr_matrix(
+                (np.ones(arcs.size, bool), (self.ct[arcs], self.ch[arcs])), shape=(nc, nc)
+            )
+            reach = sp.csr_matrix(
+                (np.ones(src.size, bool), (np.arange(src.size), src)), shape=(src.size, nc)
+            )
             while True:
                 grown = ((reach + reach @ step) > 0).astype(bool)
                 if grown.nnz == reach.nnz:
                     break
                 reach = grown
-            tails = sp.csr_matrix((np.ones(arcs.size), (self.ct[arcs], link_of[arcs])),
-                                  shape=(nc, len(self.link_a)))
+            tails = sp.csr_matrix(
+                (np.ones(arcs.size), (self.ct[arcs], link_of[arcs])), shape=(nc, len(self.link_a))
+            )
             blocks.append((reach.astype(np.float64) @ tails) > 0)
         if not blocks:
             return sp.csr_matrix((0, len(self.link_a)), dtype=bool)

@@ -79,6 +79,8 @@ def run(
     fail = pm.topo.policy.fail_utilisation
     outcomes: list[Outcome] = []
     pending: list[tuple[int, Scenario]] = []
+    # scenarios failing the same elements (a building holding one device…) share one evaluation
+    seen: dict[tuple[frozenset[int], frozenset[int]], tuple[FloatArray, Outcome]] = {}
     done = 0
     for sc in scenarios:
         outcomes.append(Outcome(sc.name, sc.kind, 0.0, (), None, 0, sc.failure))
@@ -87,18 +89,34 @@ def run(
             if len(pending) >= chunk:
                 done += _flush(pm, pending, outcomes, progress, done)
             continue
-        res = eng.evaluate(sc.failure)
-        util = res.loads / pm.capacity
+        key = (frozenset(sc.failure.links), frozenset(sc.failure.nodes))
+        hit = seen.get(key)
+        if hit is None:
+            res = eng.evaluate(sc.failure)
+            util = res.loads / pm.capacity
+            hit = seen[key] = (
+                res.loads,
+                Outcome(
+                    sc.name,
+                    sc.kind,
+                    float(res.unrouted.sum()),
+                    lost_sites(pm, res.unrouted),
+                    float(util.max(initial=0.0)),
+                    int((util > fail).sum()),
+                    sc.failure,
+                ),
+            )
+        loads, first = hit
         outcomes[-1] = Outcome(
             sc.name,
             sc.kind,
-            float(res.unrouted.sum()),
-            lost_sites(pm, res.unrouted),
-            float(util.max(initial=0.0)),
-            int((util > fail).sum()),
+            first.unrouted_bps,
+            first.sites_lost,
+            first.max_utilisation,
+            first.overloaded,
             sc.failure,
         )
-        _keep_top(top_load, top_id, res.loads, floor, len(outcomes) - 1)
+        _keep_top(top_load, top_id, loads, floor, len(outcomes) - 1)
         done += 1
         if progress is not None:
             progress(done)
@@ -219,14 +237,16 @@ def run_doubles(pm: PlanModel, progress: Progress | None = None) -> Sweep:
     crosses = used[:, arcs].any(2)  # [k, m]: single k moves flow on circuit m
     blocked = shared | crosses | crosses.T
     base_total = float(eng.baseline.unrouted.sum())
-    d_load = np.array([r.loads - tr.base for r in singles]).reshape(len(links), -1)
+    d_full = np.array([r.loads - tr.base for r in singles]).reshape(len(links), -1)
+    cols = np.flatnonzero((d_full != 0).any(0))
+    d_load = d_full[:, cols]
     d_un = np.array([float(r.unrouted.sum()) - base_total for r in singles])
     lost = [set(lost_sites(pm, r.unrouted)) for r in singles]
     done = 0
     for a, i in enumerate(links):
         rest = np.arange(a + 1, len(links))
         free = rest[~blocked[a, rest]]
-        _block(tr, pm, links, (a, free), d_load, base_total + d_un[a] + d_un[free], lost)
+        _block(tr, pm, links, (a, free), (cols, d_load), base_total + d_un[a] + d_un[free], lost)
         for b in rest[blocked[a, rest]].tolist():
             j = links[b]
             res = eng.evaluate(Failure((i, j), ()))
@@ -250,23 +270,27 @@ def _block(
     pm: PlanModel,
     links: list[int],
     pairs: tuple[int, IntArray],
-    d_load: FloatArray,
+    deltas: tuple[IntArray, FloatArray],
     unrouted: FloatArray,
     lost: list[set[str]],
 ) -> None:
     """Add the independent pairs (links[a], links[b]) for b in ``free`` by summing deltas.
 
-    Link failures only ever take traffic away, so the sites losing service are the union of the
-    two single failures' and the unrouted totals add up.
+    Only the arcs in ``cols`` ever move; link failures only ever take traffic away, so the sites
+    losing service are the union of the two single failures' and the unrouted totals add up.
     """
     a, free = pairs
+    cols, d_load = deltas
     if not free.size:
         return
-    loads = tr.base + d_load[a] + d_load[free]
-    util = loads / pm.capacity
+    loads = tr.base[cols] + d_load[a] + d_load[free]
+    util = loads / pm.capacity[cols]
+    rest = np.ones(len(tr.base), bool)
+    rest[cols] = False
+    base_util = tr.base[rest] / pm.capacity[rest]
+    peak = np.maximum(util.max(1, initial=0.0), base_util.max(initial=0.0))
+    over = (util > tr.fail).sum(1) + int((base_util > tr.fail).sum())
     first = len(tr.outcomes)
-    peak = util.max(1)
-    over = (util > tr.fail).sum(1)
     for n, b in enumerate(free.tolist()):
         sc = _pair(pm, links[a], links[b])
         tr.outcomes.append(
@@ -280,25 +304,30 @@ def _block(
                 sc.failure,
             )
         )
+    bar = np.maximum(tr.top_load[cols, TOP - 1], tr.floor[cols])
+    hot = np.flatnonzero((loads > bar).any(0))
+    if not hot.size:
+        return
+    sub = loads[:, hot]
     k = min(TOP, len(free))
-    part = (
-        np.argpartition(-loads, k - 1, axis=0)[:k]
+    rows = (
+        np.argpartition(-sub, k - 1, axis=0)[:k]
         if len(free) > k
-        else np.broadcast_to(np.arange(len(free))[:, None], loads.shape)
+        else np.broadcast_to(np.arange(len(free))[:, None], sub.shape)
     )
-    for row in part:
-        _keep_top(
-            tr.top_load, tr.top_id, loads[row, np.arange(loads.shape[1])], tr.floor, first + row
-        )
+    for row in rows:
+        full = tr.base.copy()
+        full[cols[hot]] = sub[row, np.arange(hot.size)]
+        sids = np.full(len(full), -1, np.int64)
+        sids[cols[hot]] = first + row
+        _keep_top(tr.top_load, tr.top_id, full, tr.floor, sids)
 
 
 def merge(first: Sweep, second: Sweep) -> Sweep:
     """Worst case over both sweeps (same model); outcomes concatenated."""
     n = len(first.outcomes)
     loads = np.concatenate([first.top_load, second.top_load], axis=1)
-    ids = np.concatenate(
-        [first.top_id, np.where(second.top_id >= 0, second.top_id + n, -1)], axis=1
-    )
+    ids = np.concatenate([first.top_id, np.where(second.top_id >= 0, second.top_id + n, -1)], 1)
     loads = np.where(ids >= 0, loads, -np.inf)
     order = np.argsort(-loads, axis=1, kind="stable")[:, :TOP]
     top_load = np.take_along_axis(loads, order, 1)

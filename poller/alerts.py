@@ -169,71 +169,60 @@ class AlertEngine:
         return out
 
     def _circuit(self, s: CircuitSample) -> Iterable[Alert]:
-        p = self.policy
-        at = s.at
-        checks: list[tuple[str, Literal["warning", "critical"], bool, bool, float, float, str]] = []
-        down = s.state is State.DOWN
-        checks.append(("down", "critical", down, s.state is State.UP, 0, 0, "circuit down"))
-        u = _util(s)
-        if u is not None:
-            for kind, level, sev in (
-                ("util-warn", p.warn, "warning"),
-                ("util-fail", p.fail, "critical"),
-            ):
-                text = f"utilisation {u:.0%} of contracted rate (threshold {level:.0%})"
-                checks.append(
-                    (
-                        kind,
-                        sev,
-                        u >= level,
-                        u < level - p.hysteresis,  # type: ignore[arg-type]
-                        p.window,
-                        p.clear_window,
-                        text,
-                    )
-                )
-        if s.errors_ps is not None:
-            e = s.errors_ps
-            text = f"errors {e:.2f}/s (threshold {p.errors_ps}/s)"
-            checks.append(
-                (
-                    "errors",
-                    "warning",
-                    e >= p.errors_ps,
-                    e < p.errors_ps / 2,
-                    p.window,
-                    p.clear_window,
-                    text,
-                )
-            )
-        if s.discards_ps is not None:
-            d = s.discards_ps
-            text = f"discards {d:.2f}/s (threshold {p.discards_ps}/s)"
-            checks.append(
-                (
-                    "discards",
-                    "warning",
-                    d >= p.discards_ps,
-                    d < p.discards_ps / 2,
-                    p.window,
-                    p.clear_window,
-                    text,
-                )
-            )
-        for kind, sev, bad, good, hold, clear_hold, text in checks:
-            key = f"{kind}:{s.circuit}"
-            act = self._advance(key, at, bad, good, hold, clear_hold)
+        for c in circuit_checks(s, self.policy):
+            key = f"{c.kind}:{s.circuit}"
+            act = self._advance(key, s.at, c.bad, c.good, c.hold, c.clear_hold)
             if act:
-                msg = f"{s.circuit}: {text}" if act == "raise" else f"{s.circuit}: {kind} cleared"
-                yield Alert(
-                    key=key,
-                    kind=kind,
-                    severity=sev,
-                    subject=s.circuit,
-                    message=msg,
-                    action=act,
-                    at=at,
+                msg = (
+                    f"{s.circuit}: {c.text}" if act == "raise" else f"{s.circuit}: {c.kind} cleared"
                 )
+                yield Alert(key=key, kind=c.kind, severity=c.severity, subject=s.circuit,
+                            message=msg, action=act, at=s.at)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One alert condition evaluated on one sample: raise when ``bad``, clear when ``good``."""
+
+    kind: str
+    severity: Literal["warning", "critical"]
+    bad: bool
+    good: bool
+    hold: float
+    clear_hold: float
+    text: str
+
+
+def _rate_check(kind: str, value: float, limit: float, p: AlertPolicy) -> Check:
+    text = f"{kind} {value:.2f}/s (threshold {limit:g}/s)"
+    return Check(kind, "warning", value >= limit, value < limit / 2, p.window, p.clear_window, text)
+
+
+def circuit_checks(s: CircuitSample, p: AlertPolicy) -> list[Check]:
+    """Return the alert conditions of one circuit sample (pure).
+
+    Examples:
+        >>> s = CircuitSample(circuit="c", at=0, state=State.UP, capacity_bps=100, ab_bps=75.0,
+        ...                   ba_bps=1.0, util_ab=0.75, util_ba=0.01)
+        >>> [(c.kind, c.bad, c.good) for c in circuit_checks(s, AlertPolicy())]
+        [('down', False, True), ('util-warn', True, False), ('util-fail', False, True)]
+    """
+    checks = [Check("down", "critical", s.state is State.DOWN, s.state is State.UP, 0, 0,
+                    "circuit down")]  # fmt: skip
+    u = _util(s)
+    if u is not None:
+        for kind, level, sev in (
+            ("util-warn", p.warn, "warning"),
+            ("util-fail", p.fail, "critical"),
+        ):
+            text = f"utilisation {u:.0%} of contracted rate (threshold {level:.0%})"
+            checks.append(Check(kind, sev, u >= level, u < level - p.hysteresis,  # type: ignore[arg-type]
+                                p.window, p.clear_window, text))  # fmt: skip
+    if s.errors_ps is not None:
+        checks.append(_rate_check("errors", s.errors_ps, p.errors_ps, p))
+    if s.discards_ps is not None:
+        checks.append(_rate_check("discards", s.discards_ps, p.discards_ps, p))
+    return checks
 
 
 class AlertSink(Protocol):

@@ -217,6 +217,22 @@ def test_canary_failure_stops_the_rollout(lab: Lab) -> None:
     assert {h: _running(lab, h) for h in hosts} == before
 
 
+def test_ansible_canary_failure_rolls_back_and_stops(lab: Lab) -> None:
+    hosts = select(lab.topo, "*-sw1")
+    canary = hosts[0]
+    broken = render_device(lab.topo, canary, lab.secrets) + "router ospf\n no-such-command 42\n"
+    before = {h: _running(lab, h) for h in hosts}
+    opts = _opts(lab, commit=True, canary=1, batch=len(hosts))
+    work = lab.root / "ansible-bad"
+    results = ansible_deploy(
+        lab.topo, lab.inventory, hosts, lab.secrets, opts, NMS_NAMESPACE, work, {canary: broken}
+    )
+    by = {r.device: r for r in results}
+    assert by[canary].error and by[canary].rolled_back and not by[canary].committed
+    assert all(by[h].stage == "skipped" for h in hosts[1:])
+    assert {h: _running(lab, h) for h in hosts} == before
+
+
 def test_ansible_engine_deploys_the_township_routers(lab: Lab) -> None:
     hosts = select(lab.topo, "*-ar1,*-sw1")
     opts = _opts(lab, commit=True, canary=1, batch=len(hosts))

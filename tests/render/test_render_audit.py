@@ -158,3 +158,19 @@ def test_cisco_show_run_header_is_not_a_banner_version() -> None:
     head = "Building configuration...\n\nCurrent configuration : 9999 bytes\n!\nversion 15.9\n"
     text = head + sample("cisco_ios")
     assert statuses(text, "cisco_ios")["banner"] == "pass"
+
+
+def test_real_frr_running_config_backup_passes(tmp_path: Path) -> None:
+    """A `show running-config` captured from real FRR (defaults hidden, no banner) passes, and
+    the folder audit takes the platform from --platform (no manifest)."""
+    from deploy.audit import audit_files
+
+    backup = HERE / "backups" / "frr" / "lab-core1.cfg"
+    text = backup.read_text(encoding="utf-8")
+    assert "exec-timeout" not in text and "banner" not in text
+    (result,) = audit_files({backup: "frr"})
+    assert not result.failed, [(r.rule, r.reason) for r in result.results if r.status == "fail"]
+    broken = tmp_path / "lab-core1.cfg"
+    broken.write_text(text.replace("line vty\n", "line vty\n exec-timeout 0 0\n"), encoding="utf-8")
+    (result,) = audit_files({broken: "frr"})
+    assert [r.rule for r in result.results if r.status == "fail"] == ["idle-timeout"]
