@@ -39,7 +39,9 @@ def sub_model(
     pm = build_model(topo)
     root = topo.root()
     keep_sites = {root.name, *(s for s in [root.cloud] if s)}
-    for city in root.children[:cities] if root.children else []:
+    from topology.model import Tier
+
+    for city in [c for c in root.children if topo.sites[c].tier is Tier.CITY][:cities]:
         stack = [city]
         while stack:
             name = stack.pop()
@@ -85,7 +87,7 @@ def pyntm_model(
     n: int, links: list[tuple[int, int, float, float]], demands: list[Demand], names: list[str]
 ) -> Any:
     """The same model in pyNTM."""
-    from pyNTM import Node, PerformanceModel
+    from pyNTM import Node, PerformanceModel  # type: ignore[import-untyped]
 
     model = PerformanceModel()
     nodes = [Node(name) for name in names]

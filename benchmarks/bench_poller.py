@@ -94,9 +94,13 @@ def inner(args: argparse.Namespace) -> None:
         base = bench_netsnmp(cred, args.port, args.rounds)
         print(f"{name:8} {'net-snmp snmpbulkwalk':28} {base:10.0f} {1.0:7.2f}")
         for label, factory, par in (
-            ("egnet fast, 1 in flight", lambda: FastClient(timeout=5), 1),
-            ("egnet fast, 4 in flight", lambda: FastClient(timeout=5), 4),
-            ("egnet pysnmp, 1 in flight", lambda: PysnmpClient(timeout=5, deadline=120), 1),
+            ("egnet fast, 1 in flight", lambda: FastClient(timeout=10, retries=2), 1),
+            ("egnet fast, 4 in flight", lambda: FastClient(timeout=10, retries=2), 4),
+            (
+                "egnet pysnmp, 1 in flight",
+                lambda: PysnmpClient(timeout=10, retries=2, deadline=300),
+                1,
+            ),
         ):
             rounds = max(1, args.rounds // par) if "fast" in label else max(1, args.rounds // 4)
 

@@ -234,3 +234,24 @@ def _commit(
             }
         )
     return out
+
+
+def ansible_verify(
+    topo: Topology,
+    hosts: list[str],
+    secrets: SecretSource,
+    opts: DeployOptions,
+    netns: str | None,
+    work: Path,
+) -> dict[str, list[str] | None]:
+    """Run ``playbooks/verify.yml``: per host, the Full OSPF neighbours (None: no answer)."""
+    ws = AnsibleWorkspace(work, topo, [], Credentials.from_secrets(secrets), netns, opts)
+    for host in hosts:
+        (ws.work / "results" / f"{host}.verify.json").unlink(missing_ok=True)
+    ws.run("verify.yml", hosts, {})
+    out: dict[str, list[str] | None] = {}
+    for host in hosts:
+        path = ws.work / "results" / f"{host}.verify.json"
+        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        out[host] = [str(x) for x in data["full"]] if data else None
+    return out

@@ -104,7 +104,8 @@ def deploy_device(
     finally:
         drv.close()
     expected |= ctx.expected_peers(job)
-    return _commit(job, make, opts, ctx, base, clock, diff, backup, running, expected)
+    base |= {"changed": True, "diff": diff, "backup": backup}
+    return _commit(job, make, opts, ctx, base, clock, running, expected)
 
 
 def _commit(
@@ -114,61 +115,54 @@ def _commit(
     ctx: RolloutContext,
     base: dict[str, object],
     clock: _Clock,
-    diff: str,
-    backup: str,
     running: str,
     expected: frozenset[str],
 ) -> DeployResult:
-    drv = make(job.hostname)
-    note, failed = "", False
-    try:
-        drv.open()
-        drv.commit_confirmed(job.intended, opts.revert_in)
-    except Unreachable as exc:
-        note = f"session lost while committing ({exc}); "
-    except DriverError as exc:
-        note, failed = f"commit failed ({exc}); ", True
-    finally:
-        drv.close()
+    """Commit-confirmed, post-check, then confirm or roll back. ``base`` holds the result so far."""
+    note, failed = _apply(make, job, opts.revert_in)
     clock.lap("commit")
-    reason = (
-        "device refused the change"
-        if failed
-        else post_check(make, job.hostname, expected, opts.verify_timeout)
-    )
+    reason = "device refused the change" if failed else None
+    reason = reason or post_check(make, job.hostname, expected, opts.verify_timeout)
     clock.lap("verify")
-    if reason is None:
-        try:
-            drv = make(job.hostname)
-            drv.open()
-            drv.confirm()
-            drv.close()
-        except DriverError as exc:
-            reason = f"confirm failed: {exc}"
+    reason = reason or _confirm(make, job.hostname)
     if reason is None:
         ctx.confirm(job.hostname)
-        return DeployResult(
-            **base,
-            changed=True,
-            diff=diff,
-            backup=backup,
-            committed=True,
-            stage="confirm",
-            timings=clock.done(),
-        )
+        return DeployResult(**base, committed=True, stage="confirm", timings=clock.done())
     rolled, how = roll_back(make, job, running, opts)
     clock.lap("rollback")
     verdict = f"rolled back automatically ({how})" if rolled else f"ROLLBACK FAILED ({how})"
-    return DeployResult(
-        **base,
-        changed=True,
-        diff=diff,
-        backup=backup,
-        rolled_back=rolled,
-        stage="verify",
-        error=f"post-check failed: {note}{reason}; {verdict}",
-        timings=clock.done(),
-    )
+    error = f"post-check failed: {note}{reason}; {verdict}"
+    stage = "commit" if failed else "verify"
+    return DeployResult(**base, rolled_back=rolled, stage=stage, error=error, timings=clock.done())
+
+
+def _apply(make: DriverFactory, job: DeviceJob, revert_in: int) -> tuple[str, bool]:
+    """Send the commit-confirmed; return (note, refused). A lost session is not a refusal: the
+    post-check decides."""
+    drv = make(job.hostname)
+    try:
+        drv.open()
+        drv.commit_confirmed(job.intended, revert_in)
+    except Unreachable as exc:
+        return f"session lost while committing ({exc}); ", False
+    except DriverError as exc:
+        return f"commit failed ({exc}); ", True
+    finally:
+        drv.close()
+    return "", False
+
+
+def _confirm(make: DriverFactory, hostname: str) -> str | None:
+    """Confirm the pending change; return why it failed, or None."""
+    drv = make(hostname)
+    try:
+        drv.open()
+        drv.confirm()
+    except DriverError as exc:
+        return f"confirm failed: {exc}"
+    finally:
+        drv.close()
+    return None
 
 
 def roll_back(

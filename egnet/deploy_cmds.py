@@ -17,7 +17,6 @@ from egnet.output import console, emit_json, info, table
 from lab.manager import DEFAULT_ROOT, state_path
 from lab.state import load_state
 from topology import load_topology
-from topology.diagnostics import OperationError
 from topology.model import Topology
 from topology.secrets import Secrets
 
@@ -184,6 +183,3 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("drift", help="report what differs between running and intended configs")
     _common(p)
     p.set_defaults(func=cmd_drift)
-
-
-__all__ = ["OperationError", "register"]

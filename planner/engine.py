@@ -437,8 +437,8 @@ class Engine:
         dh = dist[:, self.ch]
         dag: BoolArray = alive_arc & np.isfinite(dh) & (dist[:, self.ct] == self.cc + dh)
         if self.need_cap:
-            excl = np.cumsum(dag, axis=1) - dag
-            rank = excl - excl[:, self.seg_start]
+            excl: IntArray = np.cumsum(dag, axis=1) - dag
+            rank: IntArray = excl - excl[:, self.seg_start]
             dag &= rank < self.max_paths
         return dag
 

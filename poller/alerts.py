@@ -205,7 +205,7 @@ def circuit_checks(s: CircuitSample, p: AlertPolicy) -> list[Check]:
         >>> s = CircuitSample(circuit="c", at=0, state=State.UP, capacity_bps=100, ab_bps=75.0,
         ...                   ba_bps=1.0, util_ab=0.75, util_ba=0.01)
         >>> [(c.kind, c.bad, c.good) for c in circuit_checks(s, AlertPolicy())]
-        [('down', False, True), ('util-warn', True, False), ('util-fail', False, True)]
+        [('down', False, True), ('util-warn', True, False), ('util-fail', False, False)]
     """
     checks = [Check("down", "critical", s.state is State.DOWN, s.state is State.UP, 0, 0,
                     "circuit down")]  # fmt: skip

@@ -13,7 +13,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from poller.oids import OPER_UP
-from poller.rates import Discard, discard_reason, octets_to_bps, rate_per_second, utilisation
+from poller.rates import Discard, agent_interval, octets_to_bps, rate_per_second, utilisation
 from poller.readings import DeviceReading, IfReading
 from poller.targets import CircuitSpec
 
@@ -72,18 +72,12 @@ def _if_rate(p: IfReading, c: IfReading, seconds: float) -> IfRate:
 def elapsed_seconds(prev: DeviceReading, cur: DeviceReading) -> float | Discard:
     """Return the interval between two polls by the agent's clock, or why there is none.
 
-    The agent's ``sysUpTime`` is the time base (immune to poller scheduling delays); an agent whose
-    uptime did not move falls back to the poller's clock.
+    The agent's ``sysUpTime`` is the time base (immune to poller scheduling delays); the poller's
+    clock only serves to detect a reboot that ``sysUpTime`` alone would hide.
     """
     if prev.uptime is None or cur.uptime is None:
         return Discard.FIRST
-    reason = discard_reason(prev.uptime, cur.uptime, None, None)
-    if reason is Discard.REBOOT:
-        return reason
-    seconds = (cur.uptime - prev.uptime) / 100.0
-    if seconds <= 0:
-        seconds = cur.at - prev.at
-    return seconds if seconds > 0 else Discard.NO_TIME
+    return agent_interval(prev.uptime, cur.uptime, cur.at - prev.at)
 
 
 def interface_rates(

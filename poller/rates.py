@@ -99,6 +99,29 @@ def discard_reason(
     return None
 
 
+def agent_interval(
+    prev_ticks: int, cur_ticks: int, wall_seconds: float, slack: float = 2.0
+) -> float | Discard:
+    """Return the seconds between two polls by the agent's clock, or why the pair is unusable.
+
+    A reboot shows as ``sysUpTime`` going backwards, or — when the agent rebooted and has been up
+    longer than its previous uptime — as its clock advancing less than the poller's clock over the
+    same interval (beyond ``slack`` seconds plus 5 %).
+
+    Examples:
+        >>> agent_interval(6000, 12000, 60.2)
+        60.0
+        >>> agent_interval(1000, 5000, 120.0)  # up 50 s now, 10 s before, but 120 s went by
+        <Discard.REBOOT: 'reboot'>
+        >>> agent_interval(5000, 5000, 0.0)
+        <Discard.NO_TIME: 'no-time'>
+    """
+    seconds = uptime_seconds(prev_ticks, cur_ticks)
+    if seconds is None or seconds + slack + 0.05 * wall_seconds < wall_seconds:
+        return Discard.REBOOT
+    return seconds if seconds > 0 else Discard.NO_TIME
+
+
 def rate_per_second(prev: int, cur: int, seconds: float, bits: int = 64) -> float:
     """Return the counter's rate of change per second (wrap-safe).
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets as pysecrets
+import signal
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 import pytest
 
@@ -61,5 +63,14 @@ def lab(
         pytest.skip("lab test: needs root to create network namespaces (run as root)")
     if NMS_NAMESPACE in namespaces():
         pytest.skip(f"a lab is already up ({NMS_NAMESPACE} exists): run `egnet lab down` first")
-    with running_lab(INVENTORY, LAB_ROOT, Secrets()) as handle:
-        yield handle
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, _interrupt)  # `timeout pytest …`: still tear the lab down
+    try:
+        with running_lab(INVENTORY, LAB_ROOT, Secrets()) as handle:
+            yield handle
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")

@@ -15,7 +15,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from deploy.ansible_engine import ansible_deploy
+from deploy.ansible_engine import ansible_deploy, ansible_verify
 from deploy.drift import drift
 from deploy.drivers.registry import driver_factory
 from deploy.engine import deploy
@@ -242,6 +242,21 @@ def test_ansible_engine_deploys_the_township_routers(lab: Lab) -> None:
     assert [r.device for r in results if not r.committed] == []
     for host in hosts:
         assert "router ospf" in _running(lab, host)
+    service = {
+        h: lab.topo.devices[h.replace("-sw1", "-ar1")].loopback.split("/")[0]
+        for h in hosts
+        if h.endswith("-sw1")
+    }
+    deadline = time.monotonic() + 45
+    while True:
+        full = ansible_verify(lab.topo, hosts, lab.secrets, opts, NMS_NAMESPACE, work)
+        if all(ar in (full[sw] or []) for sw, ar in service.items()) or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert all(full[h] is not None for h in hosts)
+    assert {sw: ar in (full[sw] or []) for sw, ar in service.items()} == dict.fromkeys(
+        service, True
+    )
 
 
 def test_native_deploy_commits_everything_and_ospf_converges(lab: Lab) -> None:

@@ -104,6 +104,14 @@ def test_reboot_discards_instead_of_spiking() -> None:
     assert why["eth1"] is Discard.REBOOT
 
 
+def test_reboot_longer_ago_than_previous_uptime_is_still_a_reboot() -> None:
+    """Up 50 s now vs 10 s at the last poll, but 120 s passed: the agent restarted in between."""
+    prev = _dev(1000, _row("eth1", 1, 10**12, 10**12), at=0.0)
+    cur = _dev(5000, _row("eth1", 1, 1000, 1000), at=120.0)
+    rates, why = interface_rates(prev, cur)
+    assert rates == {} and why["eth1"] is Discard.REBOOT
+
+
 def test_discontinuity_change_discards_only_that_interface() -> None:
     prev = _dev(100, _row("eth1", 1, 0, 0, disc=0), _row("eth2", 2, 0, 0, disc=0))
     cur = _dev(200, _row("eth1", 1, 10**9, 0, disc=150), _row("eth2", 2, 125, 0, disc=0))

@@ -68,7 +68,7 @@ def sim(topo: Topology, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sn
 
 def _cycle(poller: Poller) -> CycleResult:
     async def go() -> CycleResult:
-        poller.client = make_client("fast", timeout=1.0, retries=2)
+        poller.client = make_client("fast", timeout=3.0, retries=2, deadline=60.0)
         try:
             return await poller.cycle()
         finally:
@@ -104,6 +104,7 @@ def test_known_rates_wrap_and_reboot(topo: Topology, sim: SnmpsimAgent, tmp_path
     time.sleep(max(1.5, WRAP_AFTER + 0.5 - uptime / 100))
     second = _cycle(poller)
     store.write_samples(second.circuits)
+    assert all(d.reachable for d in second.devices), second.devices
     assert poller.previous["lab-core1"].by_name["eth1"].out_octets < wrap_before  # it wrapped
     _check_rates(topo, second.circuits)
     township = next(s for s in second.circuits if s.circuit == "dongxian-qiaotou-up1")
@@ -119,6 +120,7 @@ def test_known_rates_wrap_and_reboot(topo: Topology, sim: SnmpsimAgent, tmp_path
     time.sleep(1.5)
     fourth = _cycle(poller)
     store.write_samples(fourth.circuits)
+    assert all(d.reachable for d in fourth.devices), fourth.devices
     _check_rates(topo, fourth.circuits)
 
     loads = measured_loads(tmp_path / "p.db", now=time.time() + 1)
