@@ -11,7 +11,7 @@ egnet runs with ``max_paths`` = 64. pyNTM rounds each demand's traffic per inter
 loads are compared in bit/s with a tolerance of 0.1 per demand crossing the interface.
 
 Usage: .venv/bin/python benchmarks/bench_planner_pyntm.py [inventory/jiangxi] [--cities 1]
-       [--limit N]  (sweep only the first N circuits in both engines)
+       [--counties 3] [--limit N]  (sweep only the first N circuits in both engines)
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ FAR = 1_000_000.0
 
 
 def sub_model(
-    directory: str, cities: int
+    directory: str, cities: int, counties_per_city: int = 0
 ) -> tuple[int, list[tuple[int, int, float, float]], list[Demand], list[str]]:
     """Nodes, links and flat demands of the sub-model (plus node names)."""
     topo = load_topology(directory)
@@ -42,7 +42,11 @@ def sub_model(
     from topology.model import Tier
 
     for city in [c for c in root.children if topo.sites[c].tier is Tier.CITY][:cities]:
-        stack = [city]
+        keep_sites.add(city)
+        if topo.sites[city].cloud:
+            keep_sites.add(topo.sites[city].cloud or "")
+        counties = [c for c in topo.sites[city].children if topo.sites[c].tier is Tier.COUNTY]
+        stack = counties[:counties_per_city] if counties_per_city else counties
         while stack:
             name = stack.pop()
             keep_sites.add(name)
@@ -126,9 +130,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dir", nargs="?", default="inventory/jiangxi")
     ap.add_argument("--cities", type=int, default=1)
+    ap.add_argument("--counties", type=int, default=3, help="counties per city (0: all)")
     ap.add_argument("--limit", type=int, default=0, help="sweep only the first N circuits")
     args = ap.parse_args()
-    n, links, demands, names = sub_model(args.dir, args.cities)
+    n, links, demands, names = sub_model(args.dir, args.cities, args.counties)
     sweep = list(range(len(links)))[: args.limit or None]
     sweep = [i for i in sweep if not names[links[i][1]].startswith("anycast-")]
     print(
@@ -141,22 +146,20 @@ def main() -> None:
     ours = [eng.baseline.loads] + [eng.evaluate(Failure((i,), ())).loads for i in sweep]
     t_ours = time.perf_counter() - t
 
-    quiet = contextlib.redirect_stdout(io.StringIO())  # pyNTM prints progress on stdout
-    quiet.__enter__()
-    t = time.perf_counter()
-    model = pyntm_model(n, links, demands, names)
-    model.update_simulation()
-    t_build = time.perf_counter() - t
-    theirs = [pyntm_loads(model, links, names)]
-    for i in sweep:
-        a, _, _, _ = links[i]
-        model.fail_interface(f"l{i}a", names[a])
+    with contextlib.redirect_stdout(io.StringIO()):  # pyNTM prints progress on stdout
+        t = time.perf_counter()
+        model = pyntm_model(n, links, demands, names)
         model.update_simulation()
-        theirs.append(pyntm_loads(model, links, names))
-        model.unfail_interface(f"l{i}a", names[a])
-    model.update_simulation()
-    t_theirs = time.perf_counter() - t
-    quiet.__exit__(None, None, None)
+        t_build = time.perf_counter() - t
+        theirs = [pyntm_loads(model, links, names)]
+        for i in sweep:
+            a, _, _, _ = links[i]
+            model.fail_interface(f"l{i}a", names[a])
+            model.update_simulation()
+            theirs.append(pyntm_loads(model, links, names))
+            model.unfail_interface(f"l{i}a", names[a])
+        model.update_simulation()
+        t_theirs = time.perf_counter() - t
 
     worst = 0.0
     for mine, other in zip(ours, theirs, strict=True):

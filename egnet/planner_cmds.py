@@ -232,6 +232,16 @@ def _print_plan(plan: dict[str, Any]) -> None:
             for t in s["top"][:5]
         ],
     )
+    for item in plan["scenarios"]["items"]:
+        if item["kind"] == "user":
+            lost = item["sites_lost"]
+            console.print(
+                f"  scenario {item['name']}: {item['unrouted_bps'] / 1e6:.1f} Mb/s unrouted, "
+                f"{len(lost)} site(s) lose service{': ' + ', '.join(lost[:5]) if lost else ''}"
+                f"{' …' if len(lost) > 5 else ''}; max utilisation "
+                f"{item['max_utilisation'] or 0:.0%}, {item['overloaded']} direction(s) over "
+                f"{pol['fail_utilisation']:.0%}"
+            )
     for change in plan.get("comparison", {}).get("changes", [])[:5]:
         info(
             f"  {change['circuit']} {change['from']}: {change['before']:.0%} → "

@@ -35,13 +35,14 @@ def _hostport(text: str, default_port: int) -> tuple[str, int]:
         raise OperationError(f"bad address '{text}': expected HOST[:PORT]") from None
 
 
-def _overrides(items: list[str], port: int) -> dict[str, tuple[str, int]]:
+def _overrides(items: list[str], port: int) -> dict[str, tuple[str, int, str]]:
     out = {}
     for item in items:
-        dev, sep, addr = item.partition("=")
+        dev, sep, rest = item.partition("=")
         if not sep:
-            raise OperationError(f"bad --target '{item}': expected DEVICE=HOST[:PORT]")
-        out[dev] = _hostport(addr, port)
+            raise OperationError(f"bad --target '{item}': expected DEVICE=HOST[:PORT][/CONTEXT]")
+        addr, _, context = rest.partition("/")
+        out[dev] = (*_hostport(addr, port), context)
     return out
 
 
@@ -191,8 +192,8 @@ def _register_poll(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--engine", choices=sorted(ENGINES), default=DEFAULT_ENGINE,
                    help="SNMP implementation: fast (own BER/USM codec) or pysnmp")  # fmt: skip
     p.add_argument("--port", type=int, default=161, help="agent UDP port")
-    p.add_argument("--target", action="append", default=[], metavar="DEVICE=HOST[:PORT]",
-                   help="reach DEVICE's agent here instead of its mgmt address (repeatable)")  # fmt: skip
+    p.add_argument("--target", action="append", default=[], metavar="DEVICE=HOST[:PORT][/CONTEXT]",
+                   help="reach DEVICE's agent (and SNMPv3 context) here, not at its mgmt address")  # fmt: skip
     p.add_argument(
         "--device", action="append", default=[], help="poll only this device (repeatable)"
     )

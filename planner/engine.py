@@ -270,7 +270,7 @@ class Engine:
         sdg = ds.dst[share_demand]
         tree_dst = single[sdg]
         t = np.where(tree_dst, target[sdg], 0)
-        same = tree_dst & (tr.root[member] == tr.root[t])
+        same = tree_dst & (tr.root[member] == tr.root[t]) & ~tr.core[member]
         group = np.where(same, -1, cg[sdg]) if len(sdg) else np.zeros(0, np.int64)
         inject = np.where(same, -1, self.core_index[tr.root[member]])
         up_a, up_n = self._node_paths()

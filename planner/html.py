@@ -31,7 +31,10 @@ def _bars(title: str, labels: list[str], values: list[float], width: int = 360) 
     """A small vertical bar chart."""
     h, top = 140, max(values, default=0) or 1
     bw = width / max(len(values), 1)
-    out = [f'<svg width="{width}" height="{h + 40}" role="img"><title>{_esc(title)}</title>']
+    out = [
+        f'<svg width="{width}" height="{h + 40}" viewBox="0 -14 {width} {h + 40}" '
+        f'role="img"><title>{_esc(title)}</title>'
+    ]
     for i, (lab, v) in enumerate(zip(labels, values, strict=True)):
         bh = v / top * h
         x = i * bw

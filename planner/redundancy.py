@@ -180,7 +180,8 @@ def _elements(topo: Topology, g: _Graph) -> dict[str, tuple[set[int], set[int]]]
     for i, c in enumerate(g.circuits):
         if not c.tail:
             out[f"circuit:{c.id}"] = ({i}, set())
-            out.setdefault(f"carrier:{c.carrier}", (set(), set()))[0].add(i)
+            if c.carrier != "own":  # own fibre: separate cables, not one shared risk
+                out.setdefault(f"carrier:{c.carrier}", (set(), set()))[0].add(i)
             for d in c.ducts:
                 out.setdefault(f"duct:{d}", (set(), set()))[0].add(i)
     for i in sorted(keep):

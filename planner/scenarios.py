@@ -15,6 +15,7 @@ from planner.model import PlanModel
 from topology.diagnostics import OperationError, known
 
 KINDS = ("circuit", "device", "site", "carrier", "building", "duct")
+UNSHARED = frozenset({"carrier:own"})  # not a single shared-risk group (see single_failures)
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,13 @@ def combine(pm: PlanModel, specs: list[str]) -> Scenario:
 
 
 def single_failures(pm: PlanModel) -> list[Scenario]:
-    """N-1: every circuit, device, site, carrier, building and duct on its own."""
-    return [Scenario(k, k.partition(":")[0], f) for k, f in index(pm).items()]
+    """N-1: every circuit, device, site, carrier, building and duct on its own.
+
+    The province's own fibre (carrier ``own``) is not one shared risk: its circuits run in
+    separate cables, so it is left out (declare ``ducts`` to model shared paths; ``--fail
+    carrier:own`` still fails it on request).
+    """
+    return [Scenario(k, k.partition(":")[0], f) for k, f in index(pm).items() if k not in UNSHARED]
 
 
 def backbone_links(pm: PlanModel) -> list[int]:

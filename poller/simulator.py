@@ -89,6 +89,28 @@ def write_fleet(data_dir: Path, devices: Mapping[str, Sequence[SimInterface]]) -
             path.write_text(text)
 
 
+def transport_id(index: int) -> str:
+    """Return snmpsim's transport ID of its ``index``-th UDP/IPv4 endpoint (0-based).
+
+    Examples:
+        >>> transport_id(3)
+        '1.3.6.1.6.1.1.3'
+    """
+    return f"1.3.6.1.6.1.1.{index}"
+
+
+def write_endpoint_fleet(data_dir: Path, devices: Sequence[Sequence[SimInterface]]) -> None:
+    """Write one device per simulator endpoint: device ``i`` answers SNMPv3 requests (empty
+    context) on the ``i``-th ``--agent-udpv4-endpoint``; over v2c its community is
+    ``transport_id(i)``."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for i, itfs in enumerate(devices):
+        path = data_dir / f"{transport_id(i)}.snmprec"
+        text = snmprec(itfs)
+        if not path.is_file() or path.read_text() != text:
+            path.write_text(text)
+
+
 class SnmpsimAgent:
     """One ``snmpsim-command-responder`` process on 127.0.0.1 (a context manager; stop by PID).
 
@@ -98,6 +120,7 @@ class SnmpsimAgent:
         cache_dir: where snmpsim keeps its indices (reuse it to skip re-indexing).
         v3: (user, auth key, priv key) for a SHA/AES user, or None.
         probe: a community (device name) used to check that the agent answers.
+        extra_ports: more UDP endpoints (transport IDs 1, 2, … in this order).
     """
 
     def __init__(
@@ -107,8 +130,10 @@ class SnmpsimAgent:
         cache_dir: Path,
         v3: tuple[str, str, str] | None = None,
         probe: str | None = None,
+        extra_ports: Sequence[int] = (),
     ) -> None:
         self.data_dir, self.port, self.cache_dir = data_dir, port, cache_dir
+        self.extra_ports = tuple(extra_ports)
         self.v3 = v3
         self.probe = probe
         self.proc: subprocess.Popen[bytes] | None = None
@@ -117,7 +142,8 @@ class SnmpsimAgent:
         """Return the simulator's command line."""
         exe = Path(sys.executable).with_name("snmpsim-command-responder")
         cmd = [str(exe), f"--data-dir={self.data_dir}", f"--cache-dir={self.cache_dir}"]
-        cmd += [f"--agent-udpv4-endpoint=127.0.0.1:{self.port}", "--logging-method=null"]
+        cmd += [f"--agent-udpv4-endpoint=127.0.0.1:{p}" for p in (self.port, *self.extra_ports)]
+        cmd += ["--logging-method=null"]
         if self.v3:
             user, auth, priv = self.v3
             cmd += [f"--v3-user={user}", f"--v3-auth-key={auth}", "--v3-auth-proto=SHA"]

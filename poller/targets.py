@@ -69,7 +69,7 @@ def build_targets(
     topo: Topology,
     cred: Credentials,
     port: int = 161,
-    overrides: Mapping[str, tuple[str, int]] | None = None,
+    overrides: Mapping[str, tuple[str, int, str]] | None = None,
     only: Iterable[str] | None = None,
 ) -> list[Target]:
     """Return one target per device (model order), at its management address.
@@ -78,7 +78,7 @@ def build_targets(
         topo: the model.
         cred: credentials for every device.
         port: agent UDP port.
-        overrides: device -> (host, port) to reach an agent elsewhere (lab, tests).
+        overrides: device -> (host, port, SNMPv3 context) to reach an agent elsewhere.
         only: restrict to these devices.
     """
     over = dict(overrides or {})
@@ -87,8 +87,8 @@ def build_targets(
     for dev in topo.devices.values():
         if keep is not None and dev.hostname not in keep:
             continue
-        host, p = over.get(dev.hostname, (host_of(dev.mgmt_address), port))
-        out.append(Target(dev.hostname, host, p, cred))
+        host, p, context = over.get(dev.hostname, (host_of(dev.mgmt_address), port, ""))
+        out.append(Target(dev.hostname, host, p, cred, context))
     return out
 
 

@@ -79,7 +79,7 @@ class FakeIos:
         for pattern, handler in self._handlers():
             m = re.fullmatch(pattern, cmd)
             if m:
-                return handler(*m.groups())
+                return str(handler(*m.groups()))
         return ""
 
     # --- device behaviour --------------------------------------------------------------------
@@ -97,7 +97,10 @@ class FakeIos:
             (r"configure confirm", self._confirm),
             (r"configure revert now", self._revert),
             (r"show running-config", lambda: f"Building configuration...\n\n{self.running}end\n"),
-            (r"show ip ospf neighbor", lambda: "198.18.0.5  0  FULL/  -  00:00:33  10.0.0.2  Gi0/1"),
+            (
+                r"show ip ospf neighbor",
+                lambda: "198.18.0.5  0  FULL/  -  00:00:33  10.0.0.2  Gi0/1",
+            ),
         ]
 
     def _timer(self) -> str:
@@ -145,8 +148,12 @@ def ios(monkeypatch: pytest.MonkeyPatch) -> FakeIos:
 
 
 def _driver() -> NapalmIosDriver:
-    return NapalmIosDriver("r1", PLATFORMS["cisco_ios"], Endpoint(host="198.18.200.9"),
-                           Credentials(username="netops", password="pw"))
+    return NapalmIosDriver(
+        "r1",
+        PLATFORMS["cisco_ios"],
+        Endpoint(host="198.18.200.9"),
+        Credentials(username="netops", password="pw"),
+    )
 
 
 def test_replace_with_revert_timer_then_confirm(ios: FakeIos) -> None:
@@ -154,8 +161,12 @@ def test_replace_with_revert_timer_then_confirm(ios: FakeIos) -> None:
     drv.open()
     assert "hostname old" in drv.get_running()
     drv.commit_confirmed(CANDIDATE, revert_in=30)
-    assert any(c.startswith("configure replace flash:/candidate_config.txt force revert trigger "
-                            "error timer 1") for c in ios.sent)
+    assert any(
+        c.startswith(
+            "configure replace flash:/candidate_config.txt force revert trigger error timer 1"
+        )
+        for c in ios.sent
+    )
     assert ios.pending == "1" and ios.running.startswith("hostname r1")
     assert not drv.rollback_happened()
     drv.confirm()
@@ -172,4 +183,13 @@ def test_rollback_restores_the_saved_config(ios: FakeIos) -> None:
     drv.rollback()
     assert ios.running == "hostname old\n" and ios.pending is None
     assert "configure revert now" in ios.sent
+    drv.close()
+
+
+def test_check_loads_compares_and_discards_without_applying(ios: FakeIos) -> None:
+    drv = _driver()
+    drv.open()
+    assert drv.check(CANDIDATE) is None
+    assert ios.running == "hostname old\n" and ios.pending is None
+    assert not any(c.startswith("configure replace") for c in ios.sent)
     drv.close()

@@ -291,22 +291,36 @@ def test_cli_status_and_dry_run(lab: Lab, capsys: pytest.CaptureFixture[str]) ->
     assert out["results"][0]["error"] is None
 
 
-def test_drift_is_clean_after_deploy(lab: Lab) -> None:
+def test_drift_is_clean_after_deploy_and_sees_out_of_band_changes(lab: Lab) -> None:
     hosts = sorted(lab.topo.devices)
-    piped = [
-        h
-        for h in hosts
-        if any("|" in i.description for i in lab.topo.devices[h].interfaces)
-        and "|" in render_device(lab.topo, h, lab.secrets)
-    ]
     results = drift(lab.topo, hosts, lab.secrets, _make(lab))
     assert all(r.error is None for r in results)
-    if piped:
-        pytest.xfail(
-            "render: FRR interface descriptions contain '|', which vtysh treats as an "
-            "output pipe, so FRR drops them (reported to the lead)"
-        )
     assert [r.device for r in results if r.drifted] == []
+    host = "lab-core2"
+    ns = namespace_name(host)
+    base = lab.root / ns
+    vtysh = [
+        "ip",
+        "netns",
+        "exec",
+        ns,
+        "vtysh",
+        "--vty_socket",
+        str(base / "run"),
+        "--config_dir",
+        str(base / "etc"),
+    ]
+    subprocess.run(
+        [*vtysh, "-c", "configure terminal", "-c", "ip route 10.99.0.0/24 Null0"],
+        check=True,
+        capture_output=True,
+    )
+    after = drift(lab.topo, hosts, lab.secrets, _make(lab))
+    assert [r.device for r in after if r.drifted] == [host]
+    assert "-ip route 10.99.0.0/24 Null0" in next(r.diff for r in after if r.drifted)
+    fixed = deploy(lab.topo, [host], lab.secrets, _opts(lab, commit=True, canary=0), _make(lab))
+    assert fixed[0].committed and "10.99.0.0/24" in fixed[0].diff
+    assert not drift(lab.topo, [host], lab.secrets, _make(lab))[0].drifted
 
 
 def _model_graph(topo: Topology, down_circuit: str | None = None) -> nx.DiGraph:
@@ -403,6 +417,22 @@ def test_igp_breaking_change_is_rolled_back(lab: Lab) -> None:
     assert bad != good
     result = _bad_change(lab, host, bad)
     assert "OSPF neighbours not Full" in (result.error or "")
+
+
+def test_ansible_engine_rolls_back_an_igp_breaking_change(lab: Lab) -> None:
+    host = "beicheng-xiqu-core2"
+    good = render_device(lab.topo, host, lab.secrets)
+    bad = good.replace("area 0.0.0.0", "area 0.0.0.9")
+    before = _running(lab, host)
+    opts = _opts(lab, commit=True, canary=0, revert_in=15, verify_timeout=8.0)
+    work = lab.root / "ansible-igp"
+    results = ansible_deploy(
+        lab.topo, lab.inventory, [host], lab.secrets, opts, NMS_NAMESPACE, work, {host: bad}
+    )
+    assert len(results) == 1 and results[0].rolled_back and not results[0].committed
+    assert "OSPF neighbours" in (results[0].error or "")
+    _wait_converged(lab)
+    assert _running(lab, host) == before
 
 
 def test_management_cutting_change_is_rolled_back_by_the_device(lab: Lab) -> None:

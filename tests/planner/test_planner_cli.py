@@ -120,3 +120,23 @@ def test_user_scenario(capsys: pytest.CaptureFixture[str]) -> None:
     plan = json.loads(capsys.readouterr().out)
     [user] = plan["scenarios"]["items"]
     assert user["kind"] == "user" and user["unrouted_bps"] > 0
+
+
+def test_accepted_risks_do_not_fail(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    root = tmp_path / "lab"
+    shutil.copytree("inventory/lab", root)
+    city = root / "cities" / "9902-nancheng.yaml"
+    text = city.read_text(encoding="utf-8").replace(
+        "      cores: 1\n",
+        "      cores: 1\n      accepted_risks: [cores, buildings, uplink-srlg, single-point]\n",
+    )
+    city.write_text(text, encoding="utf-8")
+    main(["check", str(root), "--json"])
+    data = json.loads(capsys.readouterr().out)
+    shanxian = [f for f in data["findings"] if f["site"] == "nancheng-shanxian"]
+    assert shanxian and all(f["severity"] == "accepted" for f in shanxian)
+    assert {f["site"] for f in data["findings"] if f["severity"] == "violation"} == {
+        "beicheng-xiqu"
+    }

@@ -122,3 +122,24 @@ def test_unreachable_is_reported_not_dropped() -> None:
     res = eng.evaluate(Failure(links=(1,)))
     assert res.unrouted.tolist() == [5.0]
     assert not res.loads.any()
+
+
+@settings(max_examples=100, deadline=None)
+@given(net=networks(), data=st.data())
+def test_tree_only_failures_only_lose_traffic(
+    net: tuple[int, list[tuple[int, int, float, float]], list[Demand], int], data: st.DataObject
+) -> None:
+    """The sweep's shortcut: a failure of tree elements never raises a load, and the batched
+    unrouted computation equals a full evaluation."""
+    n, links, demands, max_paths = net
+    eng = Engine(n, links, demands, max_paths)
+    fail = data.draw(failures(n, len(links)))
+    tree = Failure(
+        tuple(i for i in fail.links if not eng.link_core[i]),
+        tuple(v for v in fail.nodes if not eng.trees.core[v]),
+    )
+    assert eng.tree_only(tree)
+    full = eng.evaluate(tree)
+    assert (full.loads <= eng.baseline.loads * (1 + 1e-12) + 1e-9).all()
+    lost = eng.unrouted_tree_only([tree]).toarray()[0]
+    np.testing.assert_allclose(eng.baseline.unrouted + lost, full.unrouted, rtol=1e-9, atol=1e-6)

@@ -11,8 +11,15 @@ from pathlib import Path
 import pytest
 
 from poller.agent import AgentConfig, SnmpdAgent, free_udp_port
-from poller.simulator import SimInterface, SnmpsimAgent, write_fleet
+from poller.simulator import (
+    SimInterface,
+    SnmpsimAgent,
+    transport_id,
+    write_endpoint_fleet,
+    write_fleet,
+)
 from poller.store import Store
+from topology import Topology, load_topology
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB = str(ROOT / "inventory" / "lab")
@@ -68,3 +75,52 @@ def test_poll_v2c_table_shows_contracted_utilisation(tmp_path: Path) -> None:
     up1 = by_id["beicheng-up1"]
     assert up1["util_ab"] == pytest.approx(0.40, rel=0.02)  # a→b measured at the b-end's input
     assert up1["util_ba"] == pytest.approx(0.10, rel=0.02)
+
+
+def _lab_fleet(topo: Topology) -> dict[str, list[SimInterface]]:
+    """Every lab device with its model interfaces; circuit c's a-end sends util_of(c) of contract."""
+    fleet: dict[str, list[SimInterface]] = {}
+    for dev in topo.devices.values():
+        itfs = []
+        for itf in dev.interfaces:
+            c = topo.circuits.get(itf.circuit or "")
+            out = 0.0
+            if c is not None:
+                out = util_of(c.id) * c.capacity_bps / 8 if c.a.device == dev.hostname else 1000.0
+            itfs.append(SimInterface(itf.name, out_rate=out))
+        fleet[dev.hostname] = itfs
+    return fleet
+
+
+def util_of(circuit: str) -> float:
+    """A distinct utilisation per circuit, 10 % .. 95 %."""
+    return 0.10 + (sum(map(ord, circuit)) % 18) * 0.05
+
+
+def test_poll_whole_lab_once_v3(tmp_path: Path) -> None:
+    """`egnet poll inventory/lab --once` over all 20 devices (snmpsim, one endpoint per device)."""
+    topo = load_topology(LAB)
+    fleet = _lab_fleet(topo)
+    names = list(fleet)
+    write_endpoint_fleet(tmp_path / "data", [fleet[n] for n in names])
+    ports = [free_udp_port() for _ in names]
+    v3 = ("labuser", "lab-auth-key-1", "lab-priv-key-1")
+    agent = SnmpsimAgent(tmp_path / "data", ports[0], tmp_path / "cache", v3=v3, probe=transport_id(0),
+                         extra_ports=ports[1:])  # fmt: skip
+    env = {"EGNET_SECRET_SNMP_V3_USER": v3[0], "EGNET_SECRET_SNMP_V3_AUTH_KEY": v3[1],
+           "EGNET_SECRET_SNMP_V3_PRIV_KEY": v3[2], "EGNET_VAULT": str(tmp_path / "none.yaml")}  # fmt: skip
+    targets = [
+        a
+        for i, (n, p) in enumerate(zip(names, ports, strict=True))
+        for a in ("--target", f"{n}=127.0.0.1:{p}/{transport_id(i)}")
+    ]
+    with agent:
+        got = _egnet(["poll", LAB, "--once", "--gap", "2", "--json", *targets], env)
+    assert got.returncode == 0, got.stderr
+    data = json.loads(got.stdout)
+    assert [d for d in data["devices"] if not d["reachable"]] == [] and len(data["devices"]) == 20
+    by_id = {c["circuit"]: c for c in data["circuits"]}
+    assert set(by_id) == set(topo.circuits)
+    for cid, c in by_id.items():
+        assert c["state"] == "up"
+        assert c["util_ab"] == pytest.approx(util_of(cid), rel=0.03), cid

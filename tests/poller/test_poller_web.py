@@ -155,3 +155,49 @@ def test_page_in_headless_chromium(server: str, tmp_path: Path) -> None:
     keep = ROOT / "build" / "poller"
     keep.mkdir(parents=True, exist_ok=True)
     shutil.copy(shot, keep / "noc.png")
+
+
+def test_egnet_serve_command(tmp_path: Path) -> None:
+    """`egnet serve` starts, answers the API and /metrics (empty database), and stops on SIGTERM."""
+    import socket
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", "egnet.cli", "serve", str(ROOT / "inventory" / "lab"), "--db",
+           str(tmp_path / "none.db"), "--port", str(port)]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        m: Any = None
+        for _ in range(100):
+            try:
+                m = _get(f"http://127.0.0.1:{port}/api/map")
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert m is not None and len(m["circuits"]) == 26
+        assert all(c["state"] == "unknown" for c in m["circuits"])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as r:
+            page = r.read().decode()
+        assert '<svg id="map"' in page and "http" + "s://" not in page  # self-contained
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_poller_imports_only_topology() -> None:
+    """Architecture rule: poller/ may import topology, nothing else of ours."""
+    import ast
+
+    ours = {"topology", "planner", "deploy", "lab", "egnet", "poller"}
+    for path in (ROOT / "poller").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                assert top not in ours - {"topology", "poller"}, f"{path.name} imports {name}"
