@@ -10,8 +10,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-console = Console(highlight=False)
-errconsole = Console(stderr=True, highlight=False)
+# Piped or logged output gets a wide table instead of rich's 80-column default.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+errconsole = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
 
 
 def emit_json(data: Any) -> None:

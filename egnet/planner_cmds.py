@@ -20,9 +20,7 @@ from planner.scenarios import combine, double_count, single_failures
 from planner.sweep import Sweep, merge, run, run_doubles
 from planner.whatif import compare, exhaustion, parse_growth
 from topology import load_topology
-from topology.demands import DemandModel, load_demands
 from topology.diagnostics import OperationError
-from topology.model import Topology
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -74,15 +72,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="write the plan as JSON to FILE (stdout without FILE)",
     )
     p.set_defaults(func=cmd_plan)
-
-
-def demand_model(topo: Topology, root: str) -> DemandModel:
-    """The topology's demands; reads ``demands.yaml`` here until the loader passes it on."""
-    if topo.demands.source is None and (Path(root) / "demands.yaml").is_file():
-        from topology.loader import _parse
-
-        return load_demands(Path(root), _parse, topo.sites, topo.devices)
-    return topo.demands
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -154,7 +143,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     """Build the model, sweep failures, apply what-if, write reports."""
     t0 = time.perf_counter()
     topo = load_topology(args.dir)
-    model = demand_model(topo, args.dir)
+    model = topo.demands
     growth = parse_growth(args.growth, args.years) if args.growth else None
     pm = build_model(topo, model, parse_upgrades(topo, args.upgrade))
     sweep = _sweep(pm, args.failures, args.fail)

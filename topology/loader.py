@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from topology.build import assemble, check_pools, run_ipam
-from topology.demands import resolve_demands
+from topology.demands import load_demands
 from topology.diagnostics import Diagnostic, InventoryError, known
 from topology.diagnostics import Path as DataPath
 from topology.drafts import Drafts, Expander
@@ -302,7 +302,7 @@ def load_inventory(root: Path | str) -> LoadResult:
                 )
             )
     _checkpoint(errors)
-    demands = resolve_demands(None)
+    demands = load_demands(root, _parse, drafts.sites, drafts.devices)
     topo = assemble(net, drafts, alloc.lock, str(root), demands)
     logger.debug("loaded %s: %d sites, %d devices", root, len(topo.sites), len(topo.devices))
     return LoadResult(topo, alloc.lock, root / LOCK_NAME, lock_text, alloc.new, alloc.dropped)
