@@ -32,7 +32,7 @@ from lab.network import set_link
 from lab.probe import ping, route_get
 from lab.session import LabHandle as Lab
 from lab.state import load_state
-from lab.system import namespaces, pid_alive
+from lab.system import LabError, namespaces, pid_alive
 from topology import Topology
 
 pytestmark = pytest.mark.lab
@@ -321,6 +321,7 @@ def test_drift_is_clean_after_deploy_and_sees_out_of_band_changes(lab: Lab) -> N
     fixed = deploy(lab.topo, [host], lab.secrets, _opts(lab, commit=True, canary=0), _make(lab))
     assert fixed[0].committed and "10.99.0.0/24" in fixed[0].diff
     assert not drift(lab.topo, [host], lab.secrets, _make(lab))[0].drifted
+    _wait_converged(lab)
 
 
 def _model_graph(topo: Topology, down_circuit: str | None = None) -> nx.DiGraph:
@@ -368,7 +369,7 @@ def _wait_paths(lab: Lab, down_circuit: str | None, timeout: float = 60) -> None
         try:
             _check_paths(lab, down_circuit)
             return
-        except (AssertionError, KeyError):
+        except (AssertionError, KeyError, LabError):  # still converging: no route yet
             if time.monotonic() > deadline:
                 raise
             time.sleep(1)
