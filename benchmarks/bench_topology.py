@@ -23,11 +23,12 @@ def main() -> None:
     parser.add_argument("dir", nargs="?", default="inventory/jiangxi")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    times = []
+    times, cpu = [], []
     for _ in range(args.repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         res = load_inventory(args.dir)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     topo = res.topology
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"inventory            {args.dir}")
@@ -35,6 +36,9 @@ def main() -> None:
     print(
         f"load+validate+resolve  best {min(times):.3f} s  median {statistics.median(times):.3f} s"
         f"  (n={args.repeat}, goal <= 2 s)"
+    )
+    print(
+        f"CPU time               best {min(cpu):.3f} s  (wall time suffers when the machine is busy)"
     )
     print(f"peak RSS               {peak:.0f} MiB")
 

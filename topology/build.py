@@ -38,6 +38,7 @@ from topology.model import (
 from topology.platforms import PLATFORMS, interface_name
 from topology.schema import NetworkFile
 from topology.source import SourceFile
+from topology.units import format_rate
 
 MGMT_RESERVED = 28  # the first /28 of the management pool is the NMS segment (lab host side: .1)
 
@@ -136,109 +137,117 @@ def _describe(c: CircuitDraft, peer: str, peer_if: str, rate: str) -> str:
     return f"to {peer} {peer_if} | ckt {c.id} | {c.carrier} | {c.type} {rate}"
 
 
+def _srlgs(c: CircuitDraft, d: Drafts) -> tuple[str, ...]:
+    da, db = d.devices[c.a], d.devices[c.b]
+    groups = {
+        f"carrier:{c.carrier}",
+        f"device:{c.a}",
+        f"device:{c.b}",
+        f"building:{da.building}",
+        f"building:{db.building}",
+        f"site:{da.site}",
+        f"site:{db.site}",
+        *(f"duct:{x}" for x in c.ducts),
+    }
+    return tuple(sorted(groups))
+
+
+def _circuit(
+    c: CircuitDraft, net: NetworkFile, d: Drafts, lock: Lock, ifaces: dict[str, list[Interface]]
+) -> Circuit:
+    """Resolve one circuit and append its two interfaces to ``ifaces``.
+
+    Objects are built with ``model_construct``: every value was validated on the way in (schema,
+    references, IPAM), so validating the ~20,000 derived objects again would only cost time.
+    """
+    ctype = net.circuit_types[c.type]
+    ends = []
+    for end, host in enumerate((c.a, c.b)):
+        plat = PLATFORMS[net.device_models[d.devices[host].model].platform]
+        name = interface_name(plat, lock.ports[host][c.id])
+        ends.append(
+            CircuitEnd.model_construct(
+                device=host, interface=name, address=_host(lock.p2p[c.id], end)
+            )
+        )
+    cost = c.cost or igp_cost(net.igp.reference_bandwidth, ctype.nominal)
+    rate = format_rate(ctype.usable)
+    for me, peer in ((ends[0], ends[1]), (ends[1], ends[0])):
+        ifaces[me.device].append(
+            Interface.model_construct(
+                name=me.interface,
+                kind="p2p",
+                address=me.address,
+                circuit=c.id,
+                vrf=None,
+                description=_describe(c, peer.device, peer.interface, rate),
+            )
+        )
+    return Circuit.model_construct(
+        id=c.id,
+        role=c.role,
+        type=c.type,
+        carrier=c.carrier,
+        a=ends[0],
+        b=ends[1],
+        subnet=lock.p2p[c.id],
+        capacity_bps=ctype.usable,
+        nominal_bps=ctype.nominal,
+        cost_ab=cost,
+        cost_ba=cost,
+        ducts=c.ducts,
+        srlgs=_srlgs(c, d),
+        tail=c.tail,
+    )
+
+
+def _device(
+    host: str, net: NetworkFile, d: Drafts, lock: Lock, phys: list[Interface], mgmt_vrf: str | None
+) -> Device:
+    dd = d.devices[host]
+    plat = PLATFORMS[net.device_models[dd.model].platform]
+    mgmt = f"{lock.mgmt[host].split('/')[0]}/{parse_prefix(net.pools.mgmt)[1]}"
+    own = [
+        Interface.model_construct(
+            name=plat.loopback_name,
+            kind="loopback",
+            address=lock.loopback[host],
+            circuit=None,
+            vrf=None,
+            description="router-id / management loopback",
+        ),
+        Interface.model_construct(
+            name=plat.mgmt_interface,
+            kind="mgmt",
+            address=mgmt,
+            circuit=None,
+            description="out-of-band management",
+            vrf=mgmt_vrf if plat.mgmt_vrf else None,
+        ),
+    ]
+    phys.sort(key=lambda i: lock.ports[host][i.circuit or ""])
+    return Device.model_construct(
+        hostname=host,
+        site=dd.site,
+        role=dd.role,
+        model=dd.model,
+        platform=plat.name,
+        building=dd.building,
+        loopback=lock.loopback[host],
+        mgmt_address=mgmt,
+        interfaces=tuple(own + phys),
+    )
+
+
 def assemble(
     net: NetworkFile, d: Drafts, lock: Lock, source: str, demands: DemandModel
 ) -> Topology:
     """Build the frozen topology from checked drafts and a complete lock."""
-    from topology.units import format_rate
-
     ref = net.igp.reference_bandwidth
-    mgmt_len = parse_prefix(net.pools.mgmt)[1]
-    zones_by_kind = {z.kind: name for name, z in net.zones.items()}
-    mgmt_vrf = zones_by_kind.get("management")
+    mgmt_vrf = {z.kind: name for name, z in net.zones.items()}.get("management")
     ifaces: dict[str, list[Interface]] = {h: [] for h in d.devices}
-    circuits: dict[str, Circuit] = {}
-    for c in d.circuits.values():
-        ctype = net.circuit_types[c.type]
-        plat_a = PLATFORMS[net.device_models[d.devices[c.a].model].platform]
-        plat_b = PLATFORMS[net.device_models[d.devices[c.b].model].platform]
-        if_a = interface_name(plat_a, lock.ports[c.a][c.id])
-        if_b = interface_name(plat_b, lock.ports[c.b][c.id])
-        subnet = lock.p2p[c.id]
-        ea = CircuitEnd(device=c.a, interface=if_a, address=_host(subnet, 0))
-        eb = CircuitEnd(device=c.b, interface=if_b, address=_host(subnet, 1))
-        cost = c.cost or igp_cost(ref, ctype.nominal)
-        da, db = d.devices[c.a], d.devices[c.b]
-        srlgs = sorted(
-            {
-                f"carrier:{c.carrier}",
-                f"device:{c.a}",
-                f"device:{c.b}",
-                f"building:{da.building}",
-                f"building:{db.building}",
-                f"site:{da.site}",
-                f"site:{db.site}",
-                *(f"duct:{x}" for x in c.ducts),
-            }
-        )
-        circuits[c.id] = Circuit(
-            id=c.id,
-            role=c.role,
-            type=c.type,
-            carrier=c.carrier,
-            a=ea,
-            b=eb,
-            subnet=subnet,
-            capacity_bps=ctype.usable,
-            nominal_bps=ctype.nominal,
-            cost_ab=cost,
-            cost_ba=cost,
-            ducts=c.ducts,
-            srlgs=tuple(srlgs),
-            tail=c.tail,
-        )
-        rate = format_rate(ctype.usable)
-        ifaces[c.a].append(
-            Interface(
-                name=if_a,
-                kind="p2p",
-                address=ea.address,
-                circuit=c.id,
-                description=_describe(c, c.b, if_b, rate),
-            )
-        )
-        ifaces[c.b].append(
-            Interface(
-                name=if_b,
-                kind="p2p",
-                address=eb.address,
-                circuit=c.id,
-                description=_describe(c, c.a, if_a, rate),
-            )
-        )
-    devices: dict[str, Device] = {}
-    for h, dd in d.devices.items():
-        plat = PLATFORMS[net.device_models[dd.model].platform]
-        mgmt_ip = lock.mgmt[h].split("/")[0]
-        own = [
-            Interface(
-                name=plat.loopback_name,
-                kind="loopback",
-                address=lock.loopback[h],
-                circuit=None,
-                description="router-id / management loopback",
-            ),
-            Interface(
-                name=plat.mgmt_interface,
-                kind="mgmt",
-                address=f"{mgmt_ip}/{mgmt_len}",
-                circuit=None,
-                description="out-of-band management",
-                vrf=mgmt_vrf if plat.mgmt_vrf else None,
-            ),
-        ]
-        phys = sorted(ifaces[h], key=lambda i: lock.ports[h][i.circuit or ""])
-        devices[h] = Device(
-            hostname=h,
-            site=dd.site,
-            role=dd.role,
-            model=dd.model,
-            platform=plat.name,
-            building=dd.building,
-            loopback=lock.loopback[h],
-            mgmt_address=f"{mgmt_ip}/{mgmt_len}",
-            interfaces=tuple(own + phys),
-        )
+    circuits = {c.id: _circuit(c, net, d, lock, ifaces) for c in d.circuits.values()}
+    devices = {h: _device(h, net, d, lock, ifaces[h], mgmt_vrf) for h in d.devices}
     return Topology(
         name=net.network.name,
         label=net.network.label,

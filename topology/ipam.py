@@ -8,7 +8,6 @@ So adding or removing a township never renumbers any other device.
 from __future__ import annotations
 
 import json
-import re
 import socket
 import struct
 from collections.abc import Iterable, Mapping
@@ -18,9 +17,6 @@ from typing import Any
 LOCK_VERSION = 1
 LOCK_NAME = "ipam.lock.json"
 SECTIONS = ("loopback", "mgmt", "p2p", "zones", "ports")
-
-
-_PREFIX = re.compile(r"^(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})/(\d{1,2})$")
 
 
 def parse_prefix(text: str) -> tuple[int, int]:
@@ -34,11 +30,21 @@ def parse_prefix(text: str) -> tuple[int, int]:
         ...
         ValueError: '198.18.0.5/30' has host bits set
     """
-    m = _PREFIX.match(text)
-    if not m or int(m[2]) > 32 or any(int(o) > 255 for o in m[1].split(".")):
+    addr_text, sep, plen_text = text.partition("/")
+    try:
+        packed = socket.inet_aton(addr_text)
+        plen = int(plen_text)
+    except (OSError, ValueError):
+        packed, plen = b"", -1
+    # inet_aton accepts short forms such as "10.1": insist on the canonical dotted quad
+    if (
+        not sep
+        or not plen_text.isdigit()
+        or not 0 <= plen <= 32
+        or socket.inet_ntoa(packed) != addr_text
+    ):
         raise ValueError(f"{text!r} is not an IPv4 prefix such as 198.18.0.0/30")
-    addr: int = struct.unpack("!I", socket.inet_aton(m[1]))[0]
-    plen = int(m[2])
+    addr: int = struct.unpack("!I", packed)[0]
     if addr & ((1 << (32 - plen)) - 1):
         raise ValueError(f"{text!r} has host bits set")
     return addr, plen
