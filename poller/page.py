@@ -22,7 +22,7 @@ body { margin: 0; font: 13px/1.4 system-ui, sans-serif; background: #10151c; col
 header { padding: 6px 12px; background: #1b2430; display: flex; gap: 16px; align-items: baseline; }
 header h1 { font-size: 16px; margin: 0; }
 #status { color: #8fa1b3; }
-main { display: grid; grid-template-columns: 1fr 380px; height: calc(100vh - 34px); }
+main { display: grid; grid-template-columns: 1fr 400px; height: calc(100vh - 34px); }
 #mapbox { overflow: auto; }
 aside { border-left: 1px solid #2a3646; overflow: auto; padding: 8px; }
 h2 { font-size: 14px; margin: 8px 0 4px; }

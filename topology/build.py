@@ -155,26 +155,18 @@ def _srlgs(c: CircuitDraft, d: Drafts) -> tuple[str, ...]:
 def _circuit(
     c: CircuitDraft, net: NetworkFile, d: Drafts, lock: Lock, ifaces: dict[str, list[Interface]]
 ) -> Circuit:
-    """Resolve one circuit and append its two interfaces to ``ifaces``.
-
-    Objects are built with ``model_construct``: every value was validated on the way in (schema,
-    references, IPAM), so validating the ~20,000 derived objects again would only cost time.
-    """
+    """Resolve one circuit and append its two interfaces to ``ifaces``."""
     ctype = net.circuit_types[c.type]
     ends = []
     for end, host in enumerate((c.a, c.b)):
         plat = PLATFORMS[net.device_models[d.devices[host].model].platform]
         name = interface_name(plat, lock.ports[host][c.id])
-        ends.append(
-            CircuitEnd.model_construct(
-                device=host, interface=name, address=_host(lock.p2p[c.id], end)
-            )
-        )
+        ends.append(CircuitEnd(device=host, interface=name, address=_host(lock.p2p[c.id], end)))
     cost = c.cost or igp_cost(net.igp.reference_bandwidth, ctype.nominal)
     rate = format_rate(ctype.usable)
     for me, peer in ((ends[0], ends[1]), (ends[1], ends[0])):
         ifaces[me.device].append(
-            Interface.model_construct(
+            Interface(
                 name=me.interface,
                 kind="p2p",
                 address=me.address,
@@ -183,7 +175,7 @@ def _circuit(
                 description=_describe(c, peer.device, peer.interface, rate),
             )
         )
-    return Circuit.model_construct(
+    return Circuit(
         id=c.id,
         role=c.role,
         type=c.type,
@@ -208,7 +200,7 @@ def _device(
     plat = PLATFORMS[net.device_models[dd.model].platform]
     mgmt = f"{lock.mgmt[host].split('/')[0]}/{parse_prefix(net.pools.mgmt)[1]}"
     own = [
-        Interface.model_construct(
+        Interface(
             name=plat.loopback_name,
             kind="loopback",
             address=lock.loopback[host],
@@ -216,7 +208,7 @@ def _device(
             vrf=None,
             description="router-id / management loopback",
         ),
-        Interface.model_construct(
+        Interface(
             name=plat.mgmt_interface,
             kind="mgmt",
             address=mgmt,
@@ -226,7 +218,7 @@ def _device(
         ),
     ]
     phys.sort(key=lambda i: lock.ports[host][i.circuit or ""])
-    return Device.model_construct(
+    return Device(
         hostname=host,
         site=dd.site,
         role=dd.role,
