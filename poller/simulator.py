@@ -35,6 +35,7 @@ class SimInterface:
     oper_status: int = 1
     speed_mbps: int = 1000
     error_rate: float = 0.0
+    out_wrap_at: float | None = None
 
 
 def _numeric(tag: int, rate: float, initial: int, wrap: bool) -> str:
@@ -42,6 +43,17 @@ def _numeric(tag: int, rate: float, initial: int, wrap: bool) -> str:
     if wrap:
         spec += f",max={COUNTER64_MAX if tag == 70 else 2**32},wrap=1"
     return spec
+
+
+def wrap_at(rate: float, epoch: float) -> str:
+    """A Counter64 that wraps at wall-clock time ``epoch`` (snmpsim ``atime``: value = initial +
+    rate × time.time(), independent of when the simulator started).
+
+    Examples:
+        >>> wrap_at(1000.0, 1_000_000.0)
+        '70:numeric|rate=1000,initial=18446744072709551616,max=18446744073709551616,wrap=1,atime=1'
+    """
+    return _numeric(70, rate, COUNTER64_MAX - int(rate * epoch), True) + ",atime=1"
 
 
 def snmprec(interfaces: Sequence[SimInterface], uptime: bool = True) -> str:
@@ -64,7 +76,9 @@ def snmprec(interfaces: Sequence[SimInterface], uptime: bool = True) -> str:
         values = {
             "name": f"4|{itf.name}",
             "in_octets": _numeric(70, itf.in_rate, itf.in_initial, wrap_in),
-            "out_octets": _numeric(70, itf.out_rate, itf.out_initial, wrap_out),
+            "out_octets": _numeric(70, itf.out_rate, itf.out_initial, wrap_out)
+            if itf.out_wrap_at is None
+            else wrap_at(itf.out_rate, itf.out_wrap_at),
             "high_speed": f"66|{itf.speed_mbps}",
             "discontinuity": "67|0",
             "oper_status": f"2|{itf.oper_status}",

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from deploy.diff import canonical, config_diff
+from deploy.drivers.base import DeviceDriver
+from deploy.engine import deploy
 from deploy.options import DeployOptions
+from deploy.render import render_device
 from deploy.result import DeployResult, exit_code
 from deploy.rollout import plan_batches, run_staged
+from topology import load_topology
 
 HOSTS = [f"r{i}" for i in range(7)]
 PLATFORMS = dict.fromkeys(HOSTS, "frr")
@@ -101,3 +107,30 @@ def test_access_list_order_matters() -> None:
     a = canonical("access-list A permit 10.0.0.0/8\naccess-list A deny any\n", "frr")
     b = canonical("access-list A deny any\naccess-list A permit 10.0.0.0/8\n", "frr")
     assert a != b
+
+
+class _Secrets:
+    def get(self, name: str, device: str | None = None) -> str:
+        return f"Test-{name}-secret-42"
+
+
+def _no_device(hostname: str) -> DeviceDriver:
+    raise AssertionError(f"{hostname}: a refused rollout must not touch any device")
+
+
+def test_audit_failure_refuses_the_whole_rollout_before_any_device() -> None:
+    topo = load_topology(Path(__file__).resolve().parents[2] / "inventory" / "lab")
+    hosts = ["lab-core1", "lab-core2"]
+    good = render_device(topo, "lab-core1", _Secrets())
+    bad = "\n".join(ln for ln in good.splitlines() if "access-class" not in ln)
+    results = deploy(
+        topo,
+        hosts,
+        _Secrets(),
+        DeployOptions(commit=True),
+        _no_device,
+        overrides={"lab-core1": bad},
+    )
+    by = {r.device: r for r in results}
+    assert by["lab-core1"].stage == "audit" and "mgmt-acl" in (by["lab-core1"].error or "")
+    assert by["lab-core2"].stage == "skipped" and exit_code(results) == 1

@@ -21,7 +21,7 @@ from poller.targets import circuit_specs
 from topology import Topology, load_topology
 
 ROOT = Path(__file__).resolve().parents[2]
-WRAP_AFTER = 10.0  # seconds after simulator start when lab-core1 eth1's out counter wraps
+WRAP_DELAY = 25.0  # lab-core1 eth1's out counter wraps this long after the data is written
 
 
 def _out_rate(topo: Topology, circuit: str, end: str) -> float:
@@ -32,7 +32,7 @@ def _out_rate(topo: Topology, circuit: str, end: str) -> float:
     return cap * frac / 8
 
 
-def _fleet(topo: Topology) -> dict[str, list[SimInterface]]:
+def _fleet(topo: Topology, wrap_epoch: float) -> dict[str, list[SimInterface]]:
     fleet: dict[str, list[SimInterface]] = {}
     for dev in topo.devices.values():
         itfs = []
@@ -44,10 +44,8 @@ def _fleet(topo: Topology) -> dict[str, list[SimInterface]]:
             me = "a" if c.a.device == dev.hostname else "b"
             out = _out_rate(topo, c.id, me)
             peer_out = _out_rate(topo, c.id, "b" if me == "a" else "a")
-            initial = 0
-            if dev.hostname == "lab-core1" and itf.name == "eth1":
-                initial = COUNTER64_MAX - int(out * WRAP_AFTER)
-            itfs.append(SimInterface(itf.name, in_rate=peer_out, out_rate=out, out_initial=initial))
+            wrap = wrap_epoch if (dev.hostname, itf.name) == ("lab-core1", "eth1") else None
+            itfs.append(SimInterface(itf.name, in_rate=peer_out, out_rate=out, out_wrap_at=wrap))
         fleet[dev.hostname] = itfs
     return fleet
 
@@ -58,12 +56,16 @@ def topo() -> Topology:
 
 
 @pytest.fixture(scope="module")
-def sim(topo: Topology, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpsimAgent]:
+def sim(
+    topo: Topology, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[SnmpsimAgent, float]]:
+    """The lab fleet on snmpsim, and the wall-clock time when lab-core1 eth1's counter wraps."""
     base = tmp_path_factory.mktemp("snmpsim")
-    write_fleet(base / "data", _fleet(topo))
+    wrap_epoch = time.time() + WRAP_DELAY
+    write_fleet(base / "data", _fleet(topo, wrap_epoch))
     agent = SnmpsimAgent(base / "data", free_udp_port(), base / "cache", probe="lab-core1")
     with agent:
-        yield agent
+        yield agent, wrap_epoch
 
 
 def _cycle(poller: Poller) -> CycleResult:
@@ -77,18 +79,27 @@ def _cycle(poller: Poller) -> CycleResult:
     return asyncio.run(go())
 
 
+# snmpsim computes each value when it encodes it; on a loaded machine the counters of a response
+# are computed up to ~100 ms after its sysUpTime, and that skew varies between polls: over a few
+# seconds' interval that is a few per cent (real agents and the lab test hold 2 %).
+REL = 0.05
+
+
 def _check_rates(topo: Topology, samples: tuple[CircuitSample, ...]) -> None:
     for s in samples:
         assert s.state.value == "up", s
         ab, ba = _out_rate(topo, s.circuit, "a") * 8, _out_rate(topo, s.circuit, "b") * 8
-        assert s.ab_bps == pytest.approx(ab, rel=0.02), s.circuit
-        assert s.ba_bps == pytest.approx(ba, rel=0.02), s.circuit
-        assert s.util_ab == pytest.approx(ab / topo.circuits[s.circuit].capacity_bps, rel=0.02)
+        assert s.ab_bps == pytest.approx(ab, rel=REL), s.circuit
+        assert s.ba_bps == pytest.approx(ba, rel=REL), s.circuit
+        assert s.util_ab == pytest.approx(ab / topo.circuits[s.circuit].capacity_bps, rel=REL)
 
 
-def test_known_rates_wrap_and_reboot(topo: Topology, sim: SnmpsimAgent, tmp_path: Path) -> None:
+def test_known_rates_wrap_and_reboot(
+    topo: Topology, sim: tuple[SnmpsimAgent, float], tmp_path: Path
+) -> None:
+    agent, wrap_epoch = sim
     targets = [
-        Target(d, "127.0.0.1", sim.port, Credentials("2c", community=d)) for d in topo.devices
+        Target(d, "127.0.0.1", agent.port, Credentials("2c", community=d)) for d in topo.devices
     ]
     poller = Poller(make_client("fast"), targets, circuit_specs(topo))
     store = Store(tmp_path / "p.db")
@@ -98,10 +109,9 @@ def test_known_rates_wrap_and_reboot(topo: Topology, sim: SnmpsimAgent, tmp_path
     assert all(d.reachable for d in first.devices)
     assert {s.note for s in first.circuits} == {"first"}
     wrap_before = poller.previous["lab-core1"].by_name["eth1"].out_octets
-    uptime = poller.previous["lab-core1"].uptime or 0
     assert wrap_before > COUNTER64_MAX // 2, "simulator too slow to start: wrap already happened"
 
-    time.sleep(max(3.0, WRAP_AFTER + 0.5 - uptime / 100))
+    time.sleep(max(3.0, wrap_epoch + 0.5 - time.time()))
     second = _cycle(poller)
     store.write_samples(second.circuits)
     assert all(d.reachable for d in second.devices), second.devices
@@ -110,14 +120,14 @@ def test_known_rates_wrap_and_reboot(topo: Topology, sim: SnmpsimAgent, tmp_path
     township = next(s for s in second.circuits if s.circuit == "dongxian-qiaotou-up1")
     assert township.capacity_bps == 20_000_000  # contracted MSTP 20M, whatever the port speed
 
-    sim.stop()  # reboot: sysUpTime and every counter restart from zero
-    sim.start()
+    agent.stop()  # reboot: sysUpTime and (relative-time) counters restart from zero
+    agent.start()
     third = _cycle(poller)
     store.write_samples(third.circuits)
     assert {s.note for s in third.circuits} == {"reboot"}
     assert all(s.ab_bps is None for s in third.circuits)
 
-    time.sleep(3.0)
+    time.sleep(5.0)
     fourth = _cycle(poller)
     store.write_samples(fourth.circuits)
     assert all(d.reachable for d in fourth.devices), fourth.devices
@@ -125,7 +135,7 @@ def test_known_rates_wrap_and_reboot(topo: Topology, sim: SnmpsimAgent, tmp_path
 
     loads = measured_loads(tmp_path / "p.db", now=time.time() + 1)
     for cid, (ab, _ba) in loads.items():  # no spike from the wrap or the reboot
-        assert ab == pytest.approx(_out_rate(topo, cid, "a") * 8, rel=0.02)
+        assert ab == pytest.approx(_out_rate(topo, cid, "a") * 8, rel=REL)
     store.close()
 
 
