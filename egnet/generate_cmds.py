@@ -9,10 +9,11 @@ import yaml
 
 from egnet.output import info
 from topology.diagnostics import OperationError
-from topology.generator import existing_ids, generate
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    from topology.generator import existing_ids, generate  # pypinyin is slow to import
+
     root = Path(args.dir)
     src = root / "source"
     csv_path, over_path = src / "divisions.csv", src / "overrides.yaml"
