@@ -31,7 +31,9 @@ def apply_edits(inv: Path, edits: list[dict[str, object]]) -> None:
                 path.read_text(encoding="utf-8") + str(edit["append"]), encoding="utf-8"
             )
         else:
-            old, new = edit["replace"]  # type: ignore[misc]
+            replace = edit["replace"]
+            assert isinstance(replace, list) and len(replace) == 2
+            old, new = str(replace[0]), str(replace[1])
             text = path.read_text(encoding="utf-8")
             assert old in text, f"case edit does not apply: {old!r} not in {path.name}"
             path.write_text(text.replace(old, new, 1), encoding="utf-8")
