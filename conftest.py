@@ -19,7 +19,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if os.geteuid() == 0:
         return
-    skip = pytest.mark.skip(reason="lab test: needs root to create network namespaces (run as root)")
+    skip = pytest.mark.skip(
+        reason="lab test: needs root to create network namespaces (run as root)"
+    )
     for item in items:
         if "lab" in item.keywords:
             item.add_marker(skip)
