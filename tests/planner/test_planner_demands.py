@@ -69,9 +69,8 @@ events: []
 )
 def test_errors_are_located(tmp_path: Path, text: str, where: str, message: str) -> None:
     root = _inventory(tmp_path, text)
-    topo = load_topology(root)
-    with pytest.raises(InventoryError) as exc:
-        load_demands(root, _parse, topo.sites, topo.devices)
+    with pytest.raises(InventoryError) as exc:  # the loader reads demands.yaml with the inventory
+        load_topology(root)
     rendered = exc.value.render()
     assert where in rendered and message in rendered
 
