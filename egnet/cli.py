@@ -1,6 +1,8 @@
 """The ``egnet`` command line: the only composition root.
 
-Each ``egnet/*_cmds.py`` module exposes ``register(subparsers)`` and is picked up by name.
+Each ``egnet/*_cmds.py`` module exposes ``register(subparsers)``. ``COMMANDS`` maps every top-level
+command to its module, so a run imports only the module of the command it runs (the planner, the
+poller and the deploy engines pull in heavy libraries); ``egnet --help`` imports them all.
 """
 
 from __future__ import annotations
@@ -15,13 +17,42 @@ from egnet.output import errconsole
 from topology.diagnostics import InventoryError, OperationError
 
 
+COMMANDS: dict[str, str] = {
+    "validate": "egnet.inventory_cmds",
+    "inspect": "egnet.inventory_cmds",
+    "export": "egnet.inventory_cmds",
+    "ipam": "egnet.inventory_cmds",
+    "generate": "egnet.generate_cmds",
+    "check": "egnet.planner_cmds",
+    "plan": "egnet.planner_cmds",
+    "render": "egnet.render_cmds",
+    "audit": "egnet.render_cmds",
+    "lab": "egnet.lab_cmds",
+    "deploy": "egnet.deploy_cmds",
+    "drift": "egnet.deploy_cmds",
+    "poll": "egnet.poller_cmds",
+    "poll-loads": "egnet.poller_cmds",
+    "serve": "egnet.poller_cmds",
+}
+
+
 def command_modules() -> list[str]:
-    """Every ``egnet/*_cmds.py`` module, in name order; each exposes ``register(subparsers)``."""
+    """Every ``egnet/*_cmds.py`` module: those of ``COMMANDS`` in its order, then any other."""
     here = Path(__file__).parent
-    return sorted(f"egnet.{p.stem}" for p in here.glob("*_cmds.py"))
+    found = sorted(f"egnet.{p.stem}" for p in here.glob("*_cmds.py"))
+    ordered = list(dict.fromkeys(COMMANDS.values()))
+    return ordered + [m for m in found if m not in ordered]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _modules_for(argv: list[str]) -> list[str]:
+    """The command modules needed to parse ``argv``: one for a known command, else all of them."""
+    words = [a for a in argv if not a.startswith("-")]
+    if words and words[0] in COMMANDS and not {"-h", "--help"} & set(argv[: argv.index(words[0])]):
+        return [COMMANDS[words[0]]]
+    return command_modules()
+
+
+def build_parser(modules: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="egnet",
         description="egnet: infrastructure-as-code and capacity planning for a provincial e-government extranet",
@@ -30,13 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in command_modules():
+    for name in command_modules() if modules is None else modules:
         importlib.import_module(name).register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(_modules_for(argv))
     args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
