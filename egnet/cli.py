@@ -16,7 +16,6 @@ from pathlib import Path
 from egnet.output import errconsole
 from topology.diagnostics import InventoryError, OperationError
 
-
 COMMANDS: dict[str, str] = {
     "validate": "egnet.inventory_cmds",
     "inspect": "egnet.inventory_cmds",
