@@ -10,6 +10,7 @@ The same rules run on configs we rendered and on running configs fetched from de
 from __future__ import annotations
 
 import bisect
+import ipaddress
 import itertools
 import multiprocessing
 import re
@@ -78,17 +79,42 @@ class RegionCheck(_Frozen):
     optional: bool = False
 
 
+class OspfCheck(_Frozen):
+    """Every OSPF interface must carry ``key`` and an authentication type.
+
+    OSPF interfaces (FRR / IOS syntax): an ``interface`` block whose address lies in a
+    ``network <prefix> area <a>`` of a ``router ospf`` block, or that has ``ip ospf area <a>``;
+    passive ones (``ip ospf passive``, ``passive-interface``) form no adjacency and are skipped.
+    The type is ``auth`` on the interface or, unless the interface sets another type
+    (``override``), ``area_auth`` (group ``area``) for its area in ``router ospf``.
+    """
+
+    key: str
+    auth: str
+    area_auth: str
+    override: str = r"^ ip ospf authentication"
+
+
+class NaUnless(_Frozen):
+    """The rule is n/a (with ``reason``) on a config with no line matching ``pattern``."""
+
+    pattern: str
+    reason: str
+
+
 class Rule(_Frozen):
     """One audit rule as a platform expresses it."""
 
     id: str
     title: str
     na: str | None = None
+    na_unless: NaUnless | None = None
     require: tuple[str, ...] = ()
     forbid: tuple[str, ...] = ()
     values: tuple[ValueCheck, ...] = ()
     blocks: tuple[BlockCheck, ...] = ()
     regions: tuple[RegionCheck, ...] = ()
+    ospf: tuple[OspfCheck, ...] = ()
 
 
 class RuleSet(_Frozen):
@@ -331,10 +357,112 @@ def _regions(cfg: ParsedConfig, checks: tuple[RegionCheck, ...]) -> Found:
     return evidence, problems
 
 
+def area_id(area: str) -> str:
+    """An OSPF area id in dotted form (``area 0`` and ``area 0.0.0.0`` are the same area).
+
+    Examples:
+        >>> area_id("0"), area_id("0.0.0.1"), area_id("258")
+        ('0.0.0.0', '0.0.0.1', '0.0.1.2')
+    """
+    if area.isdigit() and int(area) < 2**32:
+        return str(ipaddress.IPv4Address(int(area)))
+    return area
+
+
+_OSPF_ROUTER = re.compile(r"^router ospf( vrf \S+)?\s*$")
+_OSPF_NETWORK = re.compile(r"^ network (\d+\.\d+\.\d+\.\d+/\d+) area (\S+)", re.M)
+_OSPF_PASSIVE = re.compile(r"^ passive-interface (\S+)\s*$", re.M)
+_IF_HEADER = re.compile(r"^interface (\S+)")
+_IF_ADDRESS = re.compile(r"^ ip address (\d+\.\d+\.\d+\.\d+/\d+)", re.M)
+_IF_AREA = re.compile(r"^ ip ospf area (\S+)", re.M)
+_IF_PASSIVE = re.compile(r"^ ip ospf passive\s*$", re.M)
+_IF_NOT_PASSIVE = re.compile(r"^ no ip ospf passive\s*$", re.M)
+
+
+@dataclass(frozen=True, slots=True)
+class OspfProcess:
+    """What the ``router ospf`` blocks say: networks and their areas, passive interfaces."""
+
+    networks: tuple[tuple[ipaddress.IPv4Network, str], ...]
+    passive: frozenset[str]
+
+    @classmethod
+    def parse(cls, cfg: ParsedConfig) -> OspfProcess:
+        """Collect every ``router ospf`` block (all VRFs) of a config."""
+        nets: list[tuple[ipaddress.IPv4Network, str]] = []
+        passive: set[str] = set()
+        for b in cfg.blocks:
+            if _OSPF_ROUTER.match(b.header):
+                nets.extend(
+                    (ipaddress.IPv4Network(n, strict=False), area_id(a))
+                    for n, a in _OSPF_NETWORK.findall(b.body)
+                )
+                passive.update(_OSPF_PASSIVE.findall(b.body))
+        return cls(tuple(nets), frozenset(passive))
+
+    def area_of(self, block: Block) -> str | None:
+        """The OSPF area of an interface block, or None when it is not an active OSPF interface.
+
+        Examples:
+            >>> cfg = ParsedConfig("router ospf\\n network 10.0.0.0/24 area 0\\n"
+            ...     "interface a\\n ip address 10.0.0.1/30\\ninterface b\\n ip address 10.1.0.1/30")
+            >>> ospf = OspfProcess.parse(cfg)
+            >>> [ospf.area_of(b) for b in cfg.blocks if b.header.startswith("interface")]
+            ['0.0.0.0', None]
+        """
+        m = _IF_HEADER.match(block.header)
+        if not m or self._passive(m.group(1), block.body):
+            return None
+        explicit = _IF_AREA.search(block.body)
+        if explicit:
+            return area_id(explicit.group(1))
+        for addr in _IF_ADDRESS.findall(block.body):
+            ip = ipaddress.IPv4Interface(addr).ip
+            for net, area in self.networks:
+                if ip in net:
+                    return area
+        return None
+
+    def _passive(self, name: str, body: str) -> bool:
+        if _IF_PASSIVE.search(body):
+            return True
+        default = "default" in self.passive
+        return name in self.passive or (default and not _IF_NOT_PASSIVE.search(body))
+
+
+def _ospf(cfg: ParsedConfig, checks: tuple[OspfCheck, ...]) -> Found:
+    evidence: list[str] = []
+    problems: list[str] = []
+    if not checks:
+        return evidence, problems
+    ospf = OspfProcess.parse(cfg)
+    router = "\n".join(b.body for b in cfg.blocks if _OSPF_ROUTER.match(b.header))
+    for c in checks:
+        authed = {area_id(m.group("area")) for m in _rx(c.area_auth).finditer(router)}
+        key, auth, override = _rx(c.key), _rx(c.auth), _rx(c.override)
+        for b in cfg.blocks:
+            area = ospf.area_of(b)
+            if area is None:
+                continue
+            evidence.append(cfg.ev(b.index))
+            where = f"line {b.index + 1}: '{b.header.strip()}' (OSPF area {area})"
+            if not key.search(b.body):
+                problems.append(f"{where} lacks /{c.key}/")
+            if auth.search(b.body):
+                continue
+            if override.search(b.body):
+                problems.append(f"{where} overrides the area's authentication: /{c.override}/")
+            elif area not in authed:
+                problems.append(f"{where} lacks /{c.auth}/ and its area lacks /{c.area_auth}/")
+    return evidence, problems
+
+
 def check_rule(rule: Rule, cfg: ParsedConfig, policy: AuditPolicy) -> RuleResult:
     """Evaluate one rule on a parsed config."""
     if rule.na is not None:
         return RuleResult(rule.id, rule.title, "na", rule.na, ())
+    if rule.na_unless is not None and not _rx(rule.na_unless.pattern).search(cfg.text):
+        return RuleResult(rule.id, rule.title, "na", rule.na_unless.reason, ())
     evidence: list[str] = []
     problems: list[str] = []
     for ev, pr in (
@@ -343,6 +471,7 @@ def check_rule(rule: Rule, cfg: ParsedConfig, policy: AuditPolicy) -> RuleResult
         _values(cfg, rule.values, policy),
         _blocks(cfg, rule.blocks),
         _regions(cfg, rule.regions),
+        _ospf(cfg, rule.ospf),
     ):
         evidence.extend(ev)
         problems.extend(pr)

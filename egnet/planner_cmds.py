@@ -13,6 +13,7 @@ from typing import Any
 
 from egnet.output import console, emit_json, info, table
 from planner import html as html_report
+from planner.measured import measured_data
 from planner.model import PlanModel, build_model, parse_upgrades
 from planner.redundancy import audit
 from planner.report import check_data, plan_data
@@ -61,6 +62,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=[],
         metavar="SPEC",
         help="tier=township:50M or circuit:ID=1G (repeatable)",
+    )
+    p.add_argument(
+        "--measured",
+        metavar="DB",
+        help="the poller's SQLite store: report measured loads (last --measured-days) next to "
+        "the modelled baseline, the directions where measured exceeds the model, and a worst "
+        "case estimate (measured + the load failures move there per the model); the model "
+        "itself is unchanged; exit 1 also when a measured load exceeds the fail threshold",
+    )
+    p.add_argument(
+        "--measured-method",
+        choices=("busy_hour", "p95"),
+        default="busy_hour",
+        help="busy_hour: highest clock-hour mean (default, the planning basis); "
+        "p95: 95th percentile of 5-minute means",
+    )
+    p.add_argument(
+        "--measured-days", type=float, default=30.0, help="look-back window (default 30)"
     )
     p.add_argument("--compare", metavar="PLAN.json", help="compare with a saved plan")
     p.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
@@ -156,6 +175,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
         "seconds": round(time.perf_counter() - t0, 3),
     }
     plan = plan_data(pm, sweep, meta, years)
+    if args.measured:
+        plan["measured"] = _measured(pm, sweep, args)
     if args.compare:
         plan["comparison"] = {
             "against": args.compare,
@@ -169,7 +190,17 @@ def cmd_plan(args: argparse.Namespace) -> int:
         if args.json:
             _write(args.json, json.dumps(plan, indent=1, ensure_ascii=False))
         _print_plan(plan)
-    return 1 if plan["summary"]["fail"] or plan["baseline_unrouted"]["bps"] > 0 else 0
+    failing = plan["summary"]["fail"] or plan.get("measured", {}).get("fail", 0)
+    return 1 if failing or plan["baseline_unrouted"]["bps"] > 0 else 0
+
+
+def _measured(pm: PlanModel, sweep: Sweep | None, args: argparse.Namespace) -> dict[str, Any]:
+    """Read the poller's store here (the composition root) and hand plain data to the planner."""
+    from poller.store import measured_loads
+
+    loads = measured_loads(args.measured, days=args.measured_days, method=args.measured_method)
+    source = {"database": args.measured, "method": args.measured_method, "days": args.measured_days}
+    return measured_data(pm, sweep, loads, source)
 
 
 def _read(path: str) -> dict[str, Any]:
@@ -231,8 +262,33 @@ def _print_plan(plan: dict[str, Any]) -> None:
                 f"{item['max_utilisation'] or 0:.0%}, {item['overloaded']} direction(s) over "
                 f"{pol['fail_utilisation']:.0%}"
             )
+    if "measured" in plan:
+        _print_measured(plan["measured"], pol)
     for change in plan.get("comparison", {}).get("changes", [])[:5]:
         info(
             f"  {change['circuit']} {change['from']}: {change['before']:.0%} → "
             f"{change['after']:.0%} ({change['status_before']} → {change['status_after']})"
         )
+
+
+def _print_measured(m: dict[str, Any], pol: dict[str, Any]) -> None:
+    info(
+        f"measured ({m['method']}, {m['days']:g} days): {m['circuits']} circuits, "
+        f"{m['unmeasured_circuits']} without data, {len(m['unknown_circuits'])} unknown; "
+        f"{m['fail']} direction(s) over {pol['fail_utilisation']:.0%}, {m['warn']} over "
+        f"{pol['warn_utilisation']:.0%}; {len(m['above_model'])} above the model"
+    )
+    table(
+        "Measured above the modelled baseline",
+        ["circuit", "direction", "measured Mb/s", "modelled Mb/s", "ratio"],
+        [
+            (
+                d["circuit"],
+                f"{d['from']}→{d['to']}",
+                f"{d['measured_bps'] / 1e6:.1f}",
+                f"{d['modelled_bps'] / 1e6:.1f}",
+                "-" if d["ratio"] is None else f"{d['ratio']:.2f}",
+            )
+            for d in m["above_model"][:5]
+        ],
+    )

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from lab.access import ensure_keys, ensure_user, install_shell, remove_user
 from lab.configs import LabCredentials, NodePaths
 from lab.daemons import ensure_privsep_dir, prepare_dirs, start_frr, start_snmpd, start_sshd
+from lab.devshell import vtysh_argv
 from lab.network import ensure_bridge, ensure_link, ensure_mgmt, ensure_namespace
 from lab.plan import LabNode, LabPlan, build_plan
 from lab.state import DeviceRecord, LabState, StateRecorder, load_state
@@ -218,19 +219,7 @@ def _ospf_full(state: LabState, host: str) -> int | None:
     ns = state.devices[host].namespace
     base = Path(state.root) / ns
     proc = run(
-        [
-            "ip",
-            "netns",
-            "exec",
-            ns,
-            "vtysh",
-            "--vty_socket",
-            str(base / "run"),
-            "--config_dir",
-            str(base / "etc"),
-            "-c",
-            "show ip ospf neighbor json",
-        ],
+        ["ip", "netns", "exec", ns, *vtysh_argv(base), "-c", "show ip ospf neighbor json"],
         check=False,
     )
     if proc.returncode:

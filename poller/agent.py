@@ -82,6 +82,18 @@ def snmpd_conf(cfg: AgentConfig) -> str:
     )
 
 
+def stop_process(proc: subprocess.Popen[bytes] | None, grace: float) -> None:
+    """Terminate a process this code started (by its PID), kill it after ``grace`` s, reap it."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
 class SnmpdAgent:
     """Start and stop one private ``snmpd`` (a context manager)."""
 
@@ -134,15 +146,7 @@ class SnmpdAgent:
 
     def stop(self) -> None:
         """Stop the agent this object started (by PID) and reap it."""
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc, 5)
         self.proc = None
 
     def __enter__(self) -> SnmpdAgent:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from poller.agent import stop_process
 from poller.oids import COLUMNS, SYS_UPTIME_0, parse_oid
 from topology.diagnostics import OperationError
 
@@ -201,15 +202,7 @@ class SnmpsimAgent:
 
     def stop(self) -> None:
         """Stop the process this object started and reap it."""
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc, 10)
         self.proc = None
 
     def __enter__(self) -> SnmpsimAgent:

@@ -12,7 +12,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import networkx as nx
 import pytest
 
 from deploy.ansible_engine import ansible_deploy, ansible_verify
@@ -33,6 +32,7 @@ from lab.probe import ping, route_get
 from lab.session import LabHandle as Lab
 from lab.state import load_state
 from lab.system import LabError, namespaces, pid_alive
+from planner.paths import predict_paths
 from topology import Topology
 
 pytestmark = pytest.mark.lab
@@ -324,15 +324,6 @@ def test_drift_is_clean_after_deploy_and_sees_out_of_band_changes(lab: Lab) -> N
     _wait_converged(lab)
 
 
-def _model_graph(topo: Topology, down_circuit: str | None = None) -> nx.DiGraph:
-    g = nx.DiGraph()
-    for c in topo.circuits.values():
-        if c.id != down_circuit:
-            g.add_edge(c.a.device, c.b.device, weight=c.cost_ab, via=c.b.address.split("/")[0])
-            g.add_edge(c.b.device, c.a.device, weight=c.cost_ba, via=c.a.address.split("/")[0])
-    return g
-
-
 def _kernel_path(topo: Topology, src: str, dst: str) -> list[str]:
     """Follow ``ip route get`` hop by hop, as a packet from src's loopback would travel."""
     owner = {e.address.split("/")[0]: e for c in topo.circuits.values() for e in (c.a, c.b)}
@@ -356,11 +347,12 @@ SAMPLE_DEMANDS = [
 
 
 def _check_paths(lab: Lab, down_circuit: str | None) -> None:
-    g = _model_graph(lab.topo, down_circuit)
+    failed = [down_circuit] if down_circuit else []
     for src, dst in SAMPLE_DEMANDS:
-        predicted = [list(p) for p in nx.all_shortest_paths(g, src, dst, weight="weight")]
+        predicted = [list(p.devices) for p in predict_paths(lab.topo, src, dst, failed)]
+        assert predicted, f"{src}->{dst}: the planner finds no path"
         real = _kernel_path(lab.topo, src, dst)
-        assert real in predicted, f"{src}->{dst}: kernel {real}, model {predicted}"
+        assert real in predicted, f"{src}->{dst}: kernel {real}, planner {predicted}"
 
 
 def _wait_paths(lab: Lab, down_circuit: str | None, timeout: float = 60) -> None:
