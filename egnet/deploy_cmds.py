@@ -14,28 +14,9 @@ from deploy.options import DeployOptions
 from deploy.result import DeployResult, DriftResult, exit_code
 from deploy.transport import Credentials
 from egnet.output import console, emit_json, info, table
-from lab.manager import DEFAULT_ROOT, state_path
-from lab.state import load_state
+from lab.manager import DEFAULT_ROOT, resolve_netns
 from topology import load_topology
-from topology.model import Topology
 from topology.secrets import Secrets
-
-
-def resolve_netns(choice: str, topo: Topology, hosts: list[str], lab_root: Path) -> str | None:
-    """Return the namespace to reach management from: explicit, none, or the lab's NMS (auto)."""
-    if choice == "none":
-        return None
-    if choice != "auto":
-        return choice
-    state = load_state(state_path(lab_root))
-    if state is None or state.network != topo.name:
-        return None
-    if all(
-        h in state.devices and state.devices[h].mgmt_address == topo.devices[h].mgmt_address
-        for h in hosts
-    ):
-        return state.nms_namespace
-    return None
 
 
 def _options(args: argparse.Namespace) -> DeployOptions:

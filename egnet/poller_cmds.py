@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from egnet.output import emit_json, info, table
+from lab.manager import DEFAULT_ROOT
 from poller.alerts import (
     Alert,
     AlertEngine,
@@ -134,7 +138,30 @@ async def _poll(args: argparse.Namespace) -> int:
 
 def cmd_poll(args: argparse.Namespace) -> int:
     """Poll every device of the inventory (``--once``: two readings ``--gap`` s apart, print)."""
+    _enter_netns(args)
     return asyncio.run(_poll(args))
+
+
+NETNS_MARK = "EGNET_POLL_NETNS"
+
+
+def _enter_netns(args: argparse.Namespace) -> None:
+    """Re-run this command inside the management namespace when one applies (``--netns``).
+
+    The lab's routers are reachable only from its NMS namespace; ``ip netns exec`` runs the
+    same ``egnet poll`` there (the marker variable stops it from re-entering).
+    """
+    from lab.manager import resolve_netns
+
+    topo = load_topology(args.dir)
+    ns = resolve_netns(args.netns, topo, list(args.device or topo.devices), Path(args.lab_root))
+    if ns is None or os.environ.get(NETNS_MARK) == ns:
+        return
+    if os.geteuid() != 0:
+        raise OperationError(f"polling from namespace {ns} needs root (or pass --netns none)")
+    info(f"polling from network namespace {ns}")
+    argv = ["ip", "netns", "exec", ns, sys.executable, "-m", "egnet.cli", *args.argv]
+    os.execvpe("ip", argv, {**os.environ, NETNS_MARK: ns})
 
 
 def cmd_loads(args: argparse.Namespace) -> int:
@@ -201,6 +228,10 @@ def _register_poll(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--timeout", type=float, default=2.0, help="seconds per request")
     p.add_argument("--retries", type=int, default=1, help="retransmissions per request")
     p.add_argument("--deadline", type=float, default=20.0, help="seconds per device, all requests")
+    p.add_argument("--netns", default="auto",
+                   help="namespace to poll from: auto (the lab's NMS when the lab of this "
+                   "inventory is up), none, or a name")  # fmt: skip
+    p.add_argument("--lab-root", default=str(DEFAULT_ROOT), help="lab folder for --netns auto")
     _poll_output_args(p)
     p.set_defaults(func=cmd_poll)
 

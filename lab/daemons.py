@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import shutil
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ from lab.configs import (
     NodePaths,
     bootstrap_config,
     frr_daemon_argv,
+    snmp_cache_off_argv,
     snmpd_config,
     sshd_config,
     vtysh_config,
@@ -131,11 +133,16 @@ def start_sshd(
 
 
 def start_snmpd(rec: StateRecorder, node: LabNode, paths: NodePaths, creds: LabCredentials) -> None:
-    """Start net-snmp's snmpd on the management address, serving the namespace's IF-MIB."""
+    """Start net-snmp's snmpd on the management address, serving the namespace's IF-MIB.
+
+    The interface-table cache is then turned off (fresh counters on every request) through a
+    one-off community that only the namespace's loopback can use and that writes nsCacheTimeout.
+    """
     if _alive(rec, node, "snmpd"):
         return
+    cache_community = secrets.token_hex(12)
     conf = paths.snmp / "snmpd.conf"
-    conf.write_text(snmpd_config(node, creds), encoding="utf-8")
+    conf.write_text(snmpd_config(node, creds, cache_community), encoding="utf-8")
     conf.chmod(0o600)
     pidfile = paths.run / "snmpd.pid"
     pidfile.unlink(missing_ok=True)
@@ -155,6 +162,7 @@ def start_snmpd(rec: StateRecorder, node: LabNode, paths: NodePaths, creds: LabC
     ]
     run(in_ns(node.namespace, argv, node.hostname))
     _record(rec, node, "snmpd", pidfile)
+    run(in_ns(node.namespace, snmp_cache_off_argv(cache_community)))
 
 
 def ensure_privsep_dir(rec: StateRecorder) -> None:

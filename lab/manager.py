@@ -22,6 +22,7 @@ from lab.plan import LabNode, LabPlan, build_plan
 from lab.state import DeviceRecord, LabState, StateRecorder, load_state
 from lab.system import LabError, namespaces, ns_inode, pid_alive, pid_netns_inode, require_root, run
 from topology import load_topology
+from topology.model import Topology
 from topology.secrets import Secrets
 
 logger = logging.getLogger(__name__)
@@ -235,3 +236,20 @@ def _ospf_full(state: LabState, host: str) -> int | None:
         for e in entries
         if str(e.get("state", e.get("nbrState", ""))).startswith("Full")
     )
+
+
+def resolve_netns(choice: str, topo: Topology, hosts: list[str], lab_root: Path) -> str | None:
+    """Return the namespace to reach management from: explicit, none, or the lab's NMS (auto)."""
+    if choice == "none":
+        return None
+    if choice != "auto":
+        return choice
+    state = load_state(state_path(lab_root))
+    if state is None or state.network != topo.name:
+        return None
+    if all(
+        h in state.devices and state.devices[h].mgmt_address == topo.devices[h].mgmt_address
+        for h in hosts
+    ):
+        return state.nms_namespace
+    return None

@@ -8,15 +8,18 @@ group (a cloud, an egress, a parent, an MCU) is reached at its nearest member.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from topology.demands import DemandModel, Event
 from topology.model import Role, Site, Tier, Topology
 
 
-@dataclass(frozen=True)
-class SiteDemand:
-    """A demand between device groups, with what it is for (for reports and growth)."""
+class SiteDemand(NamedTuple):
+    """A demand between device groups, with what it is for (for reports and growth).
+
+    A named tuple, not a dataclass: a province has tens of thousands and they are built on every
+    planner run (a frozen dataclass costs several times more to construct).
+    """
 
     src: tuple[str, ...]
     dst: tuple[str, ...]
@@ -100,7 +103,8 @@ def profile_demands(
     out: list[SiteDemand] = []
     groups: dict[tuple[str, str], tuple[str, ...]] = {}
     for site in topo.sites.values():
-        prof = model.profiles.get(site.tier.value)
+        tier = site.tier.value
+        prof = model.profiles.get(tier)
         if prof is None:
             continue
         mine = endpoints(topo, site, prof.service_share)
@@ -125,7 +129,7 @@ def profile_demands(
                             f"{kind}/up",
                             site.name,
                             tsite.name,
-                            site.tier.value,
+                            tier,
                         )
                     )
                 if rates.down_bps > 0:
@@ -137,7 +141,7 @@ def profile_demands(
                             f"{kind}/down",
                             tsite.name,
                             site.name,
-                            site.tier.value,
+                            tier,
                         )
                     )
     return out
@@ -150,12 +154,13 @@ def event_demands(
     group_of = group_of or _Groups(topo)
     rate = event.rate_bps * event.overhead
     out: list[SiteDemand] = []
+    tiers = {name: s.tier.value for name, s in topo.sites.items()}  # Enum.value is slow
     for site in topo.sites.values():
-        tier = site.tier.value
+        tier = tiers[site.name]
         has_mcu = tier in event.mcu_tiers
         if not has_mcu and tier not in event.participants:
             continue
-        mcu = next((s for s in _ancestors(topo, site)[1:] if s.tier.value in event.mcu_tiers), None)
+        mcu = next((s for s in _ancestors(topo, site)[1:] if tiers[s.name] in event.mcu_tiers), None)
         if mcu is None:
             continue
         here, there = group_of(site), group_of(mcu)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from planner.demandgen import SiteDemand, all_demands
-from planner.engine import Demand, Engine, Failure, FloatArray, IntArray
+from planner.engine import DemandSet, Engine, Failure, FloatArray, IntArray
 from topology.demands import DemandModel
 from topology.diagnostics import OperationError
 from topology.model import Circuit, Topology
@@ -106,6 +106,58 @@ def _split_upgrade(spec: str) -> tuple[str, str, str]:
     return spec, "", ""
 
 
+def pack_demands(
+    demands: list[SiteDemand], index: dict[str, int], scale: dict[str, float]
+) -> DemandSet:
+    """The engine's demand arrays, exactly as ``DemandSet.of`` packs them, without building an
+    engine ``Demand`` per demand (tens of thousands at province scale; groups repeat a lot).
+
+    Examples:
+        >>> from planner.engine import Demand
+        >>> sd = [SiteDemand(("a", "b"), ("c",), 5.0, "k", "s", "t", "city"),
+        ...       SiteDemand(("c",), ("b", "a"), 1.0, "k", "t", "s", "event")]
+        >>> got = pack_demands(sd, {"a": 0, "b": 1, "c": 2}, {"event": 3.0})
+        >>> want = DemandSet.of([Demand((0, 1), (2,), 5.0), Demand((2,), (1, 0), 3.0)])
+        >>> all(np.array_equal(getattr(got, f), getattr(want, f)) for f in ("rate", "src_ptr",
+        ...     "src", "dst")), got.dst_groups == want.dst_groups
+        (True, True)
+    """
+    # keyed by object identity: the expansion shares one tuple per group, and hashing tuples of
+    # names for every demand would cost more than the rest of the packing (all stay alive here)
+    src_ids: dict[int, tuple[int, ...]] = {}
+    dst_key: dict[int, int] = {}
+    keys: dict[tuple[int, ...], int] = {}
+    src: list[int] = []
+    lens: list[int] = []
+    dst: list[int] = []
+    for d in demands:
+        ids = src_ids.get(id(d.src))
+        if ids is None:
+            ids = src_ids[id(d.src)] = tuple(index[h] for h in d.src)
+        k = dst_key.get(id(d.dst))
+        if k is None:
+            k = dst_key[id(d.dst)] = keys.setdefault(
+                tuple(sorted({index[h] for h in d.dst})), len(keys)
+            )
+        src.extend(ids)
+        lens.append(len(ids))
+        dst.append(k)
+    ptr = np.zeros(len(demands) + 1, np.int64)
+    ptr[1:] = np.cumsum(lens)
+    rate = (
+        [d.rate_bps * scale.get(d.tier, 1.0) for d in demands]
+        if scale
+        else [d.rate_bps for d in demands]
+    )
+    return DemandSet(
+        np.array(rate, np.float64).reshape(-1),
+        ptr,
+        np.array(src, np.int64).reshape(-1),
+        np.array(dst, np.int64).reshape(-1),
+        tuple(keys),
+    )
+
+
 def build_model(
     topo: Topology,
     demand_model: DemandModel | None = None,
@@ -130,19 +182,9 @@ def build_model(
     ]
     cap = np.repeat([float(upgrades.get(c.id, c.capacity_bps)) for c in circuits], 2)
     demands = all_demands(topo, model)
-    scale = scale or {}
-    cache: dict[tuple[str, ...], tuple[int, ...]] = {}
-
-    def ids(group: tuple[str, ...]) -> tuple[int, ...]:
-        found = cache.get(group)
-        if found is None:
-            found = cache[group] = tuple(index[h] for h in group)
-        return found
-
-    engine_demands = [
-        Demand(ids(d.src), ids(d.dst), d.rate_bps * scale.get(d.tier, 1.0)) for d in demands
-    ]
-    engine = Engine(len(hosts), links, engine_demands, topo.policy.max_paths)
+    engine = Engine(
+        len(hosts), links, pack_demands(demands, index, scale or {}), topo.policy.max_paths
+    )
     site_names = list(topo.sites)
     site_index = {s: i for i, s in enumerate(site_names)}
     owner = np.array([site_index[d.owner] for d in demands], np.int64).reshape(-1)

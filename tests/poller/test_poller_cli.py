@@ -26,7 +26,8 @@ LAB = str(ROOT / "inventory" / "lab")
 
 
 def _egnet(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "egnet.cli", *args]
+    extra = ["--netns", "none"] if args[0] == "poll" else []  # never the developer's running lab
+    cmd = [sys.executable, "-m", "egnet.cli", *args, *extra]
     full = {k: v for k, v in os.environ.items() if not k.startswith("EGNET_")} | env
     return subprocess.run(cmd, capture_output=True, text=True, env=full, timeout=120, cwd=ROOT)
 

@@ -12,7 +12,7 @@ from render_testlib import HERE, LAB, MIXED, rendered, topology
 
 from deploy.audit import RULE_IDS, AuditPolicy, audit_config, load_rules
 
-BREAKS: dict[str, dict[str, dict[str, Any]]] = yaml.safe_load(
+BREAKS: dict[str, dict[str, dict[str, Any] | list[dict[str, Any]]]] = yaml.safe_load(
     (HERE / "audit_breaks.yaml").read_text(encoding="utf-8")
 )
 SAMPLE = {  # a core (BGP, MPLS, QoS, unused ports) of each platform
@@ -72,17 +72,71 @@ def test_rule_sets_are_complete(platform: str) -> None:
     assert set(BREAKS[platform]) == applicable
 
 
-CASES = [(p, rule) for p in sorted(BREAKS) for rule in BREAKS[p]]
+def break_ops(platform: str, rule: str) -> list[dict[str, Any]]:
+    """The breaks of one rule: one mapping or a list of alternatives."""
+    ops = BREAKS[platform][rule]
+    return ops if isinstance(ops, list) else [ops]
 
 
-@pytest.mark.parametrize(("platform", "rule"), CASES, ids=[f"{p}-{r}" for p, r in CASES])
-def test_rule_catches_a_broken_config(platform: str, rule: str) -> None:
+CASES = [
+    (p, rule, i)
+    for p in sorted(BREAKS)
+    for rule in BREAKS[p]
+    for i in range(len(break_ops(p, rule)))
+]
+
+
+@pytest.mark.parametrize(
+    ("platform", "rule", "i"), CASES, ids=[f"{p}-{r}-{i}" for p, r, i in CASES]
+)
+def test_rule_catches_a_broken_config(platform: str, rule: str, i: int) -> None:
     good = sample(platform)
     assert statuses(good, platform)[rule] == "pass"
-    bad = apply_break(good, BREAKS[platform][rule])
+    bad = apply_break(good, break_ops(platform, rule)[i])
     results = {r.rule: r for r in audit_config(bad, platform)}
     assert results[rule].status == "fail", results[rule]
     assert results[rule].reason != "ok"
+
+
+def test_frr_banner_absent_is_na_with_a_reason_not_a_pass() -> None:
+    """FRR's running config never shows 'banner motd': without one the rule is n/a, not pass."""
+    text = apply_break(sample("frr"), {"delete": "^banner motd "})
+    (result,) = [r for r in audit_config(text, "frr") if r.rule == "banner"]
+    assert result.status == "na" and "running config never shows" in result.reason
+
+
+AREA_LINE = r"^ area \S+ authentication message-digest$"
+IF_AUTH = r"^ ip ospf authentication message-digest$"
+
+
+@pytest.mark.parametrize(
+    ("ops", "status"),
+    [
+        ([{"delete": AREA_LINE}], "pass"),  # per-interface MD5 on every interface
+        ([{"delete": IF_AUTH}], "pass"),  # area-wide MD5 covers every interface
+        ([{"delete": IF_AUTH}, {"sub": [r"area 0\.0\.0\.0 auth", "area 0 auth"]}], "pass"),
+        ([{"delete": IF_AUTH}, {"sub": [r"area 0\.0\.0\.0 auth", "area 9 auth"]}], "fail"),
+        (
+            [
+                {"delete": IF_AUTH},
+                {"sub": [r"^( ip ospf cost \d+)$", r"\1\n ip ospf passive"]},
+                {"delete": AREA_LINE},
+            ],
+            "pass",
+        ),  # passive interfaces form no adjacency
+        ([{"sub": [r"^ network (\S+) area \S+$", r" network \1 area 0.0.0.1"]}], "pass"),
+        (
+            [{"delete": IF_AUTH}, {"sub": [r"^ network (\S+) area \S+$", r" network \1 area 1"]}],
+            "fail",
+        ),  # the interfaces are in area 1, MD5 is set for area 0 only
+    ],
+)
+def test_frr_ospf_auth_area_or_interface(ops: list[dict[str, Any]], status: str) -> None:
+    """OSPF MD5 may come from the area or the interface; it must cover every OSPF interface."""
+    text = sample("frr")
+    for op in ops:
+        text = apply_break(text, op)
+    assert statuses(text, "frr")["routing-auth"] == status
 
 
 def test_na_rules_report_a_reason_not_a_pass() -> None:
@@ -170,6 +224,10 @@ def test_real_frr_running_config_backup_passes(tmp_path: Path) -> None:
     assert "exec-timeout" not in text and "banner" not in text
     (result,) = audit_files({backup: "frr"})
     assert not result.failed, [(r.rule, r.reason) for r in result.results if r.status == "fail"]
+    by_rule = {r.rule: r for r in result.results}
+    assert by_rule["routing-auth"].status == "pass"
+    assert len(by_rule["routing-auth"].evidence) == 4  # eth1-eth4: OSPF, not passive
+    assert by_rule["banner"].status == "na" and by_rule["banner"].reason
     broken = tmp_path / "lab-core1.cfg"
     broken.write_text(text.replace("line vty\n", "line vty\n exec-timeout 0 0\n"), encoding="utf-8")
     (result,) = audit_files({broken: "frr"})
