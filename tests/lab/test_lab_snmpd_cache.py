@@ -84,11 +84,13 @@ def scratch_ns() -> Iterator[str]:
 def test_real_snmpd_serves_fresh_counters(scratch_ns: str, tmp_path: Path) -> None:
     """start_snmpd (the lab's code path) leaves nsCacheTimeout 0; lo's counters move every second."""
     node = first_node().model_copy(update={"namespace": scratch_ns})
-    subprocess.run(["ip", "-n", scratch_ns, "link", "add", node.mgmt_interface, "type", "dummy"])
-    subprocess.run(
-        ["ip", "-n", scratch_ns, "addr", "add", node.mgmt_address, "dev", node.mgmt_interface]
-    )
-    subprocess.run(["ip", "-n", scratch_ns, "link", "set", node.mgmt_interface, "up"], check=True)
+    mgmt = node.mgmt_interface
+    for cmd in (
+        ["link", "add", mgmt, "type", "veth", "peer", "name", "egxpeer0"],  # both ends in the ns
+        ["addr", "add", node.mgmt_address, "dev", mgmt],
+        ["link", "set", mgmt, "up"],
+    ):
+        subprocess.run(["ip", "-n", scratch_ns, *cmd], check=True)
     paths = NodePaths(base=tmp_path / "r")
     for d in (paths.run, paths.log, paths.snmp):
         d.mkdir(parents=True)
