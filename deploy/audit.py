@@ -62,12 +62,19 @@ class ValueCheck(_Frozen):
 
 
 class BlockCheck(_Frozen):
-    """Every block whose header matches ``header`` (and contains ``when``) must contain ``require``."""
+    """Every block whose header matches ``header`` (and contains ``when``) must contain ``require``.
+
+    With ``each`` (a pattern with group ``k``), ``require`` must match once per distinct ``k``
+    found in the block, with ``{k}`` in it standing for that value; ``via`` (``{k}`` and group
+    ``k``) lets a key inherit from another, e.g. a BGP neighbour from its peer group.
+    """
 
     header: str
     when: str | None = None
     unless: str | None = None
     require: str
+    each: str | None = None
+    via: str | None = None
 
 
 class RegionCheck(_Frozen):
@@ -319,12 +326,43 @@ def _blocks(cfg: ParsedConfig, checks: tuple[BlockCheck, ...]) -> Found:
             if unless and unless.search(b.body):
                 continue
             seen += 1
-            if not need.search(b.body):
+            if c.each is not None:
+                missing = _each_missing(c, b.body)
+                if missing:
+                    problems.append(
+                        f"line {b.index + 1}: '{b.header.strip()}' lacks /{c.require}/ "
+                        f"for {', '.join(missing)}"
+                    )
+                    evidence.append(cfg.ev(b.index))
+            elif not need.search(b.body):
                 problems.append(f"line {b.index + 1}: '{b.header.strip()}' lacks /{c.require}/")
                 evidence.append(cfg.ev(b.index))
         if seen == 0 and c.when is None and c.unless is None:
             problems.append(f"no block matching /{c.header}/")
     return evidence, problems
+
+
+def _each_missing(c: BlockCheck, body: str) -> list[str]:
+    """Keys (group ``k`` of ``c.each``) for which ``c.require`` does not hold in ``body``.
+
+    Examples:
+        >>> c = BlockCheck(header="^r", require="^ n {k} pw ", each="^ n (?P<k>\\S+) as ",
+        ...     via="^ n {k} group (?P<k>\\S+)")
+        >>> _each_missing(c, "\\n n a as 1\\n n a pw x\\n n b as 1\\n n c as 1\\n n c group g"
+        ...     "\\n n g pw y")
+        ['b']
+    """
+    keys = dict.fromkeys(m.group("k") for m in _rx(str(c.each)).finditer(body))
+    return [k for k in keys if not _key_has(c, body, k, hops=3)]
+
+
+def _key_has(c: BlockCheck, body: str, key: str, hops: int) -> bool:
+    if _rx(c.require.replace("{k}", re.escape(key))).search(body):
+        return True
+    if c.via is None or hops == 0:
+        return False
+    m = _rx(c.via.replace("{k}", re.escape(key))).search(body)
+    return m is not None and _key_has(c, body, m.group("k"), hops - 1)
 
 
 def _until(lines: list[str], start: int, end: re.Pattern[str]) -> list[int]:

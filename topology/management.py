@@ -79,7 +79,7 @@ DEFAULT_USERS = (
     UserIn(name="noc", privilege=1, secret="user_noc"),
 )
 DEFAULT_SNMP_USERS = (
-    SnmpUserIn(name="egnet-nms", auth_secret="snmp_auth", priv_secret="snmp_priv"),
+    SnmpUserIn(name="egnet-nms", auth_secret="snmp_v3_auth_key", priv_secret="snmp_v3_priv_key"),
 )
 DEFAULT_BANNER = "Authorised use only. All access is logged and audited."
 

@@ -22,8 +22,8 @@ SECRET_VALUES = {
     "aaa_key": "aaa-test-key",
     "user_netadmin": "Netadmin-test-pass-1",
     "user_noc": "Noc-test-pass-12",
-    "snmp_auth": "snmp-auth-test-key",
-    "snmp_priv": "snmp-priv-test-key",
+    "snmp_v3_auth_key": "snmp-auth-test-key",
+    "snmp_v3_priv_key": "snmp-priv-test-key",
 }
 
 

@@ -19,8 +19,8 @@ from topology.secrets import MissingSecret
 
 def test_missing_secret_names_device_and_secret() -> None:
     topo = topology(MIXED)
-    with pytest.raises(MissingSecret, match=r"device lab-core1: missing secret 'snmp_priv'"):
-        render_device(topo, "lab-core1", secrets(drop="snmp_priv"))
+    with pytest.raises(MissingSecret, match=r"device lab-core1: missing secret 'snmp_v3_priv_key'"):
+        render_device(topo, "lab-core1", secrets(drop="snmp_v3_priv_key"))
 
 
 def test_frr_needs_no_device_user_secrets() -> None:
