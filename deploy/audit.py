@@ -2,14 +2,17 @@
 
 Rules are data: ``deploy/rules/<platform>.yaml`` lists, per rule, line patterns that must be
 present (``require``), must be absent (``forbid``), numbers compared with settable policy
-(``values``) and per-block checks (``blocks``: every block whose header matches and that has
-``when`` must also have ``require``). A rule a platform cannot express is ``na`` with a reason.
+(``values``), per-block checks (``blocks``: every block whose header matches and that has
+``when`` must also have ``require``, optionally once per key found by ``each``), regions
+(``regions``) and OSPF interface authentication (``ospf``). A rule a platform cannot express is
+``na`` with a reason.
 The same rules run on configs we rendered and on running configs fetched from devices.
 """
 
 from __future__ import annotations
 
 import bisect
+import contextlib
 import ipaddress
 import itertools
 import multiprocessing
@@ -102,20 +105,12 @@ class OspfCheck(_Frozen):
     override: str = r"^ ip ospf authentication"
 
 
-class NaUnless(_Frozen):
-    """The rule is n/a (with ``reason``) on a config with no line matching ``pattern``."""
-
-    pattern: str
-    reason: str
-
-
 class Rule(_Frozen):
     """One audit rule as a platform expresses it."""
 
     id: str
     title: str
     na: str | None = None
-    na_unless: NaUnless | None = None
     require: tuple[str, ...] = ()
     forbid: tuple[str, ...] = ()
     values: tuple[ValueCheck, ...] = ()
@@ -343,13 +338,13 @@ def _blocks(cfg: ParsedConfig, checks: tuple[BlockCheck, ...]) -> Found:
 
 
 def _each_missing(c: BlockCheck, body: str) -> list[str]:
-    """Keys (group ``k`` of ``c.each``) for which ``c.require`` does not hold in ``body``.
+    r"""Keys (group ``k`` of ``c.each``) for which ``c.require`` does not hold in ``body``.
 
     Examples:
-        >>> c = BlockCheck(header="^r", require="^ n {k} pw ", each="^ n (?P<k>\\S+) as ",
-        ...     via="^ n {k} group (?P<k>\\S+)")
-        >>> _each_missing(c, "\\n n a as 1\\n n a pw x\\n n b as 1\\n n c as 1\\n n c group g"
-        ...     "\\n n g pw y")
+        >>> c = BlockCheck(header="^r", require="^ n {k} pw ", each=r"^ n (?P<k>\S+) as ",
+        ...     via=r"^ n {k} group (?P<k>\S+)")
+        >>> _each_missing(c, "\n n a as 1\n n a pw x\n n b as 1\n n c as 1\n n c group g"
+        ...     "\n n g pw y")
         ['b']
     """
     keys = dict.fromkeys(m.group("k") for m in _rx(str(c.each)).finditer(body))
@@ -431,10 +426,9 @@ class OspfProcess:
         passive: set[str] = set()
         for b in cfg.blocks:
             if _OSPF_ROUTER.match(b.header):
-                nets.extend(
-                    (ipaddress.IPv4Network(n, strict=False), area_id(a))
-                    for n, a in _OSPF_NETWORK.findall(b.body)
-                )
+                for n, a in _OSPF_NETWORK.findall(b.body):
+                    with contextlib.suppress(ValueError):  # not an IPv4 prefix: no OSPF network
+                        nets.append((ipaddress.IPv4Network(n, strict=False), area_id(a)))
                 passive.update(_OSPF_PASSIVE.findall(b.body))
         return cls(tuple(nets), frozenset(passive))
 
@@ -455,10 +449,11 @@ class OspfProcess:
         if explicit:
             return area_id(explicit.group(1))
         for addr in _IF_ADDRESS.findall(block.body):
-            ip = ipaddress.IPv4Interface(addr).ip
-            for net, area in self.networks:
-                if ip in net:
-                    return area
+            with contextlib.suppress(ValueError):
+                ip = ipaddress.IPv4Interface(addr).ip
+                for net, area in self.networks:
+                    if ip in net:
+                        return area
         return None
 
     def _passive(self, name: str, body: str) -> bool:
@@ -499,8 +494,6 @@ def check_rule(rule: Rule, cfg: ParsedConfig, policy: AuditPolicy) -> RuleResult
     """Evaluate one rule on a parsed config."""
     if rule.na is not None:
         return RuleResult(rule.id, rule.title, "na", rule.na, ())
-    if rule.na_unless is not None and not _rx(rule.na_unless.pattern).search(cfg.text):
-        return RuleResult(rule.id, rule.title, "na", rule.na_unless.reason, ())
     evidence: list[str] = []
     problems: list[str] = []
     for ev, pr in (

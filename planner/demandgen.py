@@ -160,7 +160,9 @@ def event_demands(
         has_mcu = tier in event.mcu_tiers
         if not has_mcu and tier not in event.participants:
             continue
-        mcu = next((s for s in _ancestors(topo, site)[1:] if tiers[s.name] in event.mcu_tiers), None)
+        mcu = next(
+            (s for s in _ancestors(topo, site)[1:] if tiers[s.name] in event.mcu_tiers), None
+        )
         if mcu is None:
             continue
         here, there = group_of(site), group_of(mcu)

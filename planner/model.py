@@ -6,6 +6,9 @@ Node ``i`` is ``hosts[i]``; link ``j`` is circuit ``circuit_ids[j]``; arc ``2j``
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -106,6 +109,29 @@ def _split_upgrade(spec: str) -> tuple[str, str, str]:
     return spec, "", ""
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a burst of allocation (restored afterwards).
+
+    Expanding a province's demands allocates tens of thousands of small acyclic objects, which
+    triggers full collections over the whole loaded topology: about a third of the build time.
+
+    Examples:
+        >>> with gc_paused():
+        ...     gc.isenabled()
+        False
+        >>> gc.isenabled()
+        True
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def pack_demands(
     demands: list[SiteDemand], index: dict[str, int], scale: dict[str, float]
 ) -> DemandSet:
@@ -181,10 +207,11 @@ def build_model(
         (index[c.a.device], index[c.b.device], float(c.cost_ab), float(c.cost_ba)) for c in circuits
     ]
     cap = np.repeat([float(upgrades.get(c.id, c.capacity_bps)) for c in circuits], 2)
-    demands = all_demands(topo, model)
-    engine = Engine(
-        len(hosts), links, pack_demands(demands, index, scale or {}), topo.policy.max_paths
-    )
+    with gc_paused():
+        demands = all_demands(topo, model)
+        engine = Engine(
+            len(hosts), links, pack_demands(demands, index, scale or {}), topo.policy.max_paths
+        )
     site_names = list(topo.sites)
     site_index = {s: i for i, s in enumerate(site_names)}
     owner = np.array([site_index[d.owner] for d in demands], np.int64).reshape(-1)
