@@ -107,9 +107,18 @@ def bootstrap_config(node: LabNode) -> str:
     )
 
 
-def vtysh_config() -> str:
-    """Return ``vtysh.conf``: integrated configuration (one ``frr.conf``)."""
-    return "service integrated-vtysh-config\n"
+def vtysh_config(banner: str) -> str:
+    """Return ``vtysh.conf``: integrated configuration and the login banner.
+
+    vtysh shows its own "Hello, this is FRRouting (version …)" at an interactive login unless
+    ``vtysh.conf`` carries a banner (等保: no version string in the banner).
+
+    Examples:
+        >>> print(vtysh_config("Authorised use only."), end="")
+        service integrated-vtysh-config
+        banner motd line Authorised use only.
+    """
+    return f"service integrated-vtysh-config\nbanner motd line {banner}\n"
 
 
 def sshd_config(node: LabNode, paths: NodePaths, user: str, authorized_keys: Path) -> str:

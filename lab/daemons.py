@@ -78,14 +78,14 @@ def _record(rec: StateRecorder, node: LabNode, name: str, pidfile: Path) -> None
     )
 
 
-def start_frr(rec: StateRecorder, node: LabNode, paths: NodePaths, user: str) -> None:
+def start_frr(rec: StateRecorder, node: LabNode, paths: NodePaths, user: str, banner: str) -> None:
     """Start zebra, staticd, ospfd and bgpd; load the boot config when FRR was not running."""
     conf = paths.etc / "frr.conf"
     if not conf.exists():
         conf.write_text(bootstrap_config(node), encoding="utf-8")
         shutil.chown(conf, user, "frr")
         conf.chmod(0o660)
-    (paths.etc / "vtysh.conf").write_text(vtysh_config(), encoding="utf-8")
+    (paths.etc / "vtysh.conf").write_text(vtysh_config(banner), encoding="utf-8")
     started = False
     for daemon in FRR_DAEMONS:
         if _alive(rec, node, daemon):

@@ -61,7 +61,9 @@ def up(inventory: Path, root: Path = DEFAULT_ROOT, secrets: Secrets | None = Non
     _, auth = ensure_keys(Path(rec.state.root))
     ensure_privsep_dir(rec)
     with ThreadPoolExecutor(WORKERS) as pool:
-        futures = [pool.submit(_start_node, rec, root, n, creds, auth) for n in plan.nodes]
+        futures = [
+            pool.submit(_start_node, rec, root, n, creds, auth, plan.banner) for n in plan.nodes
+        ]
         for fut in futures:
             fut.result()
     return rec.state
@@ -104,11 +106,16 @@ def _recorder(plan: LabPlan, inventory: Path, root: Path) -> StateRecorder:
 
 
 def _start_node(
-    rec: StateRecorder, root: Path, node: LabNode, creds: LabCredentials, authorized_keys: Path
+    rec: StateRecorder,
+    root: Path,
+    node: LabNode,
+    creds: LabCredentials,
+    authorized_keys: Path,
+    banner: str,
 ) -> None:
     paths = node_paths(root, node)
     prepare_dirs(paths, creds.ssh_username)
-    start_frr(rec, node, paths, creds.ssh_username)
+    start_frr(rec, node, paths, creds.ssh_username, banner)
     start_sshd(rec, node, paths, creds.ssh_username, authorized_keys)
     start_snmpd(rec, node, paths, creds)
 

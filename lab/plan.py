@@ -54,6 +54,7 @@ class LabPlan(_Frozen):
     bridge: str
     nodes: tuple[LabNode, ...]
     links: tuple[LabLink, ...]
+    banner: str
 
 
 def nms_address(mgmt_address: str) -> str:
@@ -115,6 +116,7 @@ def build_plan(topo: Topology) -> LabPlan:
         bridge=MGMT_BRIDGE,
         nodes=nodes,
         links=links,
+        banner=topo.management.banner,
     )
 
 
