@@ -6,9 +6,6 @@ Node ``i`` is ``hosts[i]``; link ``j`` is circuit ``circuit_ids[j]``; arc ``2j``
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +15,7 @@ from planner.engine import DemandSet, Engine, Failure, FloatArray, IntArray
 from topology.demands import DemandModel
 from topology.diagnostics import OperationError
 from topology.model import Circuit, Topology
+from topology.perf import gc_paused
 
 
 @dataclass
@@ -107,29 +105,6 @@ def _split_upgrade(spec: str) -> tuple[str, str, str]:
     if spec.startswith("tier="):
         return spec.rpartition(":")
     return spec, "", ""
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for a burst of allocation (restored afterwards).
-
-    Expanding a province's demands allocates tens of thousands of small acyclic objects, which
-    triggers full collections over the whole loaded topology: about a third of the build time.
-
-    Examples:
-        >>> with gc_paused():
-        ...     gc.isenabled()
-        False
-        >>> gc.isenabled()
-        True
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def pack_demands(

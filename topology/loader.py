@@ -22,6 +22,7 @@ from topology.diagnostics import Path as DataPath
 from topology.drafts import Drafts, Expander
 from topology.ipam import LOCK_NAME, Lock
 from topology.model import Topology
+from topology.perf import gc_paused
 from topology.platforms import PLATFORMS
 from topology.schema import CityFile, NetworkFile, ProvinceFile
 from topology.source import SourceFile, read_yaml
@@ -257,12 +258,16 @@ def _locate_lock(text: str, name: str, where: str) -> tuple[int, int]:
 
 
 def load_inventory(root: Path | str) -> LoadResult:
-    """Load, validate and resolve the inventory in ``root``.
+    """Load, validate and resolve the inventory in ``root`` (see :func:`_load`).
 
     Raises:
         InventoryError: with every diagnostic of the first stage that found errors.
     """
-    root = Path(root)
+    with gc_paused():  # tens of thousands of acyclic objects: collections only cost time here
+        return _load(Path(root))
+
+
+def _load(root: Path) -> LoadResult:
     (net, net_src), (prov, prov_src), cities = _read_files(root)
     _checkpoint(_check_network(net, net_src))
     ex = Expander(net, net_src)
