@@ -122,15 +122,16 @@ def run_ipam(net: NetworkFile, d: Drafts, old: Lock) -> Allocation:
     return result
 
 
-def _host(prefix: str, end: int) -> str:
-    """Address of end 0 (a) or 1 (b) of a point-to-point subnet.
+def _hosts(prefix: str) -> tuple[str, str]:
+    """Addresses of the a and b ends of a point-to-point subnet (/31: both addresses).
 
     Examples:
-        >>> _host("198.18.0.4/30", 1), _host("198.18.0.4/31", 0)
-        ('198.18.0.6/30', '198.18.0.4/31')
+        >>> _hosts("198.18.0.4/30"), _hosts("198.18.0.4/31")
+        (('198.18.0.5/30', '198.18.0.6/30'), ('198.18.0.4/31', '198.18.0.5/31'))
     """
     base, plen = parse_prefix(prefix)
-    return f"{format_address(base + (end if plen == 31 else end + 1))}/{plen}"
+    first = base if plen == 31 else base + 1
+    return f"{format_address(first)}/{plen}", f"{format_address(first + 1)}/{plen}"
 
 
 def _describe(c: CircuitDraft, peer: str, peer_if: str, rate: str) -> str:
@@ -158,10 +159,10 @@ def _circuit(
     """Resolve one circuit and append its two interfaces to ``ifaces``."""
     ctype = net.circuit_types[c.type]
     ends = []
-    for end, host in enumerate((c.a, c.b)):
+    for host, address in zip((c.a, c.b), _hosts(lock.p2p[c.id]), strict=True):
         plat = PLATFORMS[net.device_models[d.devices[host].model].platform]
         name = interface_name(plat, lock.ports[host][c.id])
-        ends.append(CircuitEnd(device=host, interface=name, address=_host(lock.p2p[c.id], end)))
+        ends.append(CircuitEnd(device=host, interface=name, address=address))
     cost = c.cost or igp_cost(net.igp.reference_bandwidth, ctype.nominal)
     rate = format_rate(ctype.usable)
     for me, peer in ((ends[0], ends[1]), (ends[1], ends[0])):
@@ -198,7 +199,7 @@ def _device(
 ) -> Device:
     dd = d.devices[host]
     plat = PLATFORMS[net.device_models[dd.model].platform]
-    mgmt = f"{lock.mgmt[host].split('/')[0]}/{parse_prefix(net.pools.mgmt)[1]}"
+    mgmt = f"{lock.mgmt[host].split('/')[0]}/{net.pools.mgmt.split('/')[1]}"
     own = [
         Interface(
             name=plat.loopback_name,
