@@ -28,6 +28,18 @@ logger = logging.getLogger(__name__)
 SOCKET_PATH_MAX = 100
 
 
+def ensure_traversable(path: Path) -> None:
+    """Let the FRR and login users walk down to ``path``: add the search (x) bit where missing.
+
+    A restrictive umask (077) would otherwise leave ``build/`` or the lab root closed to them.
+    Only the execute bit is added; nothing becomes readable or writable.
+    """
+    for d in (path, *path.resolve().parents):
+        mode = d.stat().st_mode
+        if mode & 0o011 != 0o011:
+            d.chmod(mode | 0o011)
+
+
 def prepare_dirs(paths: NodePaths, user: str) -> None:
     """Create the router's folders with the owners FRR and the management user need."""
     if len(str(paths.run / "staticd.vty")) > SOCKET_PATH_MAX:
@@ -37,6 +49,7 @@ def prepare_dirs(paths: NodePaths, user: str) -> None:
         )
     for d in (paths.base, paths.ssh, paths.snmp):
         d.mkdir(parents=True, exist_ok=True)
+    ensure_traversable(paths.base)
     for d, owner, mode in (
         (paths.run, "frr", 0o775),
         (paths.log, "frr", 0o775),
@@ -85,7 +98,9 @@ def start_frr(rec: StateRecorder, node: LabNode, paths: NodePaths, user: str, ba
         conf.write_text(bootstrap_config(node), encoding="utf-8")
         shutil.chown(conf, user, "frr")
         conf.chmod(0o660)
-    (paths.etc / "vtysh.conf").write_text(vtysh_config(banner), encoding="utf-8")
+    vtysh_conf = paths.etc / "vtysh.conf"
+    vtysh_conf.write_text(vtysh_config(banner), encoding="utf-8")
+    vtysh_conf.chmod(0o644)  # read by the login user's vtysh, whatever the umask
     started = False
     for daemon in FRR_DAEMONS:
         if _alive(rec, node, daemon):
