@@ -13,6 +13,7 @@ from typing import Any
 
 from egnet.output import console, emit_json, info, table
 from planner import html as html_report
+from planner.extras import apply_extras, extras_data, parse_extras
 from planner.measured import measured_data
 from planner.model import PlanModel, build_model, parse_upgrades
 from planner.redundancy import audit
@@ -62,6 +63,27 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=[],
         metavar="SPEC",
         help="tier=township:50M or circuit:ID=1G (repeatable)",
+    )
+    p.add_argument(
+        "--demand",
+        action="append",
+        default=[],
+        metavar="NAME:SRC>DST=RATE",
+        help="what-if: an extra one-way demand between two sites or device hostnames, "
+        "e.g. backup:lab>beicheng=50M (repeatable; the inventory is not changed)",
+    )
+    p.add_argument(
+        "--event",
+        action="append",
+        default=[],
+        metavar="conference[:RATE]",
+        help="what-if: an extra province-wide cascaded conference, RATE per stream "
+        "(default 4M) x 1.2 overhead (repeatable)",
+    )
+    p.add_argument(
+        "--no-events",
+        action="store_true",
+        help="what-if: drop the inventory's events (demands.yaml); --event ones still apply",
     )
     p.add_argument(
         "--measured",
@@ -162,7 +184,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     """Build the model, sweep failures, apply what-if, write reports."""
     t0 = time.perf_counter()
     topo = load_topology(args.dir)
-    model = topo.demands
+    extras = parse_extras(args.demand, args.event, args.no_events, topo.sites, topo.devices)
+    model = apply_extras(topo.demands, extras)
     growth = parse_growth(args.growth, args.years) if args.growth else None
     pm = build_model(topo, model, parse_upgrades(topo, args.upgrade))
     sweep = _sweep(pm, args.failures, args.fail)
@@ -172,6 +195,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         "user_failures": args.fail,
         "upgrades": pm.upgrades,
         "growth": {"rates": growth.rates, "years": growth.years} if growth else None,
+        "whatif": extras_data(topo.demands, extras),
         "seconds": round(time.perf_counter() - t0, 3),
     }
     plan = plan_data(pm, sweep, meta, years)
@@ -237,6 +261,12 @@ def _print_plan(plan: dict[str, Any]) -> None:
         f"{s['scenarios_with_unrouted']} (max {s['max_unrouted_bps'] / 1e6:.1f} Mb/s); "
         f"baseline unrouted {plan['baseline_unrouted']['bps'] / 1e6:.1f} Mb/s"
     )
+    w = plan["run"]["whatif"]
+    if w["demands"] or w["events"] or w["events_dropped"]:
+        console.print(
+            f"  what-if: {len(w['demands'])} extra demand(s), {len(w['events'])} extra event(s)"
+            + (f", dropped {', '.join(w['events_dropped'])}" if w["events_dropped"] else "")
+        )
     table(
         "Most loaded circuit directions (worst case)",
         ["circuit", "direction", "baseline %", "worst %", "worst scenario", "exhausted"],

@@ -197,6 +197,95 @@ def hierarchy_map(plan: dict[str, Any], size: int = 820) -> str:
     return "".join(out)
 
 
+def _table(head: list[str], rows: list[list[str]]) -> str:
+    ths = "".join(f"<th>{_esc(h)}</th>" for h in head)
+    trs = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{ths}</tr>{trs}</table>"
+
+
+def _mbps(bps: float) -> str:
+    return f"{bps / 1e6:.1f}"
+
+
+def measured_section(plan: dict[str, Any], limit: int = 500) -> str:
+    """Measured loads (``--measured``): directions above the model and utilisation per circuit.
+
+    Examples:
+        >>> measured_section({}) == ""
+        True
+        >>> d = {"circuit": "c1", "from": "a", "to": "b", "measured_bps": 2e6,
+        ...      "modelled_bps": 1e6, "ratio": 2.0, "measured_utilisation": 0.02,
+        ...      "status": "ok", "worst_estimate_utilisation": 0.03}
+        >>> m = {"method": "p95", "days": 30.0, "database": "x.db", "circuits": 1, "fail": 0,
+        ...      "warn": 0, "unmeasured_circuits": 3, "unknown_circuits": [],
+        ...      "directions": [d], "above_model": [d]}
+        >>> page = measured_section({"measured": m})
+        >>> page.count("<td>c1</td>"), "<td>2.00</td>" in page
+        (2, True)
+    """
+    m = plan.get("measured")
+    if not m:
+        return ""
+    above = [
+        [
+            _esc(d["circuit"]),
+            f"{_esc(d['from'])}→{_esc(d['to'])}",
+            _mbps(d["measured_bps"]),
+            _mbps(d["modelled_bps"]),
+            "-" if d["ratio"] is None else f"{d['ratio']:.2f}",
+        ]
+        for d in m["above_model"][:limit]
+    ]
+    per_circuit = [
+        [
+            _esc(d["circuit"]),
+            f"{_esc(d['from'])}→{_esc(d['to'])}",
+            _mbps(d["measured_bps"]),
+            f"{d['measured_utilisation']:.1%}",
+            _esc(d["status"]),
+            f"{d['worst_estimate_utilisation']:.1%}",
+        ]
+        for d in sorted(m["directions"], key=lambda d: (-d["measured_utilisation"], d["circuit"]))[
+            :limit
+        ]
+    ]
+    return f"""<h2 id="measured">Measured loads</h2>
+<p>{_esc(m["method"])} over the last {m["days"]:g} days from {_esc(m["database"])}:
+{m["circuits"]} circuits measured, {m["unmeasured_circuits"]} without data,
+{len(m["unknown_circuits"])} unknown to the topology; {m["fail"]} direction(s) fail, {m["warn"]} warn
+on the measured utilisation. The model is unchanged; the worst estimate is measured + the load
+failures move there per the model.</p>
+<h3>Measured above the modelled baseline ({len(m["above_model"])})</h3>
+{_table(["circuit", "direction", "measured Mb/s", "modelled Mb/s", "ratio"], above)}
+<h3>Measured utilisation per circuit direction</h3>
+{_table(["circuit", "direction", "measured Mb/s", "utilisation", "status", "worst estimate"], per_circuit)}
+"""
+
+
+def whatif_line(plan: dict[str, Any]) -> str:
+    """The what-if options applied (``--demand``, ``--event``, ``--no-events``), if any.
+
+    Examples:
+        >>> whatif_line({"run": {}})
+        ''
+        >>> w = {"demands": [{"name": "b", "src": "x", "dst": "y", "rate_bps": 5e7}],
+        ...      "events": [], "events_dropped": ["conf"]}
+        >>> whatif_line({"run": {"whatif": w}})
+        '<br>What-if: demand b x→y 50 Mb/s; dropped event conf.'
+    """
+    w = plan["run"].get("whatif") or {}
+    parts = [
+        f"demand {d['name']} {d['src']}→{d['dst']} {d['rate_bps'] / 1e6:g} Mb/s"
+        for d in w.get("demands", [])
+    ]
+    parts += [
+        f"event {e['name']} {e['rate_bps'] / 1e6:g} Mb/s × {e['overhead']:g}"
+        for e in w.get("events", [])
+    ]
+    parts += [f"dropped event {n}" for n in w.get("events_dropped", [])]
+    return f"<br>What-if: {_esc('; '.join(parts))}." if parts else ""
+
+
 def render(plan: dict[str, Any]) -> str:
     """The complete HTML document."""
     s = plan["summary"]
@@ -217,7 +306,7 @@ table{{border-collapse:collapse;font-size:12px}}td,th{{border:1px solid #ccc;pad
 <p>Failures: <b>{_esc(plan["run"].get("failures"))}</b>, {plan["scenarios"]["count"]} scenarios;
 {s["directions"]} circuit directions: {s["status"].get("fail", 0)} fail, {s["status"].get("warn", 0)} warn
 (thresholds {plan["policy"]["warn_utilisation"]:.0%} / {plan["policy"]["fail_utilisation"]:.0%}).
-Baseline unrouted: {plan["baseline_unrouted"]["bps"] / 1e6:.2f} Mb/s.</p>
+Baseline unrouted: {plan["baseline_unrouted"]["bps"] / 1e6:.2f} Mb/s.{whatif_line(plan)}</p>
 <p class="legend"><span style="background:#2e8b57"></span>ok<span style="background:#e0a000"></span>warn
 <span style="background:#c0392b"></span>fail<span style="background:#999"></span>no uplink</p>
 <h2>Hierarchy, coloured by worst-case uplink utilisation</h2>{hierarchy_map(plan)}
@@ -226,7 +315,7 @@ Baseline unrouted: {plan["baseline_unrouted"]["bps"] / 1e6:.2f} Mb/s.</p>
 <h2>Time to exhaustion</h2>{exhaustion_chart(plan)}
 <h2>Violations</h2><table><tr><th>circuit</th><th>direction</th><th>level</th><th>baseline</th>
 <th>worst</th><th>worst scenario</th></tr>{viol}</table>
-<h2>Assumptions</h2><ul>{assumptions}</ul>
+{measured_section(plan)}<h2>Assumptions</h2><ul>{assumptions}</ul>
 <p>Each finding relates to 等保 2.0 §8.1.2.1 (bandwidth of every part meets the business peak).</p>
 </body></html>
 """

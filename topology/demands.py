@@ -22,6 +22,7 @@ File layout (every key optional)::
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from difflib import get_close_matches
 from pathlib import Path as FsPath
 from typing import Annotated, Literal
 
@@ -288,6 +289,33 @@ def _where(src: SourceFile | None, path: tuple[str | int, ...]) -> str:
     return f"{src.name}:{line}:{col}"
 
 
+def unknown_endpoint(name: str, sites: Collection[str], hosts: Collection[str]) -> str | None:
+    """The error message when ``name`` is neither a site nor a device hostname, else None.
+
+    Examples:
+        >>> unknown_endpoint("beichen", ["beicheng"], ["lab-core1"])
+        "unknown site or device 'beichen'"
+        >>> unknown_endpoint("lab-core1", ["lab"], ["lab-core1"]) is None
+        True
+    """
+    if name in sites or name in hosts:
+        return None
+    return f"unknown site or device '{name}'"
+
+
+def close_names(name: str, sites: Collection[str], hosts: Collection[str]) -> str:
+    """A hint for an unknown endpoint: the closest site and device names, else the known sites.
+
+    Examples:
+        >>> close_names("beichen", ["beicheng", "lab"], ["lab-core1"])
+        'did you mean: beicheng'
+        >>> close_names("zzz", ["lab"], ["lab-core1"])
+        'known: lab'
+    """
+    close = get_close_matches(name, [*sites, *hosts], n=5, cutoff=0.6)
+    return "did you mean: " + ", ".join(close) if close else known(sites)
+
+
 def check_references(
     spec: DemandsFile, src: SourceFile, sites: Collection[str], hosts: Collection[str]
 ) -> list[Diagnostic]:
@@ -295,11 +323,9 @@ def check_references(
     errors: list[Diagnostic] = []
     for i, d in enumerate(spec.demands):
         for end in ("src", "dst"):
-            name = getattr(d, end)
-            if name not in sites and name not in hosts:
-                errors.append(
-                    src.error(("demands", i, end), f"unknown site or device '{name}'", known(sites))
-                )
+            message = unknown_endpoint(getattr(d, end), sites, hosts)
+            if message is not None:
+                errors.append(src.error(("demands", i, end), message, known(sites)))
     return errors
 
 

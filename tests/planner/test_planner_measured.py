@@ -115,3 +115,25 @@ def test_window_without_data_and_text_output(
 def test_missing_database_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", "inventory/lab", "--measured", str(tmp_path / "none.sqlite")]) == 1
     assert "no poller database" in capsys.readouterr().err
+
+
+def test_html_report_has_the_measured_section(
+    store_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page_file = tmp_path / "r.html"
+    _, plan = _plan(capsys, "--measured", str(store_db), "--html", str(page_file))
+    page = page_file.read_text(encoding="utf-8")
+    assert '<h2 id="measured">Measured loads</h2>' in page
+    above, per_circuit = page.split("<h3>Measured utilisation per circuit direction</h3>")
+    above = above.split("<h3>Measured above the modelled baseline")[1]
+    m = plan["measured"]
+    assert above.count("<tr><td>") == len(m["above_model"]) > 0
+    assert "<td>beicheng-up1</td><td>beicheng-core1→lab-core1</td><td>50.0</td>" in above
+    assert "beicheng-core1</td><td>20.0</td>" not in above  # below the model: not listed
+    assert per_circuit.count("<tr><td>") == len(m["directions"]) == 4
+    assert (
+        "<td>beicheng-xiqu-up1</td><td>beicheng-xiqu-core1→beicheng-core1</td><td>90.0</td>"
+        "<td>90.0%</td><td>fail</td>" in per_circuit
+    )
+    _plan(capsys, "--html", str(page_file))
+    assert "Measured loads" not in page_file.read_text(encoding="utf-8")
