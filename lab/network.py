@@ -47,84 +47,38 @@ def ensure_bridge(rec: StateRecorder, plan: LabPlan) -> None:
     run(["ip", "-n", ns, "link", "set", br, "up"])
 
 
+def add_veth(rec: StateRecorder, a: tuple[str, str], b: tuple[str, str], purpose: str) -> bool:
+    """Create a veth pair from (namespace, name) ``a`` to ``b`` unless ``a`` exists; record it.
+
+    Returns:
+        True when the pair was created now.
+    """
+    if link_exists(*a):
+        return False
+    cmd = ["ip", "-n", a[0], "link", "add", a[1], "type", "veth", "peer", "name", b[1]]
+    run([*cmd, "netns", b[0]])
+    rec.add(
+        "veths",
+        VethRecord(namespace=a[0], name=a[1], peer_namespace=b[0], peer_name=b[1], purpose=purpose),
+    )
+    return True
+
+
 def ensure_mgmt(rec: StateRecorder, plan: LabPlan, node: LabNode) -> None:
     """Attach a router's management interface to the bridge and give it its address."""
-    if not link_exists(node.namespace, node.mgmt_interface):
-        run(
-            [
-                "ip",
-                "-n",
-                node.namespace,
-                "link",
-                "add",
-                node.mgmt_interface,
-                "type",
-                "veth",
-                "peer",
-                "name",
-                node.mgmt_peer,
-                "netns",
-                plan.nms_namespace,
-            ]
-        )
-        rec.add(
-            "veths",
-            VethRecord(
-                namespace=node.namespace,
-                name=node.mgmt_interface,
-                peer_namespace=plan.nms_namespace,
-                peer_name=node.mgmt_peer,
-                purpose="mgmt",
-            ),
-        )
+    mine, nms = (node.namespace, node.mgmt_interface), (plan.nms_namespace, node.mgmt_peer)
+    if add_veth(rec, mine, nms, "mgmt"):
         run(["ip", "-n", plan.nms_namespace, "link", "set", node.mgmt_peer, "master", plan.bridge])
-        run(
-            [
-                "ip",
-                "-n",
-                node.namespace,
-                "addr",
-                "add",
-                node.mgmt_address,
-                "dev",
-                node.mgmt_interface,
-            ]
-        )
+        run(["ip", "-n", node.namespace, "addr", "add", node.mgmt_address, "dev", mine[1]])
     run(["ip", "-n", plan.nms_namespace, "link", "set", node.mgmt_peer, "up"])
     run(["ip", "-n", node.namespace, "link", "set", node.mgmt_interface, "up"])
 
 
 def ensure_link(rec: StateRecorder, link: LabLink) -> None:
     """Create a circuit's veth pair, bring both ends up and shape both directions."""
-    if not link_exists(link.a_namespace, link.a_interface):
-        run(
-            [
-                "ip",
-                "-n",
-                link.a_namespace,
-                "link",
-                "add",
-                link.a_interface,
-                "type",
-                "veth",
-                "peer",
-                "name",
-                link.b_interface,
-                "netns",
-                link.b_namespace,
-            ]
-        )
-        rec.add(
-            "veths",
-            VethRecord(
-                namespace=link.a_namespace,
-                name=link.a_interface,
-                peer_namespace=link.b_namespace,
-                peer_name=link.b_interface,
-                purpose=f"circuit {link.circuit}",
-            ),
-        )
-    for ns, dev in ((link.a_namespace, link.a_interface), (link.b_namespace, link.b_interface)):
+    a, b = (link.a_namespace, link.a_interface), (link.b_namespace, link.b_interface)
+    add_veth(rec, a, b, f"circuit {link.circuit}")
+    for ns, dev in (a, b):
         shape(ns, dev, link.rate_bps)
         run(["ip", "-n", ns, "link", "set", dev, "up"])
 
