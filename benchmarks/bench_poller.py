@@ -25,11 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from poller.agent import AgentConfig, SnmpdAgent
 from poller.fastsnmp import FastClient
 from poller.oids import COLUMNS, SYS_UPTIME_0
 from poller.readings import Credentials, Target
 from poller.snmp import PysnmpClient, SnmpClient
+from testing.snmp_agent import AgentConfig, SnmpdAgent
 
 PORT = 16161
 

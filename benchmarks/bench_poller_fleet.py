@@ -32,11 +32,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_poller import PORT, build_namespace  # noqa: E402
 
-from poller.agent import AgentConfig, SnmpdAgent, free_udp_port  # noqa: E402
 from poller.cycle import CycleResult, Poller  # noqa: E402
 from poller.fastsnmp import FastClient  # noqa: E402
 from poller.readings import Credentials, Target  # noqa: E402
-from poller.simulator import SimInterface, SnmpsimAgent, write_fleet  # noqa: E402
+from testing.snmp_agent import AgentConfig, SnmpdAgent, free_udp_port  # noqa: E402
+from testing.snmp_fleet import SimInterface, SnmpsimAgent, write_fleet  # noqa: E402
 
 
 def fleet(devices: int, interfaces: int) -> dict[str, list[SimInterface]]:

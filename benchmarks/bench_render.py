@@ -13,8 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from deploy.audit import audit_files
-from deploy.render import read_manifest, render_all
+from configs.audit import audit_files
+from configs.render import read_manifest, render_all
 from topology import load_topology
 from topology.management import Management
 from topology.secrets import Secrets

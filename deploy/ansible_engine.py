@@ -16,9 +16,8 @@ from typing import Any
 
 import yaml
 
+from configs.diff import config_diff
 from deploy.backup import backup_name
-from deploy.context import SecretSource
-from deploy.diff import config_diff
 from deploy.drivers.frr import strip_banner
 from deploy.engine import refused_results
 from deploy.intent import prepare
@@ -30,7 +29,7 @@ from deploy.transport import Credentials
 from topology.diagnostics import OperationError
 from topology.export import ansible_inventory
 from topology.model import Topology
-from topology.secrets import ENV_PREFIX
+from topology.secrets import ENV_PREFIX, SecretSource
 
 logger = logging.getLogger(__name__)
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from deploy.context import SecretSource
-from deploy.diff import config_diff
+from configs.diff import config_diff
+from configs.render import render_device
 from deploy.drivers.base import DriverError
-from deploy.render import render_device
 from deploy.result import DriftResult
 from deploy.verify import DriverFactory
 from topology.diagnostics import OperationError
 from topology.model import Topology
+from topology.secrets import SecretSource
 
 
 def drift_one(topo: Topology, host: str, secrets: SecretSource, make: DriverFactory) -> DriftResult:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from deploy.audit import AuditPolicy
-from deploy.context import SecretSource
+from configs.audit import AuditPolicy
 from deploy.intent import Refusal, prepare
 from deploy.options import DeployOptions
 from deploy.push import RolloutContext, deploy_device
@@ -13,6 +12,7 @@ from deploy.result import DeployResult
 from deploy.rollout import run_rollout
 from deploy.verify import DriverFactory
 from topology.model import Topology
+from topology.secrets import SecretSource
 
 logger = logging.getLogger(__name__)
 

@@ -6,12 +6,12 @@ import fnmatch
 import logging
 from dataclasses import dataclass
 
-from deploy.audit import AuditPolicy, audit_config
-from deploy.context import SecretSource
+from configs.audit import AuditPolicy, audit_config
+from configs.render import render_device
 from deploy.push import DeviceJob
-from deploy.render import render_device
 from topology.diagnostics import OperationError
 from topology.model import Topology
+from topology.secrets import SecretSource
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from configs.diff import config_diff
 from deploy.backup import save_backup
-from deploy.diff import config_diff
 from deploy.drivers.base import DriverError, Unreachable
 from deploy.options import DeployOptions
 from deploy.result import DeployResult

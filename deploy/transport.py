@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from deploy.context import SecretSource
+from topology.secrets import SecretSource
 
 CLONE_NEWNET = 0x40000000
 NETNS_DIR = Path("/run/netns")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from deploy.audit import AuditPolicy, DeviceAudit, audit_files
-from deploy.render import CONFIG_SUFFIX, read_manifest, render_all, select_devices
+from configs.audit import AuditPolicy, DeviceAudit, audit_files
+from configs.render import CONFIG_SUFFIX, read_manifest, render_all, select_devices
 from egnet.output import emit_json, errconsole, info, table
 from topology import load_topology
 from topology.diagnostics import OperationError

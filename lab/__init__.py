@@ -11,7 +11,7 @@ What ``lab up`` builds (recorded in ``<root>/state.json``; ``lab down`` removes 
   :func:`deploy.transport.netns_socket`;
 - per router, under ``<root>/eg-<hostname>/``: FRR (zebra, staticd, ospfd, bgpd, ldpd; own vty
   socket folder ``run/`` and config folder ``etc/``), sshd on the management address (login user's
-  shell is :mod:`lab.devshell`: vtysh plus ``egnet check|commit-confirmed|confirm|rollback``), and
+  shell is :mod:`lab.router_shell`: vtysh plus ``egnet check|commit-confirmed|confirm|rollback``), and
   net-snmp's snmpd on the management address (v2c community and a v3 authPriv SHA/AES user;
   ``ifName`` is the Linux interface name).
 

@@ -17,11 +17,11 @@ SHELL_NAME = "egnet-frr-shell"
 
 
 def install_shell(root: Path) -> Path:
-    """Install the routers' login shell (:mod:`lab.devshell`) under ``root/bin``; return its path."""
+    """Install the routers' login shell (:mod:`lab.router_shell`) under ``root/bin``; return its path."""
     dest = root / "bin" / SHELL_NAME
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.parent.chmod(0o755)
-    src = resources.files("lab").joinpath("devshell.py").read_text(encoding="utf-8")
+    src = resources.files("lab").joinpath("router_shell.py").read_text(encoding="utf-8")
     dest.write_text(src, encoding="utf-8")
     dest.chmod(0o755)
     return dest

@@ -16,9 +16,9 @@ from pydantic import BaseModel, ConfigDict
 from lab.access import ensure_keys, ensure_user, install_shell, remove_user
 from lab.configs import LabCredentials, NodePaths
 from lab.daemons import ensure_privsep_dir, prepare_dirs, start_frr, start_snmpd, start_sshd
-from lab.devshell import vtysh_argv
 from lab.network import ensure_bridge, ensure_link, ensure_mgmt, ensure_namespace
 from lab.plan import LabNode, LabPlan, build_plan
+from lab.router_shell import vtysh_argv
 from lab.state import DeviceRecord, LabState, StateRecorder, load_state
 from lab.system import LabError, namespaces, ns_inode, pid_alive, pid_netns_inode, require_root, run
 from topology import load_topology

@@ -18,8 +18,8 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from poller.compute import CircuitSample, State
 from poller.cycle import CycleResult
+from poller.samples import CircuitSample, State
 
 logger = logging.getLogger(__name__)
 

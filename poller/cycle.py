@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from poller.compute import CircuitSample, IfRate, circuit_sample, interface_rates
 from poller.rates import Discard
 from poller.readings import DeviceReading, Target
+from poller.samples import CircuitSample, IfRate, circuit_sample, interface_rates
 from poller.snmp import SnmpClient
 from poller.targets import CircuitSpec
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from poller.compute import CircuitSample
 from poller.cycle import DeviceStatus
 from poller.rates import percentile
+from poller.samples import CircuitSample
 from topology.diagnostics import OperationError
 
 BUCKET = 300

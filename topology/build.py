@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from topology.demands import DemandModel
 from topology.diagnostics import Diagnostic
-from topology.drafts import CircuitDraft, Drafts
+from topology.expand import CircuitDraft, Drafts
 from topology.ipam import (
     Allocation,
     Lock,

@@ -19,7 +19,7 @@ from topology.build import assemble, check_pools, run_ipam
 from topology.demands import load_demands
 from topology.diagnostics import Diagnostic, InventoryError, known
 from topology.diagnostics import Path as DataPath
-from topology.drafts import Drafts, Expander
+from topology.expand import Drafts, Expander
 from topology.ipam import LOCK_NAME, Lock
 from topology.model import Topology
 from topology.perf import gc_paused

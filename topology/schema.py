@@ -1,7 +1,7 @@
 """Input models: the inventory YAML one-to-one, strict and frozen.
 
 Units are normalised here (rates to bit/s, percentages to ratios). Cross-references (carrier names,
-device models, zones) are checked later by :mod:`topology.drafts`, which knows where each value came from.
+device models, zones) are checked later by :mod:`topology.expand`, which knows where each value came from.
 
 Files of an inventory folder:
 

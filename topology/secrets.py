@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Protocol
 
 import yaml
 
@@ -20,6 +21,12 @@ from topology.diagnostics import OperationError
 
 ENV_PREFIX = "EGNET_SECRET_"
 DEFAULT_VAULT = ".vault.yaml"
+
+
+class SecretSource(Protocol):
+    """Anything that resolves a secret by name (:class:`Secrets`, or a test double)."""
+
+    def get(self, name: str, device: str | None = None) -> str: ...
 
 
 class MissingSecret(OperationError):

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from deploy.diff import canonical, config_diff
+from configs.diff import canonical, config_diff
+from configs.render import render_device
 from deploy.drivers.base import DeviceDriver
 from deploy.engine import deploy
 from deploy.options import DeployOptions
-from deploy.render import render_device
 from deploy.result import DeployResult, exit_code
 from deploy.rollout import plan_batches, run_staged
 from topology import load_topology

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from configs.render import render_device
 from deploy.ansible_engine import ansible_deploy, ansible_verify
 from deploy.drift import drift
 from deploy.drivers.registry import driver_factory
 from deploy.engine import deploy
 from deploy.intent import select
 from deploy.options import DeployOptions
-from deploy.render import render_device
 from deploy.result import DeployResult
 from deploy.transport import Credentials
 from deploy.verify import DriverFactory

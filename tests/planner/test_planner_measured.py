@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from egnet.cli import main
-from poller.compute import CircuitSample, State
+from poller.samples import CircuitSample, State
 from poller.store import Store
 
 DAY = 86400

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from poller.alerts import AlertEngine, AlertPolicy, AlertSink, SyslogSink, WebhookSink, deliver
-from poller.compute import CircuitSample, State
 from poller.cycle import CycleResult, DeviceStatus
+from poller.samples import CircuitSample, State
 
 
 def _cycle(t: float, util: float | None = None, state: State = State.UP, errors: float = 0.0,

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from poller.agent import AgentConfig, SnmpdAgent, free_udp_port
-from poller.simulator import (
+from poller.store import Store
+from testing.snmp_agent import AgentConfig, SnmpdAgent, free_udp_port
+from testing.snmp_fleet import (
     SimInterface,
     SnmpsimAgent,
     transport_id,
     write_endpoint_fleet,
     write_fleet,
 )
-from poller.store import Store
 from topology import Topology, load_topology
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from poller.agent import AgentConfig, SnmpdAgent
+from testing.snmp_agent import AgentConfig, SnmpdAgent
 from topology import load_topology
 
 ROOT = Path(__file__).resolve().parents[2]

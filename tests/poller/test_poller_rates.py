@@ -6,7 +6,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from poller.compute import IfRate, State, circuit_sample, interface_rates
 from poller.rates import (
     COUNTER32_MODULUS,
     COUNTER64_MODULUS,
@@ -18,6 +17,7 @@ from poller.rates import (
     utilisation,
 )
 from poller.readings import DeviceReading, IfReading
+from poller.samples import IfRate, State, circuit_sample, interface_rates
 from poller.targets import CircuitSpec
 
 u64 = st.integers(min_value=0, max_value=COUNTER64_MODULUS - 1)

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from poller.agent import AgentConfig, SnmpdAgent, free_udp_port
 from poller.clients import make_client
-from poller.compute import interface_rates
 from poller.cycle import Poller
 from poller.fastsnmp import FastClient
 from poller.readings import Credentials, DeviceReading, Target
+from poller.samples import interface_rates
 from poller.service import Service
 from poller.store import Store
+from testing.snmp_agent import AgentConfig, SnmpdAgent, free_udp_port
 
 
 @pytest.fixture(scope="module")

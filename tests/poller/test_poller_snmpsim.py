@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from poller.agent import free_udp_port
 from poller.clients import make_client
-from poller.compute import CircuitSample
 from poller.cycle import CycleResult, Poller
 from poller.readings import Credentials, Target
-from poller.simulator import COUNTER64_MAX, SimInterface, SnmpsimAgent, write_fleet
+from poller.samples import CircuitSample
 from poller.store import Store, measured_loads
 from poller.targets import circuit_specs
+from testing.snmp_agent import free_udp_port
+from testing.snmp_fleet import COUNTER64_MAX, SimInterface, SnmpsimAgent, write_fleet
 from topology import Topology, load_topology
 
 ROOT = Path(__file__).resolve().parents[2]

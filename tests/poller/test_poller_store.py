@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from poller.compute import CircuitSample, State
+from poller.samples import CircuitSample, State
 from poller.store import Retention, Store, measured_loads
 from topology.diagnostics import OperationError
 

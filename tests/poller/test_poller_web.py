@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from poller.alerts import AlertEngine, AlertPolicy
-from poller.compute import CircuitSample, State
 from poller.cycle import CycleResult, DeviceStatus
+from poller.samples import CircuitSample, State
 from poller.store import Store, write_alerts
 from poller.web import NocServer
 from topology import Topology, load_topology

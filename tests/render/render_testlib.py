@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from deploy.render import render_device
+from configs.render import render_device
 from topology import load_topology
 from topology.model import Topology
 from topology.secrets import Secrets, env_name

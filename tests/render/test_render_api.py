@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from render_testlib import LAB, MIXED, rendered, secrets, topology
 
-import deploy.render as render_mod
-from deploy.context import build_context
-from deploy.platform_data import TEMPLATES
-from deploy.render import read_manifest, render_all, render_device, topology_index
+import configs.render as render_mod
+from configs.context import build_context
+from configs.platform_data import TEMPLATES
+from configs.render import read_manifest, render_all, render_device, topology_index
 from topology.diagnostics import OperationError
 from topology.secrets import MissingSecret
 
@@ -123,7 +123,7 @@ def test_route_reflectors_and_clients() -> None:
 
 @pytest.mark.parametrize("host", ["lab-core1", "beicheng-core1", "beicheng-dongxian-core1"])
 def test_radius_variant_renders_and_passes_audit(host: str) -> None:
-    from deploy.audit import audit_config
+    from configs.audit import audit_config
     from topology.management import AaaIn
 
     topo = topology(MIXED)

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from render_testlib import HERE, LAB, MIXED, rendered, topology
 
-from deploy.audit import RULE_IDS, AuditPolicy, audit_config, load_rules
+from configs.audit import RULE_IDS, AuditPolicy, audit_config, load_rules
 
 BREAKS: dict[str, dict[str, dict[str, Any] | list[dict[str, Any]]]] = yaml.safe_load(
     (HERE / "audit_breaks.yaml").read_text(encoding="utf-8")
@@ -165,7 +165,7 @@ def test_evidence_names_lines() -> None:
 
 
 def test_parallel_audit_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import deploy.audit as audit_mod
+    import configs.audit as audit_mod
 
     topo = topology(MIXED)
     files = {}
@@ -211,7 +211,7 @@ def test_cisco_show_run_header_is_not_a_banner_version() -> None:
 def test_real_frr_running_config_backup_passes(tmp_path: Path) -> None:
     """A `show running-config` captured from real FRR (defaults hidden, no banner) passes, and
     the folder audit takes the platform from --platform (no manifest)."""
-    from deploy.audit import audit_files
+    from configs.audit import audit_files
 
     backup = HERE / "backups" / "frr" / "lab-core1.cfg"
     text = backup.read_text(encoding="utf-8")

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from poller.agent import stop_process
 from poller.oids import COLUMNS, SYS_UPTIME_0, parse_oid
+from testing.snmp_agent import stop_process
 from topology.diagnostics import OperationError
 
 COUNTER64_MAX = 2**64

@@ -11,22 +11,16 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Protocol
 
-from deploy.hashing import hash_password
-from deploy.platform_data import PlatformRender, active_sections, clean_text, platform_render
-from deploy.qos import QOS_CLASSES, QOS_POLICY, QosClass, shaper_name
+from configs.hashing import hash_password
+from configs.platform_data import PlatformRender, active_sections, clean_text, platform_render
+from configs.qos import QOS_CLASSES, QOS_POLICY, QosClass, shaper_name
 from topology.management import Management
 from topology.model import Circuit, Device, Interface, Role, Topology
+from topology.secrets import SecretSource
 
 PE_ROLES = (Role.CORE, Role.CLOUD_GW)
 NMS_PREFIXLEN = 28  # the first /28 of the management pool is the NMS segment
-
-
-class SecretSource(Protocol):
-    """Anything that resolves a secret by name (``topology.secrets.Secrets``)."""
-
-    def get(self, name: str, device: str | None = None) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,10 +23,11 @@ from pathlib import Path
 
 import jinja2
 
-from deploy.context import SecretSource, TopologyIndex, build_context
-from deploy.platform_data import TEMPLATES
+from configs.context import TopologyIndex, build_context
+from configs.platform_data import TEMPLATES
 from topology.diagnostics import OperationError
 from topology.model import Topology
+from topology.secrets import SecretSource
 
 logger = logging.getLogger(__name__)
 MANIFEST = "manifest.json"

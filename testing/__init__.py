@@ -1,0 +1,1 @@
+"""Test harnesses shared by tests and benchmarks (private SNMP agents, simulated fleets); not runtime code."""
