@@ -1,6 +1,6 @@
 """等保 2.0 level-3 device audit (GB/T 22239-2019 §8.1.4) of rendered or backed-up configs.
 
-Rules are data: ``deploy/rules/<platform>.yaml`` lists, per rule, line patterns that must be
+Rules are data: ``templates/<platform>/rules.yaml`` lists, per rule, line patterns that must be
 present (``require``), must be absent (``forbid``), numbers compared with settable policy
 (``values``), per-block checks (``blocks``: every block whose header matches and that has
 ``when`` must also have ``require``, optionally once per key found by ``each``), regions
@@ -28,8 +28,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from topology.diagnostics import OperationError
+from topology.platforms import TEMPLATES
 
-RULES = Path(__file__).resolve().parent / "rules"
 AUDIT_CHUNK = 200  # configs per worker task
 Status = Literal["pass", "fail", "na"]
 
@@ -120,7 +120,7 @@ class Rule(_Frozen):
 
 
 class RuleSet(_Frozen):
-    """``deploy/rules/<platform>.yaml``."""
+    """``templates/<platform>/rules.yaml``."""
 
     platform: str
     rules: tuple[Rule, ...]
@@ -171,14 +171,14 @@ RULE_IDS = (
 
 
 @lru_cache(maxsize=16)
-def load_rules(platform: str, root: Path = RULES) -> RuleSet:
+def load_rules(platform: str, root: Path = TEMPLATES) -> RuleSet:
     """Load and validate the rule set of a platform; every rule id must be present once.
 
     Examples:
         >>> [r.id for r in load_rules("cisco_ios").rules][:2]
         ['ssh-v2', 'no-telnet']
     """
-    path = root / f"{platform}.yaml"
+    path = root / platform / "rules.yaml"
     if not path.is_file():
         raise OperationError(f"{path}: no audit rules for platform '{platform}'")
     try:

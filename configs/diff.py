@@ -1,7 +1,9 @@
 """Intended vs running: normalise both texts, then a unified diff (pure).
 
 Volatile lines that devices add or rewrite by themselves (version stamps, banners of ``show``
-commands, block terminators) are ignored, per platform, as data.
+commands, block terminators) are ignored, per platform, as data: ``diff:`` in
+``templates/<platform>/platform.yaml`` (``ignore``, ``hidden`` defaults, a named ``canonical``
+rewrite).
 """
 
 from __future__ import annotations
@@ -9,26 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 
-IGNORED: dict[str, tuple[str, ...]] = {
-    "frr": (
-        r"^frr version ",
-        r"^!",
-        r"^end$",
-        r"^Building configuration",
-        r"^Current configuration",
-        r"^exit$",
-    ),
-    "cisco_ios": (
-        r"^!",
-        r"^end$",
-        r"^Building configuration",
-        r"^Current configuration",
-        r"^! Last configuration change",
-        r"^ntp clock-period",
-    ),
-    "huawei_vrp": (r"^#", r"^return$", r"^!Software Version", r"^!Last configuration"),
-    "hp_comware": (r"^#", r"^return$", r"^ version "),
-}
+from topology.platforms import platform_spec
 
 
 def normalise(text: str, platform: str) -> list[str]:
@@ -38,7 +21,7 @@ def normalise(text: str, platform: str) -> list[str]:
         >>> normalise("frr version 8.4.4\\nhostname r1\\n!\\ninterface lo \\nexit\\nend\\n", "frr")
         ['hostname r1', 'interface lo']
     """
-    patterns = [re.compile(p) for p in IGNORED.get(platform, ())]
+    patterns = [re.compile(p) for p in platform_spec(platform).diff.ignore]
     lines = []
     for raw in text.splitlines():
         line = raw.rstrip()
@@ -51,9 +34,6 @@ def normalise(text: str, platform: str) -> list[str]:
 
 
 Block = tuple[str, tuple[str, ...]]
-
-# Lines FRR accepts but never shows because they are its defaults or vtysh-local settings.
-FRR_HIDDEN = (r"^auto-cost reference-bandwidth 100000$", r"^exec-timeout 10 0$", r"^banner motd ")
 
 
 def blocks(lines: list[str]) -> list[Block]:
@@ -72,10 +52,10 @@ def blocks(lines: list[str]) -> list[Block]:
     return [(h, tuple(c)) for h, c in out]
 
 
-def _frr_canonical(items: list[Block]) -> list[Block]:
+def _frr_canonical(items: list[Block], hidden_patterns: tuple[str, ...]) -> list[Block]:
     """FRR's own rewrites: hidden defaults, ``passive-interface`` shown under the interface,
     access-list entries numbered 5, 10, …"""
-    hidden = [re.compile(p) for p in FRR_HIDDEN]
+    hidden = [re.compile(p) for p in hidden_patterns]
     passive: list[str] = []
     seq: dict[str, int] = {}
     out: list[Block] = []
@@ -112,7 +92,9 @@ def canonical(text: str, platform: str) -> list[str]:
         ['interface lo', ' ip address 1.1.1.1/32', ' ip ospf passive', 'router ospf']
     """
     items = blocks(normalise(text, platform))
-    items = CANONICAL.get(platform, lambda b: b)(items)
+    spec = platform_spec(platform).diff
+    if spec.canonical is not None:
+        items = CANONICAL[spec.canonical](items, spec.hidden)
     merged: dict[str, list[str]] = {}
     for header, children in items:
         merged.setdefault(header, []).extend(children)

@@ -1,65 +1,199 @@
-"""The platform registry: vendors plug in as data, keyed by netutils' normalised names.
+"""The platform registry: one folder per platform, ``templates/<platform>/``, read by one typed loader.
 
-Adding a platform is an entry here, a ``templates/<name>/`` folder and a golden case; no core code
-branches on a platform name. ``interface_template`` formats a port index (1-based) into the platform's
-canonical interface name.
+A platform's folder holds everything egnet knows about it: ``platform.yaml`` (features, safe-commit
+capability, interface naming, render data, diff-ignore patterns, the netutils names of its tool
+libraries), ``rules.yaml`` (等保 audit rules, read by ``configs.audit``) and its Jinja templates.
+Adding a platform is a new folder plus a golden case (``templates/README.md``); no code branches on
+a platform name. Tool names (Netmiko device type, NAPALM driver, Ansible network OS) are looked up
+in netutils' ``lib_mapper`` from the folder's netutils names, never typed by hand, except where
+netutils has no entry at all (``*_without_netutils``, e.g. FRR).
+
+This module reads data files only; it imports nothing of egnet's outside ``topology``.
 """
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from netutils.lib_mapper import (
+    ANSIBLE_LIB_MAPPER_REVERSE,
+    NAPALM_LIB_MAPPER_REVERSE,
+    NETMIKO_LIB_MAPPER_REVERSE,
+)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from topology.diagnostics import OperationError
 from topology.model import Platform
 
-_COMMON = ("ospf", "isis", "bgp", "l3vpn", "ssh", "snmpv3", "syslog", "ntp")
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+MAX_SPEC_BYTES = 256 * 1024
+SafeCommit = Literal["commit_trial", "commit_delay", "commit_revert", "commit_reload"]
+Section = Literal["aaa", "users", "snmp", "qos", "mpls", "vrfs", "bgp"]
 
-PLATFORMS: dict[str, Platform] = {
-    p.name: p
-    for p in (
-        Platform(
-            name="huawei_vrp",
-            features=(*_COMMON, "qos", "aaa", "hwtacacs", "radius", "commit_trial"),
-            napalm_driver=None,
-            netmiko_device_type="huawei_vrpv8",
-            ansible_network_os="community.network.ce",
-            interface_template="GigabitEthernet0/0/{n}",
-            loopback_name="LoopBack0",
-            mgmt_interface="MEth0/0/0",
-            mgmt_vrf=True,
-        ),
-        Platform(
-            name="hp_comware",
-            features=(*_COMMON, "qos", "aaa", "hwtacacs", "radius", "commit_delay"),
-            napalm_driver=None,
-            netmiko_device_type="hp_comware",
-            ansible_network_os="community.network.comware",
-            interface_template="GigabitEthernet1/0/{n}",
-            loopback_name="LoopBack0",
-            mgmt_interface="M-GigabitEthernet0/0/0",
-            mgmt_vrf=True,
-        ),
-        Platform(
-            name="cisco_ios",
-            features=(*_COMMON, "qos", "aaa", "radius", "tacacs", "commit_revert"),
-            napalm_driver="ios",
-            netmiko_device_type="cisco_ios",
-            ansible_network_os="cisco.ios.ios",
-            interface_template="GigabitEthernet0/{n}",
-            loopback_name="Loopback0",
-            mgmt_interface="GigabitEthernet0",
-            mgmt_vrf=True,
-        ),
-        Platform(
-            name="frr",
-            features=(*_COMMON, "commit_reload"),
-            napalm_driver=None,
-            netmiko_device_type="linux",
-            ansible_network_os="frr.frr.frr",
-            interface_template="eth{n}",
-            loopback_name="lo",
-            mgmt_interface="mgmt0",
-            mgmt_vrf=False,
-        ),
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
+
+
+class Libraries(_Strict):
+    """netutils normalised names to look up in ``netutils.lib_mapper`` (null: no such library)."""
+
+    netmiko: str | None
+    napalm: str | None
+    ansible: str | None
+
+
+class RenderSpec(_Strict):
+    """What the renderer needs to know about a platform beyond the registry entry."""
+
+    sections: tuple[Section, ...] = Field(
+        description="optional config sections this platform's config carries (system, interfaces "
+        "and the IGP are always rendered)"
     )
-}
+    password_hash: Literal["sha512_crypt", "cisco_type9"] | None = None
+    shape_unit_bps: int = Field(default=1000, ge=1, description="1 = bit/s, 1000 = kbit/s")
+    description_replace: dict[str, str] = Field(
+        default_factory=dict,
+        description="characters the platform's CLI cannot take in a description, and their "
+        "replacement (FRR's vtysh reads '|' as an output pipe)",
+    )
+    notes: str = ""
+
+
+class DiffSpec(_Strict):
+    """How intended and running configs are compared (``configs.diff``)."""
+
+    ignore: tuple[str, ...] = Field(
+        default=(), description="volatile lines the device adds or rewrites by itself"
+    )
+    hidden: tuple[str, ...] = Field(
+        default=(), description="lines the device accepts but never shows (its defaults)"
+    )
+    canonical: Literal["frr"] | None = Field(
+        default=None, description="the device's own rewrites to undo (a named canonicaliser)"
+    )
+
+
+class PlatformSpec(_Strict):
+    """``templates/<platform>/platform.yaml``."""
+
+    features: tuple[str, ...]
+    safe_commit: SafeCommit
+    libraries: Libraries
+    netmiko_without_netutils: str | None = None
+    ansible_without_netutils: str | None = None
+    interface_template: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9/.-]*\{n\}$")
+    loopback_name: str
+    mgmt_interface: str
+    mgmt_vrf: bool
+    render: RenderSpec
+    diff: DiffSpec = DiffSpec()
+
+    @model_validator(mode="after")
+    def _names_from_netutils(self) -> PlatformSpec:
+        for tool, own in (
+            ("netmiko", self.netmiko_without_netutils),
+            ("ansible", self.ansible_without_netutils),
+        ):
+            if own is not None and getattr(self.libraries, tool) is not None:
+                raise ValueError(
+                    f"{tool}_without_netutils is only for platforms netutils has no {tool} name for"
+                )
+        return self
+
+
+def _lookup(table: dict[str, str], key: str | None, path: Path, tool: str) -> str | None:
+    if key is None:
+        return None
+    if key not in table:
+        raise OperationError(
+            f"{path}: libraries.{tool}: '{key}' is not a netutils name for {tool}"
+            f"\n  hint: one of {', '.join(sorted(table)[:12])}, …"
+        )
+    return table[key]
+
+
+def _read(path: Path) -> PlatformSpec:
+    if not path.is_file():
+        raise OperationError(f"{path}: no platform data\n  hint: see templates/README.md")
+    raw = path.read_bytes()
+    if len(raw) > MAX_SPEC_BYTES:
+        raise OperationError(f"{path}: {len(raw)} bytes, more than {MAX_SPEC_BYTES}")
+    try:
+        data = yaml.safe_load(raw.decode("utf-8"))
+        # strict models read JSON types: YAML lists become tuples the way JSON arrays do
+        return PlatformSpec.model_validate_json(json.dumps(data))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise OperationError(f"{path}: not readable YAML: {exc}") from exc
+    except ValidationError as exc:
+        raise OperationError(f"{path}: invalid platform data: {exc}") from exc
+
+
+@lru_cache(maxsize=32)
+def platform_spec(name: str, root: Path = TEMPLATES) -> PlatformSpec:
+    """Load and validate ``<root>/<name>/platform.yaml``.
+
+    Examples:
+        >>> platform_spec("huawei_vrp").safe_commit
+        'commit_trial'
+    """
+    return _read(root / name / "platform.yaml")
+
+
+def platform_dir(name: str, root: Path = TEMPLATES) -> Path:
+    """The folder of platform ``name``.
+
+    Examples:
+        >>> platform_dir("frr").name
+        'frr'
+    """
+    return root / name
+
+
+def registry_entry(name: str, root: Path = TEMPLATES) -> Platform:
+    """The topology's view of a platform, with tool names from netutils.
+
+    Examples:
+        >>> registry_entry("hp_comware").netmiko_device_type
+        'hp_comware'
+        >>> registry_entry("huawei_vrp").ansible_network_os
+        'community.network.ce'
+    """
+    spec = platform_spec(name, root)
+    path = root / name / "platform.yaml"
+    lib = spec.libraries
+    netmiko = _lookup(NETMIKO_LIB_MAPPER_REVERSE, lib.netmiko, path, "netmiko")
+    ansible = _lookup(ANSIBLE_LIB_MAPPER_REVERSE, lib.ansible, path, "ansible")
+    netmiko = netmiko or spec.netmiko_without_netutils
+    ansible = ansible or spec.ansible_without_netutils
+    if netmiko is None or ansible is None:
+        raise OperationError(f"{path}: a platform needs a Netmiko and an Ansible name")
+    return Platform(
+        name=name,
+        features=(*spec.features, spec.safe_commit),
+        napalm_driver=_lookup(NAPALM_LIB_MAPPER_REVERSE, lib.napalm, path, "napalm"),
+        netmiko_device_type=netmiko,
+        ansible_network_os=ansible,
+        interface_template=spec.interface_template,
+        loopback_name=spec.loopback_name,
+        mgmt_interface=spec.mgmt_interface,
+        mgmt_vrf=spec.mgmt_vrf,
+    )
+
+
+def discover(root: Path = TEMPLATES) -> dict[str, Platform]:
+    """Every platform folder under ``root`` (a folder with a ``platform.yaml``)."""
+    return {
+        p.parent.name: registry_entry(p.parent.name, root)
+        for p in sorted(root.glob("*/platform.yaml"))
+    }
+
+
+PLATFORMS: dict[str, Platform] = discover()
 
 
 def interface_name(platform: Platform, index: int) -> str:
