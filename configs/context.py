@@ -266,10 +266,7 @@ def unused_ports(topo: Topology, dev: Device, used: set[str]) -> tuple[str, ...]
 
     Tested in tests/render/test_render_api.py (``test_unused_ports_are_shut``).
     """
-    plat = topo.platforms[dev.platform]
-    ports = topo.device_models[dev.model].ports
-    names = (plat.interface_template.format(n=n) for n in range(1, ports + 1))
-    return tuple(n for n in names if n not in used)
+    return tuple(n for n in topo.device_models[dev.model].port_names if n not in used)
 
 
 def _bgp(ix: TopologyIndex, dev: Device, secrets: SecretSource) -> BgpCtx | None:

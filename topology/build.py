@@ -35,7 +35,7 @@ from topology.model import (
     Zone,
     ZoneBlock,
 )
-from topology.platforms import PLATFORMS, interface_name
+from topology.platforms import PLATFORMS, HardwareModel, find_model
 from topology.schema import NetworkFile
 from topology.source import SourceFile
 from topology.units import format_rate
@@ -96,6 +96,13 @@ def _requests(net: NetworkFile, d: Drafts) -> Iterator[Request]:
                 yield Request("zones", zname, site.name, plen)
 
 
+def _hw(net: NetworkFile, model: str) -> HardwareModel:
+    """The catalogue entry of an inventory model (checked to exist during validation)."""
+    found = find_model(net.device_models[model].platform, model)
+    assert found is not None, model
+    return found
+
+
 def run_ipam(net: NetworkFile, d: Drafts, old: Lock) -> Allocation:
     """Allocate addresses and ports for the drafts, keeping the old lock's entries."""
     pools = {
@@ -113,11 +120,11 @@ def run_ipam(net: NetworkFile, d: Drafts, old: Lock) -> Allocation:
     for c in d.circuits.values():
         wanted[c.a].append(c.id)
         wanted[c.b].append(c.id)
-    limits = {
-        h: net.device_models[dev.model].ports if dev.model in net.device_models else 0
-        for h, dev in d.devices.items()
+    speeds = {
+        h: tuple(s for _, s in _hw(net, dev.model).port_table()) for h, dev in d.devices.items()
     }
-    result.lock.ports, problems = assign_ports(old.ports, wanted, limits)
+    need = {c.id: net.circuit_types[c.type].nominal for c in d.circuits.values()}
+    result.lock.ports, problems = assign_ports(old.ports, wanted, speeds, need)
     result.problems.extend(problems)
     return result
 
@@ -160,8 +167,8 @@ def _circuit(
     ctype = net.circuit_types[c.type]
     ends = []
     for host, address in zip((c.a, c.b), _hosts(lock.p2p[c.id]), strict=True):
-        plat = PLATFORMS[net.device_models[d.devices[host].model].platform]
-        name = interface_name(plat, lock.ports[host][c.id])
+        table = _hw(net, d.devices[host].model).port_table()
+        name = table[lock.ports[host][c.id] - 1][0]
         ends.append(CircuitEnd(device=host, interface=name, address=address))
     cost = c.cost or igp_cost(net.igp.reference_bandwidth, ctype.nominal)
     rate = format_rate(ctype.usable)
@@ -199,6 +206,7 @@ def _device(
 ) -> Device:
     dd = d.devices[host]
     plat = PLATFORMS[net.device_models[dd.model].platform]
+    hw = _hw(net, dd.model)
     mgmt = f"{lock.mgmt[host].split('/')[0]}/{net.pools.mgmt.split('/')[1]}"
     own = [
         Interface(
@@ -210,12 +218,13 @@ def _device(
             description="router-id / management loopback",
         ),
         Interface(
-            name=plat.mgmt_interface,
+            name=hw.mgmt.interface,
             kind="mgmt",
             address=mgmt,
             circuit=None,
             description="out-of-band management",
-            vrf=mgmt_vrf if plat.mgmt_vrf else None,
+            # a model's built-in management VRF (__LOCAL_OAM_VPN__, Mgmt-intf) wins over the zone
+            vrf=hw.mgmt.vrf or (mgmt_vrf if plat.mgmt_vrf else None),
         ),
     ]
     phys.sort(key=lambda i: lock.ports[host][i.circuit or ""])
@@ -229,6 +238,23 @@ def _device(
         loopback=lock.loopback[host],
         mgmt_address=mgmt,
         interfaces=tuple(own + phys),
+    )
+
+
+def _device_model(name: str, platform: str, vendor: str, hw: HardwareModel) -> DeviceModel:
+    table = hw.port_table()
+    return DeviceModel(
+        name=name,
+        platform=platform,
+        vendor=vendor,
+        kind=hw.kind,
+        ports=len(table),
+        dialect=hw.dialect,
+        port_names=tuple(n for n, _ in table),
+        port_speeds_bps=tuple(s for _, s in table),
+        mgmt_interface=hw.mgmt.interface,
+        mgmt_vrf=hw.mgmt.vrf,
+        features=hw.features,
     )
 
 
@@ -263,7 +289,7 @@ def assemble(
             p: PLATFORMS[p] for p in sorted({m.platform for m in net.device_models.values()})
         },
         device_models={
-            k: DeviceModel(name=k, platform=v.platform, vendor=v.vendor, kind=v.kind, ports=v.ports)
+            k: _device_model(k, v.platform, v.vendor, _hw(net, k))
             for k, v in net.device_models.items()
         },
         zones=_zones(net, lock),

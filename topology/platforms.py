@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import yaml
 from netutils.lib_mapper import (
@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from topology.diagnostics import OperationError
 from topology.model import Platform
+from topology.units import parse_rate
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 MAX_SPEC_BYTES = 256 * 1024
@@ -106,6 +107,86 @@ class PlatformSpec(_Strict):
         return self
 
 
+Dialect = Literal[
+    "vrp_ne", "vrp_ar", "vrp_s", "comware_sr", "comware_msr", "comware_s", "iosxe_isr", "frr"
+]
+ModelFeature = Literal["l3vpn", "bfd", "hqos", "vlanif"]
+_NAME = r"^[A-Za-z0-9_][A-Za-z0-9/.:_-]{0,63}$"
+
+
+class PortGroup(_Strict):
+    """Ports of one speed: ``template`` formatted with each slot and port number, in that order."""
+
+    template: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9/.{}-]*\{port\}$", max_length=64)
+    speed: str = Field(max_length=16, description="line rate, e.g. 1G, 10G")
+    slots: tuple[int, ...] = Field(min_length=1, max_length=64)
+    first: int = Field(ge=0, le=1024, description="number of the first port of the group")
+    count: int = Field(ge=1, le=128)
+
+    @model_validator(mode="after")
+    def _speed_parses(self) -> PortGroup:
+        parse_rate(self.speed)
+        return self
+
+    @property
+    def speed_bps(self) -> int:
+        """The line rate in bit/s."""
+        return parse_rate(self.speed)
+
+
+class Mgmt(_Strict):
+    """The management port and the VRF it is locked in (``null``: the inventory's management zone)."""
+
+    interface: str = Field(pattern=_NAME)
+    vrf: str | None = Field(default=None, pattern=_NAME)
+
+
+class HardwareModel(_Strict):
+    """One device model of a platform's hardware catalogue (``hardware.yaml``)."""
+
+    kind: Literal["router", "switch"]
+    dialect: Dialect
+    mgmt: Mgmt
+    features: tuple[ModelFeature, ...] = ()
+    ports: tuple[PortGroup, ...] = Field(min_length=1, max_length=16)
+
+    def port_table(self) -> tuple[tuple[str, int], ...]:
+        """Every port as (name, speed in bit/s), in allocation order (index 1 is the first).
+
+        Examples:
+            >>> g = PortGroup(template="GigabitEthernet{slot}/0/{port}", speed="1G", slots=(1,),
+            ...               first=0, count=2)
+            >>> m = HardwareModel(kind="router", dialect="vrp_ne", ports=(g,),
+            ...                   mgmt=Mgmt(interface="GigabitEthernet0/0/0"))
+            >>> m.port_table()
+            (('GigabitEthernet1/0/0', 1000000000), ('GigabitEthernet1/0/1', 1000000000))
+        """
+        return tuple(
+            (g.template.format(slot=slot, port=g.first + n), g.speed_bps)
+            for g in self.ports
+            for slot in g.slots
+            for n in range(g.count)
+        )
+
+
+class Catalogue(_Strict):
+    """``templates/<platform>/hardware.yaml``."""
+
+    models: dict[str, HardwareModel]
+
+    @model_validator(mode="after")
+    def _names_unique(self) -> Catalogue:
+        for name, model in self.models.items():
+            names = [n for n, _ in model.port_table()]
+            dup = sorted({n for n in names if names.count(n) > 1})
+            if dup or model.mgmt.interface in names:
+                raise ValueError(
+                    f"model {name}: port names repeat or include the management port: "
+                    f"{', '.join(dup) or model.mgmt.interface}"
+                )
+        return self
+
+
 def _lookup(table: dict[str, str], key: str | None, path: Path, tool: str) -> str | None:
     if key is None:
         return None
@@ -117,20 +198,23 @@ def _lookup(table: dict[str, str], key: str | None, path: Path, tool: str) -> st
     return table[key]
 
 
-def _read(path: Path) -> PlatformSpec:
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _read(path: Path, model: type[_M], what: str) -> _M:
     if not path.is_file():
-        raise OperationError(f"{path}: no platform data\n  hint: see templates/README.md")
+        raise OperationError(f"{path}: no {what}\n  hint: see templates/README.md")
     raw = path.read_bytes()
     if len(raw) > MAX_SPEC_BYTES:
         raise OperationError(f"{path}: {len(raw)} bytes, more than {MAX_SPEC_BYTES}")
     try:
         data = yaml.safe_load(raw.decode("utf-8"))
         # strict models read JSON types: YAML lists become tuples the way JSON arrays do
-        return PlatformSpec.model_validate_json(json.dumps(data))
+        return model.model_validate_json(json.dumps(data))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise OperationError(f"{path}: not readable YAML: {exc}") from exc
-    except ValidationError as exc:
-        raise OperationError(f"{path}: invalid platform data: {exc}") from exc
+    except (ValidationError, ValueError) as exc:
+        raise OperationError(f"{path}: invalid {what}: {exc}") from exc
 
 
 @lru_cache(maxsize=32)
@@ -141,7 +225,30 @@ def platform_spec(name: str, root: Path = TEMPLATES) -> PlatformSpec:
         >>> platform_spec("huawei_vrp").safe_commit
         'commit_trial'
     """
-    return _read(root / name / "platform.yaml")
+    return _read(root / name / "platform.yaml", PlatformSpec, "platform data")
+
+
+@lru_cache(maxsize=32)
+def hardware(name: str, root: Path = TEMPLATES) -> Catalogue:
+    """Load and validate ``<root>/<name>/hardware.yaml``, the platform's hardware catalogue.
+
+    Examples:
+        >>> hardware("huawei_vrp").models["S5735-L"].dialect
+        'vrp_s'
+    """
+    return _read(root / name / "hardware.yaml", Catalogue, "hardware catalogue")
+
+
+def find_model(platform: str, model: str, root: Path = TEMPLATES) -> HardwareModel | None:
+    """The catalogue entry of ``model`` in ``platform``'s ``hardware.yaml`` (None: not listed).
+
+    Examples:
+        >>> find_model("cisco_ios", "ISR4451-X").mgmt.vrf
+        'Mgmt-intf'
+        >>> find_model("cisco_ios", "NE40E-X8A") is None
+        True
+    """
+    return hardware(platform, root).models.get(model)
 
 
 def platform_dir(name: str, root: Path = TEMPLATES) -> Path:

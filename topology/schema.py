@@ -56,7 +56,9 @@ class DeviceModelIn(Input):
     platform: str
     vendor: str
     kind: Literal["router", "switch"]
-    ports: int = Field(ge=1, le=1024)
+    ports: int | None = Field(
+        default=None, ge=1, le=1024, description="optional; must match the hardware catalogue"
+    )
 
 
 class UplinkIn(Input):

@@ -114,8 +114,9 @@ def expected(
             if any(b.site == dev.site for b in z.blocks):
                 vrfs[z.vrf] = z.rd
     mgmt_vrf = next((i.vrf for i in dev.interfaces if i.kind == "mgmt" and i.vrf), None)
-    if mgmt_vrf:
-        vrfs[mgmt_vrf] = topo.zones[mgmt_vrf].rd
+    by_vrf = {z.vrf: z for z in topo.zones.values()}
+    if mgmt_vrf in by_vrf:  # a model's built-in management VRF (Mgmt-intf …) is not configured
+        vrfs[mgmt_vrf] = by_vrf[mgmt_vrf].rd
     return ifs, vrfs
 
 

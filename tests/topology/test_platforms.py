@@ -15,7 +15,14 @@ from netutils.lib_mapper import (
 
 from configs.audit import load_rules
 from topology.diagnostics import OperationError
-from topology.platforms import PLATFORMS, discover, interface_name, platform_dir, registry_entry
+from topology.platforms import (
+    PLATFORMS,
+    discover,
+    hardware,
+    interface_name,
+    platform_dir,
+    registry_entry,
+)
 
 VENDOR = [p for p in PLATFORMS.values() if p.name != "frr"]  # netutils has no FRR entry
 
@@ -97,3 +104,41 @@ def test_every_platform_folder_has_rules_and_a_device_template() -> None:
         assert (folder / "rules.yaml").is_file(), name
         assert (folder / "device.j2").is_file(), name
         assert load_rules(name).platform == name
+
+
+_HW = """
+models:
+  X1:
+    kind: router
+    dialect: vrp_ar
+    mgmt: {interface: MEth0/0/0, vrf: null}
+    ports:
+      - {template: "GigabitEthernet{slot}/0/{port}", speed: 1G, slots: [0], first: 0, count: 4}
+"""
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("speed: 1G", "speed: fast"), "rate"),
+        (("slots: [0]", "slots: [0, 0]"), "port names repeat"),
+        (("MEth0/0/0", "GigabitEthernet0/0/1"), "include the management port"),
+        (("dialect: vrp_ar", "dialect: vrp_xx"), "dialect"),
+        (("count: 4", "count: '4'"), "count"),  # strict: no string → int coercion
+    ],
+)
+def test_bad_hardware_catalogue_is_an_error_naming_the_file(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "hardware.yaml").write_text(_HW.replace(*change), encoding="utf-8")
+    with pytest.raises(OperationError, match=message) as info:
+        hardware("p", tmp_path)
+    assert "p/hardware.yaml: invalid hardware catalogue" in str(info.value)
+
+
+def test_port_table_numbers_each_speed_separately() -> None:
+    ne = hardware("huawei_vrp").models["NE40E-X3A"].port_table()
+    assert ne[0] == ("GigabitEthernet1/0/0", 10**9)
+    assert ("10GE3/0/0", 10**10) in ne
+    assert not any(n.startswith("GigabitEthernet0/") for n, _ in ne)  # slot 0 holds no line card

@@ -1,0 +1,83 @@
+"""Rendered interface names exist on the hardware they are rendered for (issue 11 §1).
+
+Over every one of the 3,825 Jiangxi devices: each ``interface X`` a rendered config configures is a
+port of the device model in ``templates/<platform>/hardware.yaml`` (or its management port or the
+loopback), and each circuit sits on a port of the slowest speed of that model that carries it.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import yaml
+from render_testlib import ROOT, secrets
+
+from configs.render import render_device
+from topology import load_topology
+from topology.model import Topology
+from topology.units import parse_rate
+
+JIANGXI = ROOT / "inventory" / "jiangxi"
+INTERFACE = re.compile(r"^interface (\S+)\s*$", re.M)
+
+
+@lru_cache(maxsize=1)
+def _jiangxi() -> Topology:
+    return load_topology(JIANGXI)
+
+
+@lru_cache(maxsize=8)
+def _catalogue(platform: str) -> dict[str, dict[str, int]]:
+    """model → {port name: speed bit/s}, read straight from the YAML (not through egnet's loader)."""
+    data = yaml.safe_load((ROOT / "templates" / platform / "hardware.yaml").read_text("utf-8"))
+    out: dict[str, dict[str, int]] = {}
+    for model, spec in data["models"].items():
+        ports = {spec["mgmt"]["interface"]: 0}
+        for g in spec["ports"]:
+            for slot in g["slots"]:
+                for n in range(g["first"], g["first"] + g["count"]):
+                    ports[g["template"].format(slot=slot, port=n)] = parse_rate(g["speed"])
+        out[model] = ports
+    return out
+
+
+def test_every_rendered_interface_exists_on_its_model_at_the_circuit_speed() -> None:
+    topo = _jiangxi()
+    assert len(topo.devices) == 3825
+    s = secrets()
+    checked = 0
+    for host in sorted(topo.devices):
+        dev = topo.devices[host]
+        ports = _catalogue(dev.platform)[dev.model]
+        loopback = topo.platforms[dev.platform].loopback_name
+        names = INTERFACE.findall(render_device(topo, host, s))
+        assert names, host
+        for name in names:
+            assert name == loopback or name in ports, f"{host} ({dev.model}): no port {name}"
+        speeds = {v for v in ports.values() if v}
+        for itf in dev.interfaces:
+            if itf.circuit is None:
+                continue
+            assert itf.name in names, f"{host}: circuit port {itf.name} not rendered"
+            need = topo.circuits[itf.circuit].nominal_bps
+            right = min(v for v in speeds if v >= need)
+            assert ports[itf.name] == right, (
+                f"{host} ({dev.model}) {itf.name}: {ports[itf.name]} bit/s port for a "
+                f"{need} bit/s circuit; the model's right speed is {right}"
+            )
+            checked += 1
+    assert checked == 2 * len(topo.circuits)
+
+
+def test_ten_gig_circuits_land_on_ten_gig_ports() -> None:
+    """The bug issue 11 found: 10G circuits on ports named GigabitEthernet."""
+    topo = _jiangxi()
+    tens = [c for c in topo.circuits.values() if c.nominal_bps >= 10**10]
+    assert tens
+    for c in tens:
+        for end in (c.a, c.b):
+            assert re.match(r"^(10GE|Ten-GigabitEthernet|TenGigabitEthernet)", end.interface), (
+                c.id,
+                end,
+            )
