@@ -9,17 +9,21 @@ platform's config carries (``templates/<platform>/platform.yaml``).
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from configs.hashing import hash_password
 from configs.platform_data import PlatformRender, active_sections, clean_text, platform_render
 from configs.qos import QOS_CLASSES, QOS_POLICY, QosClass, shaper_name
+from topology.diagnostics import OperationError
 from topology.management import Management
 from topology.model import Circuit, Device, Interface, Role, Topology
 from topology.secrets import SecretSource
 
 PE_ROLES = (Role.CORE, Role.CLOUD_GW)
+# A password typed on the CLI as one token: VRP and Comware read "?" as help and space as a separator.
+PLAIN_PASSWORD = re.compile(r"[!#-&(->@-~]{8,128}")  # printable ASCII but space, " ' ?
 NMS_PREFIXLEN = 28  # the first /28 of the management pool is the NMS segment
 
 
@@ -118,11 +122,12 @@ class VrfCtx:
 
 @dataclass(frozen=True, slots=True)
 class UserCtx:
-    """A local user with its hashed secret."""
+    """A local user with the password as the platform's config takes it (a hash it documents, or
+    the plaintext input form the device hashes on commit)."""
 
     name: str
     privilege: int
-    hash: str
+    password: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,14 +329,26 @@ def _users(
 ) -> tuple[UserCtx, ...]:
     if scheme is None:
         return ()
-    return tuple(
-        UserCtx(
-            name=u.name,
-            privilege=u.privilege,
-            hash=hash_password(scheme, u.name, secrets.get(u.secret, device=dev.hostname)),
-        )
-        for u in mg.users
-    )
+    out = []
+    for u in mg.users:
+        plain = secrets.get(u.secret, device=dev.hostname)
+        if scheme == "device":
+            # the vendor's plaintext input form: one CLI token the device hashes on commit
+            if not PLAIN_PASSWORD.fullmatch(plain):
+                raise OperationError(
+                    f"{dev.hostname}: secret '{u.secret}' cannot be typed as a {dev.platform} "
+                    "password: 8-128 printable ASCII characters without spaces, '?' or quotes"
+                )
+            out.append(UserCtx(name=u.name, privilege=u.privilege, password=plain))
+        else:
+            out.append(
+                UserCtx(
+                    name=u.name,
+                    privilege=u.privilege,
+                    password=hash_password(scheme, u.name, plain),
+                )
+            )
+    return tuple(out)
 
 
 def _snmp(dev: Device, mg: Management, secrets: SecretSource) -> tuple[SnmpUserCtx, ...]:

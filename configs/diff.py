@@ -17,11 +17,18 @@ from topology.platforms import platform_spec
 def normalise(text: str, platform: str) -> list[str]:
     """Return the config lines that matter, right-stripped, ignoring volatile ones.
 
+    Secrets the device stores in its own form (a plaintext typed in, the device's hash shown) are
+    rewritten to one placeholder on both sides, so they compare equal.
+
     Examples:
         >>> normalise("frr version 8.4.4\\nhostname r1\\n!\\ninterface lo \\nexit\\nend\\n", "frr")
         ['hostname r1', 'interface lo']
+        >>> normalise(" password hash $h$6$Zk0x==\\n", "hp_comware")
+        [' password <stored by the device>']
     """
-    patterns = [re.compile(p) for p in platform_spec(platform).diff.ignore]
+    spec = platform_spec(platform).diff
+    patterns = [re.compile(p) for p in spec.ignore]
+    secrets = [(re.compile(f.pattern), f.replace) for f in spec.secrets]
     lines = []
     for raw in text.splitlines():
         line = raw.rstrip()
@@ -29,6 +36,8 @@ def normalise(text: str, platform: str) -> list[str]:
             p.match(line.strip() if p.pattern.startswith("^!") else line) for p in patterns
         ):
             continue
+        for rx, replace in secrets:
+            line = rx.sub(replace, line)
         lines.append(line)
     return lines
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+import os
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -134,8 +135,12 @@ def _render_chunk(chunk: Sequence[str]) -> list[Path]:
 
 
 def _write(out: Path, hostname: str, text: str) -> Path:
+    """Write one config, readable by its owner only (configs carry keys and local passwords)."""
     path = out / f"{hostname}{CONFIG_SUFFIX}"
-    path.write_text(text, encoding="utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(path, 0o600)  # an existing file keeps its mode through O_CREAT
     return path
 
 

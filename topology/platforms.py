@@ -55,7 +55,12 @@ class RenderSpec(_Strict):
         description="optional config sections this platform's config carries (system, interfaces "
         "and the IGP are always rendered)"
     )
-    password_hash: Literal["sha512_crypt", "cisco_type9"] | None = None
+    password_hash: Literal["cisco_type9", "device"] | None = Field(
+        default=None,
+        description="cisco_type9: egnet computes the stored hash; device: the config carries the "
+        "vendor's documented plaintext input form and the device hashes it on commit; null: no "
+        "local users",
+    )
     shape_unit_bps: int = Field(default=1000, ge=1, description="1 = bit/s, 1000 = kbit/s")
     description_replace: dict[str, str] = Field(
         default_factory=dict,
@@ -65,9 +70,20 @@ class RenderSpec(_Strict):
     notes: str = ""
 
 
+class SecretForm(_Strict):
+    """A line whose secret the device rewrites (plaintext in, its own hash out): both the
+    intended and the running line are rewritten to ``replace`` before comparing."""
+
+    pattern: str = Field(max_length=256)
+    replace: str = Field(max_length=256)
+
+
 class DiffSpec(_Strict):
     """How intended and running configs are compared (``configs.diff``)."""
 
+    secrets: tuple[SecretForm, ...] = Field(
+        default=(), description="secrets the device stores in its own form"
+    )
     ignore: tuple[str, ...] = Field(
         default=(), description="volatile lines the device adds or rewrites by itself"
     )

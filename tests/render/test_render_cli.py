@@ -25,6 +25,8 @@ def test_render_then_audit_folder(
     out = tmp_path / "configs"
     assert main(["render", str(MIXED), "--out", str(out), "--jobs", "1"]) == 0
     assert len(list(out.glob("*.cfg"))) == 20
+    # configs carry keys and local-user passwords: owner-only files
+    assert {oct(p.stat().st_mode & 0o777) for p in out.glob("*.cfg")} == {"0o600"}
     capsys.readouterr()
     assert main(["audit", str(out), "--json", "--jobs", "1"]) == 0
     data = json.loads(capsys.readouterr().out)
