@@ -24,7 +24,8 @@ from topology.secrets import SecretSource
 PE_ROLES = (Role.CORE, Role.CLOUD_GW)
 # A password typed on the CLI as one token: VRP and Comware read "?" as help and space as a separator.
 PLAIN_PASSWORD = re.compile(r"[!#-&(->@-~]{8,128}")  # printable ASCII but space, " ' ?
-NMS_PREFIXLEN = 28  # the first /28 of the management pool is the NMS segment
+NMS_PREFIXLEN = 28
+SWITCH_VLAN_BASE = 3000  # a switch's circuit n routes through VLANIF 3000 + n  # the first /28 of the management pool is the NMS segment
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,16 @@ class IfCtx:
     shape_rate: int
     shaper: str
     mpls: bool
+    vlan: int = 0  # a switch dialect's VLANIF for this circuit (0: a routed port)
+
+
+@dataclass(frozen=True, slots=True)
+class PortQueue:
+    """One egress port queue of a port-queue dialect (NE): strict priority or a WFQ weight."""
+
+    name: str
+    pq: bool
+    percent: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +215,8 @@ class DeviceContext:
     shapers: tuple[Shaper, ...]
     access: AccessCtx
     sections: frozenset[str] = field(default_factory=frozenset)
+    dialect: str = ""
+    port_queues: tuple[PortQueue, ...] = ()
 
 
 @dataclass
@@ -247,7 +260,26 @@ class TopologyIndex:
         return str(self.nms.network_address + 1)
 
 
-def _interface(dev: Device, itf: Interface, c: Circuit, pr: PlatformRender, qos: bool) -> IfCtx:
+def port_queues(classes: tuple[QosClass, ...]) -> tuple[PortQueue, ...]:
+    """The QoS classes as port queues: EF strict priority, the others weighted, BE the rest.
+
+    Examples:
+        >>> [(q.name, q.pq, q.percent) for q in port_queues(QOS_CLASSES)]
+        [('ef', True, 10), ('af4', False, 35), ('af3', False, 20), ('be', False, 35)]
+    """
+    out: dict[str, list[int]] = {}
+    prio: dict[str, bool] = {}
+    for c in classes:
+        out.setdefault(c.queue, []).append(c.percent)
+        prio[c.queue] = c.priority
+    queues = [PortQueue(q, prio[q], sum(p)) for q, p in out.items()]
+    rest = 100 - sum(q.percent for q in queues)
+    return (*queues, PortQueue("be", False, rest)) if classes else ()
+
+
+def _interface(
+    dev: Device, itf: Interface, c: Circuit, pr: PlatformRender, qos: bool, vlan: int = 0
+) -> IfCtx:
     mine, peer = (c.a, c.b) if c.a.device == dev.hostname else (c.b, c.a)
     return IfCtx(
         name=mine.interface,
@@ -263,6 +295,7 @@ def _interface(dev: Device, itf: Interface, c: Circuit, pr: PlatformRender, qos:
         shape_rate=c.capacity_bps // pr.shape_unit_bps,
         shaper=shaper_name(c.capacity_bps) if qos else "",
         mpls=not c.tail,
+        vlan=vlan,
     )
 
 
@@ -398,10 +431,19 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
     pr = platform_render(dev.platform)
     sections = active_sections(pr, topo.platforms[dev.platform].features)
     mg = topo.management
+    hw = topo.device_models[dev.model]
+    # switches route through VLANIFs: one VLAN per circuit port (SWITCH_VLAN_BASE + n)
+    vlanif = hw.kind == "switch" and "vlanif" in hw.features
     ifs = tuple(
-        _interface(dev, i, topo.circuits[i.circuit], pr, "qos" in sections)
-        for i in dev.interfaces
-        if i.circuit is not None
+        _interface(
+            dev,
+            i,
+            topo.circuits[i.circuit],
+            pr,
+            "qos" in sections,
+            SWITCH_VLAN_BASE + n if vlanif else 0,
+        )
+        for n, i in enumerate((i for i in dev.interfaces if i.circuit is not None), start=1)
     )
     pe = dev.role in PE_ROLES and "bgp" in sections
     mgmt_if = next(i for i in dev.interfaces if i.kind == "mgmt")
@@ -432,4 +474,6 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
         shapers=_shapers(ifs, pr.shape_unit_bps) if "qos" in sections else (),
         access=_access(ix, dev, sections, secrets),
         sections=sections,
+        dialect=hw.dialect,
+        port_queues=port_queues(QOS_CLASSES) if "qos" in sections else (),
     )

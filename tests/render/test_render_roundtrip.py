@@ -80,13 +80,23 @@ def parse_back(
     hc = get_hconfig(syntax.hier, "\n".join(ln for ln in text.splitlines() if not drop.match(ln)))
     ifs: dict[str, tuple[str, int | None]] = {}
     vrfs: dict[str, str] = {}
+    # a switch's routed VLAN interface stands for the access port in that VLAN
+    access: dict[str, str] = {}
     for child in hc.children:
         if child.text.startswith("interface "):
+            m = _first(list(child.children), r"^port (?:access|default) vlan (\d+)$")
+            if m:
+                access[m[1]] = child.text.split()[1]
+    for child in hc.children:
+        if child.text.startswith("interface "):
+            name = child.text.split()[1]
+            if v := re.match(r"^(?:Vlanif|Vlan-interface)(\d+)$", name):
+                name = access[v[1]]
             kids = list(child.children)
             addr = _first(kids, syntax.address)
             cost = _first(kids, syntax.cost)
             if addr:
-                ifs[child.text.split()[1]] = (
+                ifs[name] = (
                     _cidr(addr[1], addr[2]),
                     int(cost[1]) if cost else None,
                 )
