@@ -434,16 +434,10 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
     hw = topo.device_models[dev.model]
     # switches route through VLANIFs: one VLAN per circuit port (SWITCH_VLAN_BASE + n)
     vlanif = hw.kind == "switch" and "vlanif" in hw.features
+    ckts = [(i, topo.circuits[i.circuit]) for i in dev.interfaces if i.circuit is not None]
     ifs = tuple(
-        _interface(
-            dev,
-            i,
-            topo.circuits[i.circuit],
-            pr,
-            "qos" in sections,
-            SWITCH_VLAN_BASE + n if vlanif else 0,
-        )
-        for n, i in enumerate((i for i in dev.interfaces if i.circuit is not None), start=1)
+        _interface(dev, i, c, pr, "qos" in sections, SWITCH_VLAN_BASE + n if vlanif else 0)
+        for n, (i, c) in enumerate(ckts, start=1)
     )
     pe = dev.role in PE_ROLES and "bgp" in sections
     mgmt_if = next(i for i in dev.interfaces if i.kind == "mgmt")
