@@ -1,0 +1,76 @@
+"""Every command form egnet renders has a row in its platform's command reference (issue 11).
+
+``templates/<platform>/COMMANDS.yaml`` lists one row per command form (values as placeholders,
+``testing/command_forms.py``), the models it is rendered for and its public source (or says that
+none was found). Rendered here: the mixed-vendor test inventory, the lab and one device per
+(model, role) of Jiangxi, which together carry every template branch.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pytest
+import yaml
+from render_testlib import LAB, MIXED, ROOT, SECRET_VALUES, rendered, secrets, topology
+
+from configs.render import render_device
+from testing.command_forms import forms, topology_names
+
+JIANGXI = ROOT / "inventory" / "jiangxi"
+PLATFORMS = ("cisco_ios", "frr", "hp_comware", "huawei_vrp")
+
+
+@lru_cache(maxsize=1)
+def observed() -> dict[str, dict[str, tuple[str, set[str]]]]:
+    """platform → form → (an example line, models it was rendered for)."""
+    out: dict[str, dict[str, tuple[str, set[str]]]] = {p: {} for p in PLATFORMS}
+    for inv in (MIXED, LAB, JIANGXI):
+        topo = topology(inv)
+        names = topology_names(topo, SECRET_VALUES.values())
+        if inv == JIANGXI:  # one device per (model, role, tier): 3,825 would be slow and repetitive
+            hosts: dict[tuple[str, str, str], str] = {}
+            for h in sorted(topo.devices):
+                d = topo.devices[h]
+                hosts.setdefault((d.model, d.role.value, topo.sites[d.site].tier.value), h)
+            texts = {h: render_device(topo, h, secrets()) for h in hosts.values()}
+        else:
+            texts = rendered(inv)
+        for h, text in texts.items():
+            dev = topo.devices[h]
+            for form, line in forms(text, names).items():
+                out[dev.platform].setdefault(form, (line, set()))[1].add(dev.model)
+    return out
+
+
+@lru_cache(maxsize=8)
+def reference(platform: str) -> dict[str, dict[str, object]]:
+    path = ROOT / "templates" / platform / "COMMANDS.yaml"
+    rows = yaml.safe_load(path.read_text(encoding="utf-8"))["commands"]
+    forms_ = [r["form"] for r in rows]
+    assert len(forms_) == len(set(forms_)), f"{path}: duplicate rows"
+    return {r["form"]: r for r in rows}
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_every_rendered_form_has_a_row_for_its_model(platform: str) -> None:
+    ref = reference(platform)
+    missing = []
+    for form, (line, models) in sorted(observed()[platform].items()):
+        row = ref.get(form)
+        if row is None:
+            missing.append(f"no row for {form!r} (e.g. {line!r})")
+            continue
+        listed = row["models"]
+        assert isinstance(listed, list)
+        if not models <= set(listed):
+            missing.append(f"{form!r}: rendered for {sorted(models - set(listed))}, not listed")
+    assert not missing, "\n".join(missing)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_every_row_is_rendered_and_names_its_source(platform: str) -> None:
+    seen = observed()[platform]
+    for form, row in reference(platform).items():
+        assert form in seen, f"{platform}: row {form!r} is never rendered (stale)"
+        assert str(row.get("source", "")).strip(), f"{platform}: row {form!r} has no source"
