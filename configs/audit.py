@@ -167,6 +167,9 @@ RULE_IDS = (
     "routing-auth",
     "banner",
     "unused-ports-shut",
+    "ssh-crypto",
+    "ntp-auth",
+    "snmp-traps",
 )
 
 

@@ -183,6 +183,8 @@ class AccessCtx:
     syslog_servers: tuple[str, ...]
     mgmt_acl: tuple[Addr, ...]
     lockout_seconds: int
+    trap_servers: tuple[str, ...] = ()
+    ntp_key: str = ""  # empty: the platform's config carries no NTP authentication
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,6 +420,10 @@ def _access(
         syslog_servers=_servers(mg.syslog_servers, ix),
         mgmt_acl=tuple(Addr.parse(p) for p in mg.mgmt_acl) or (Addr.parse(str(ix.nms)),),
         lockout_seconds=mg.lockout_minutes * 60,
+        trap_servers=_servers(mg.trap_servers, ix),
+        ntp_key=(
+            secrets.get(mg.ntp_key_secret, device=dev.hostname) if "ntp_auth" in sections else ""
+        ),
     )
 
 

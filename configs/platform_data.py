@@ -31,6 +31,7 @@ SECTION_FEATURE: dict[str, str] = {
     "mpls": "l3vpn",
     "vrfs": "l3vpn",
     "bgp": "bgp",
+    "ntp_auth": "ntp",
 }
 
 

@@ -99,3 +99,33 @@ def forms(text: str, names: Names) -> dict[str, str]:
             continue
         out.setdefault(form_of(line.rstrip(), names), line.rstrip())
     return out
+
+
+UNVERIFIED = (
+    "unverified: no public document or real configuration found for this form in this "
+    "session's search corpus"
+)
+
+
+def sync_rows(
+    rows: list[dict[str, object]], seen: dict[str, tuple[str, set[str]]]
+) -> list[dict[str, object]]:
+    """The reference rows brought in line with what is rendered (``--update-golden``).
+
+    Existing rows keep their source; rows for new forms are added as ``unverified``; rows never
+    rendered are dropped; model lists are what is rendered. Review the diff like a golden file.
+    """
+    by_form = {str(r["form"]): r for r in rows}
+    out = []
+    for form, (line, models) in seen.items():
+        row = dict(by_form.get(form, {"form": form, "source": UNVERIFIED}))
+        secret = "<secret>" in form or "<hash>" in form
+        out.append(
+            {
+                "form": form,
+                "models": sorted(models),
+                "example": form if secret else line,
+                "source": row["source"],
+            }
+        )
+    return out

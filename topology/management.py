@@ -105,6 +105,12 @@ class ManagementIn(_Frozen):
     ospf_key_secret: str = "ospf_key"
     ospf_key_id: int = Field(default=1, ge=1, le=255)
     bgp_password_secret: str = "bgp_password"
+    ntp_key_secret: str = "ntp_key"
+    ntp_key_id: int = Field(default=1, ge=1, le=65535)
+    trap_servers: tuple[Host, ...] = Field(
+        default=(),
+        description="SNMPv3 trap receivers (default: the NMS host, where the poller runs)",
+    )
     timezone: str = Field(default="CST", pattern=r"^[A-Z]{2,5}$")
     utc_offset_hours: int = Field(default=8, ge=-12, le=14)
 

@@ -33,7 +33,7 @@ from topology.units import parse_rate
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 MAX_SPEC_BYTES = 256 * 1024
 SafeCommit = Literal["commit_trial", "commit_delay", "commit_revert", "commit_reload"]
-Section = Literal["aaa", "users", "snmp", "qos", "mpls", "vrfs", "bgp"]
+Section = Literal["aaa", "users", "snmp", "qos", "mpls", "vrfs", "bgp", "ntp_auth"]
 
 
 class _Strict(BaseModel):

@@ -45,7 +45,7 @@ def test_render_then_audit_folder(
     data = json.loads(capsys.readouterr().out)
     bad = [d for d in data if d["failed"]]
     assert [d["device"] for d in bad] == ["lab-core1"]
-    assert [r["rule"] for r in bad[0]["results"] if r["status"] == "fail"] == ["ntp"]
+    assert [r["rule"] for r in bad[0]["results"] if r["status"] == "fail"] == ["ntp", "ntp-auth"]
 
 
 def test_audit_inventory_renders_first(env_secrets: None, tmp_path: Path) -> None:

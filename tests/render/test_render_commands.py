@@ -15,7 +15,7 @@ import yaml
 from render_testlib import LAB, MIXED, ROOT, SECRET_VALUES, rendered, secrets, topology
 
 from configs.render import render_device
-from testing.command_forms import forms, topology_names
+from testing.command_forms import forms, sync_rows, topology_names
 
 JIANGXI = ROOT / "inventory" / "jiangxi"
 PLATFORMS = ("cisco_ios", "frr", "hp_comware", "huawei_vrp")
@@ -52,8 +52,30 @@ def reference(platform: str) -> dict[str, dict[str, object]]:
     return {r["form"]: r for r in rows}
 
 
+HEADER = """\
+# Command reference of {p}: one row per command form egnet renders (values as placeholders:
+# <ip> <prefix> <n> <asn:n> <if> <host> <vrf> <user> <secret> <hash> <shaper> <text>), the models
+# it is rendered for, and the public document or real configuration it was checked against.
+# tests/render/test_render_commands.py fails when a rendered line has no row (or a row for
+# other models), and when a row is never rendered. `--update-golden` adds new forms as
+# `unverified` and drops stale rows: review the diff and research the new rows' sources.
+"""
+
+
 @pytest.mark.parametrize("platform", PLATFORMS)
-def test_every_rendered_form_has_a_row_for_its_model(platform: str) -> None:
+def test_every_rendered_form_has_a_row_for_its_model(platform: str, update_golden: bool) -> None:
+    if update_golden:
+        path = ROOT / "templates" / platform / "COMMANDS.yaml"
+        rows = sync_rows(list(reference(platform).values()), observed()[platform])
+        body = yaml.safe_dump(
+            {"commands": rows},
+            allow_unicode=True,
+            sort_keys=False,
+            width=200,
+            default_flow_style=None,
+        )
+        path.write_text(HEADER.format(p=platform) + body, encoding="utf-8")
+        reference.cache_clear()
     ref = reference(platform)
     missing = []
     for form, (line, models) in sorted(observed()[platform].items()):
