@@ -18,14 +18,17 @@ from configs.platform_data import PlatformRender, active_sections, clean_text, p
 from configs.qos import QOS_CLASSES, QOS_POLICY, QosClass, shaper_name
 from topology.diagnostics import OperationError
 from topology.management import Management
-from topology.model import Circuit, Device, Interface, Role, Topology
+from topology.model import Circuit, CircuitRole, Device, Interface, Role, Topology
 from topology.secrets import SecretSource
 
 PE_ROLES = (Role.CORE, Role.CLOUD_GW)
 # A password typed on the CLI as one token: VRP and Comware read "?" as help and space as a separator.
 PLAIN_PASSWORD = re.compile(r"[!#-&(->@-~]{8,128}")  # printable ASCII but space, " ' ?
 NMS_PREFIXLEN = 28
-SWITCH_VLAN_BASE = 3000  # a switch's circuit n routes through VLANIF 3000 + n  # the first /28 of the management pool is the NMS segment
+SWITCH_VLAN_BASE = 3000
+MODEL_NEEDS = {
+    "bfd": "bfd"
+}  # control → hardware feature the model must have (hardware.yaml)  # a switch's circuit n routes through VLANIF 3000 + n  # the first /28 of the management pool is the NMS segment
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +102,8 @@ class IfCtx:
     shaper: str
     mpls: bool
     vlan: int = 0  # a switch dialect's VLANIF for this circuit (0: a routed port)
+    peer_lsr_id: str = ""  # the peer's loopback (its LDP LSR id)
+    access_facing: bool = False  # a router port toward a service centre (uRPF)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +224,8 @@ class DeviceContext:
     sections: frozenset[str] = field(default_factory=frozenset)
     dialect: str = ""
     port_queues: tuple[PortQueue, ...] = ()
+    controls: frozenset[str] = field(default_factory=frozenset)
+    ldp_key: str = ""
 
 
 @dataclass
@@ -280,9 +287,16 @@ def port_queues(classes: tuple[QosClass, ...]) -> tuple[PortQueue, ...]:
 
 
 def _interface(
-    dev: Device, itf: Interface, c: Circuit, pr: PlatformRender, qos: bool, vlan: int = 0
+    dev: Device,
+    itf: Interface,
+    c: Circuit,
+    pr: PlatformRender,
+    qos: bool,
+    vlan: int = 0,
+    topo: Topology | None = None,
 ) -> IfCtx:
     mine, peer = (c.a, c.b) if c.a.device == dev.hostname else (c.b, c.a)
+    peer_dev = topo.devices.get(peer.device) if topo is not None else None
     return IfCtx(
         name=mine.interface,
         description=clean_text(itf.description, pr.description_replace),
@@ -298,6 +312,8 @@ def _interface(
         shaper=shaper_name(c.capacity_bps) if qos else "",
         mpls=not c.tail,
         vlan=vlan,
+        peer_lsr_id=peer_dev.loopback.split("/")[0] if peer_dev is not None else "",
+        access_facing=c.role is CircuitRole.SERVICE and vlan == 0 and dev.role is Role.ACCESS,
     )
 
 
@@ -442,10 +458,14 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
     vlanif = hw.kind == "switch" and "vlanif" in hw.features
     ckts = [(i, topo.circuits[i.circuit]) for i in dev.interfaces if i.circuit is not None]
     ifs = tuple(
-        _interface(dev, i, c, pr, "qos" in sections, SWITCH_VLAN_BASE + n if vlanif else 0)
+        _interface(dev, i, c, pr, "qos" in sections, SWITCH_VLAN_BASE + n if vlanif else 0, topo)
         for n, (i, c) in enumerate(ckts, start=1)
     )
     pe = dev.role in PE_ROLES and "bgp" in sections
+    # a control is rendered when the platform has it on and the model has what it needs
+    controls = frozenset(
+        c for c in pr.enabled() if c not in MODEL_NEEDS or MODEL_NEEDS[c] in hw.features
+    )
     mgmt_if = next(i for i in dev.interfaces if i.kind == "mgmt")
     return DeviceContext(
         hostname=hostname,
@@ -475,5 +495,11 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
         access=_access(ix, dev, sections, secrets),
         sections=sections,
         dialect=hw.dialect,
+        controls=controls,
+        ldp_key=(
+            secrets.get(mg.ldp_key_secret, device=hostname)
+            if "ldp_md5" in controls and pe and any(i.mpls for i in ifs)
+            else ""
+        ),
         port_queues=port_queues(QOS_CLASSES) if "qos" in sections else (),
     )

@@ -106,6 +106,7 @@ class ManagementIn(_Frozen):
     ospf_key_id: int = Field(default=1, ge=1, le=255)
     bgp_password_secret: str = "bgp_password"
     ntp_key_secret: str = "ntp_key"
+    ldp_key_secret: str = "ldp_key"
     ntp_key_id: int = Field(default=1, ge=1, le=65535)
     trap_servers: tuple[Host, ...] = Field(
         default=(),

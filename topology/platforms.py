@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal, TypeVar, get_args
 
 import yaml
 from netutils.lib_mapper import (
@@ -48,6 +48,16 @@ class Libraries(_Strict):
     ansible: str | None
 
 
+Control = Literal["bfd", "ldp_igp_sync", "ldp_md5", "urpf", "lldp", "command_accounting",
+                  "flow_export", "cpp", "bgp_policy"]  # fmt: skip
+
+
+class NotApplicable(_Strict):
+    """A control the platform's configs do not carry, and why."""
+
+    na: str = Field(min_length=8, max_length=300)
+
+
 class RenderSpec(_Strict):
     """What the renderer needs to know about a platform beyond the registry entry."""
 
@@ -68,6 +78,22 @@ class RenderSpec(_Strict):
         "replacement (FRR's vtysh reads '|' as an output pipe)",
     )
     notes: str = ""
+    controls: dict[Control, Literal["on"] | NotApplicable] = Field(
+        default_factory=dict,
+        description="network controls beyond 等保 basics (BFD, LDP sync/MD5, uRPF, LLDP, command "
+        "accounting, flow export, control-plane protection, BGP policy): on, or {na: reason}",
+    )
+
+    @model_validator(mode="after")
+    def _every_control_listed(self) -> RenderSpec:
+        missing = sorted(set(get_args(Control)) - set(self.controls))
+        if self.controls and missing:
+            raise ValueError(f"controls: list every control (on or na: reason); missing {missing}")
+        return self
+
+    def enabled(self) -> frozenset[str]:
+        """The controls this platform's configs carry."""
+        return frozenset(k for k, v in self.controls.items() if v == "on")
 
 
 class SecretForm(_Strict):
