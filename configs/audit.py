@@ -78,6 +78,9 @@ class BlockCheck(_Frozen):
     require: str
     each: str | None = None
     via: str | None = None
+    optional: bool = Field(
+        default=False, description="a config with no such block passes (e.g. no BGP on it)"
+    )
 
 
 class RegionCheck(_Frozen):
@@ -111,6 +114,11 @@ class Rule(_Frozen):
     id: str
     title: str
     na: str | None = None
+    only_if: str | None = Field(
+        default=None,
+        description="the rule applies only to configs with a line matching this (else n/a), e.g. "
+        "command accounting only where TACACS+/HWTACACS is the AAA protocol",
+    )
     require: tuple[str, ...] = ()
     forbid: tuple[str, ...] = ()
     values: tuple[ValueCheck, ...] = ()
@@ -170,6 +178,12 @@ RULE_IDS = (
     "ssh-crypto",
     "ntp-auth",
     "snmp-traps",
+    "bfd",
+    "ldp-auth",
+    "ldp-sync",
+    "urpf",
+    "lldp",
+    "command-accounting",
 )
 
 
@@ -335,7 +349,7 @@ def _blocks(cfg: ParsedConfig, checks: tuple[BlockCheck, ...]) -> Found:
             elif not need.search(b.body):
                 problems.append(f"line {b.index + 1}: '{b.header.strip()}' lacks /{c.require}/")
                 evidence.append(cfg.ev(b.index))
-        if seen == 0 and c.when is None and c.unless is None:
+        if seen == 0 and not c.optional and c.when is None and c.unless is None:
             problems.append(f"no block matching /{c.header}/")
     return evidence, problems
 
@@ -497,6 +511,8 @@ def check_rule(rule: Rule, cfg: ParsedConfig, policy: AuditPolicy) -> RuleResult
     """Evaluate one rule on a parsed config."""
     if rule.na is not None:
         return RuleResult(rule.id, rule.title, "na", rule.na, ())
+    if rule.only_if is not None and not _rx(rule.only_if).search(cfg.text):
+        return RuleResult(rule.id, rule.title, "na", f"applies only with /{rule.only_if}/", ())
     evidence: list[str] = []
     problems: list[str] = []
     for ev, pr in (
