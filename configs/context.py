@@ -25,6 +25,9 @@ PE_ROLES = (Role.CORE, Role.CLOUD_GW)
 # A password typed on the CLI as one token: VRP and Comware read "?" as help and space as a separator.
 PLAIN_PASSWORD = re.compile(r"[!#-&(->@-~]{8,128}")  # printable ASCII but space, " ' ?
 NMS_PREFIXLEN = 28
+# Per-VRF route limit: a zone carries site blocks (a few thousand at most across 1,900 sites);
+# a leak of a full table into a zone stops here, with a warning at 80 %.
+VRF_ROUTE_LIMIT = 20000
 SWITCH_VLAN_BASE = 3000
 MODEL_NEEDS = {
     "bfd": "bfd"
@@ -134,6 +137,8 @@ class VrfCtx:
     rt: str
     vpn_id: int
     networks: tuple[Addr, ...]
+    route_limit: int = 0  # 0: no limit (the built-in management VRF)
+    route_warn_percent: int = 80
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,6 +375,7 @@ def _vrfs(ix: TopologyIndex, dev: Device, pe: bool) -> tuple[VrfCtx, ...]:
                 rt=z.route_target,
                 vpn_id=z.vpn_id,
                 networks=nets,
+                route_limit=VRF_ROUTE_LIMIT,
             )
         )
     return tuple(out)

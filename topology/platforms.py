@@ -49,7 +49,7 @@ class Libraries(_Strict):
 
 
 Control = Literal["bfd", "ldp_igp_sync", "ldp_md5", "urpf", "lldp", "command_accounting",
-                  "flow_export", "cpp", "bgp_policy"]  # fmt: skip
+                  "flow_export", "cpp", "bgp_policy", "vrf_route_limit"]  # fmt: skip
 
 
 class NotApplicable(_Strict):
