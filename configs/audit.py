@@ -184,6 +184,7 @@ RULE_IDS = (
     "urpf",
     "lldp",
     "command-accounting",
+    "vrf-route-limit",
 )
 
 
