@@ -228,6 +228,8 @@ class DeviceContext:
     access: AccessCtx
     sections: frozenset[str] = field(default_factory=frozenset)
     dialect: str = ""
+    mgmt_port: str | None = None
+    mgmt_vlan: int | None = None
     port_queues: tuple[PortQueue, ...] = ()
     controls: frozenset[str] = field(default_factory=frozenset)
     ldp_key: str = ""
@@ -501,6 +503,8 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
         access=_access(ix, dev, sections, secrets),
         sections=sections,
         dialect=hw.dialect,
+        mgmt_port=hw.mgmt_port,
+        mgmt_vlan=hw.mgmt_vlan,
         controls=controls,
         ldp_key=(
             secrets.get(mg.ldp_key_secret, device=hostname)

@@ -254,6 +254,8 @@ def _device_model(name: str, platform: str, vendor: str, hw: HardwareModel) -> D
         port_speeds_bps=tuple(s for _, s in table),
         mgmt_interface=hw.mgmt.interface,
         mgmt_vrf=hw.mgmt.vrf,
+        mgmt_port=hw.mgmt.port,
+        mgmt_vlan=hw.mgmt.vlan,
         features=hw.features,
     )
 

@@ -97,6 +97,8 @@ class DeviceModel(Frozen):
     port_speeds_bps: tuple[int, ...] = ()
     mgmt_interface: str = ""
     mgmt_vrf: str | None = None
+    mgmt_port: str | None = None  # switches: the access port of the management VLAN
+    mgmt_vlan: int | None = None
     features: tuple[str, ...] = ()
 
 

@@ -181,6 +181,19 @@ class Mgmt(_Strict):
 
     interface: str = Field(pattern=_NAME)
     vrf: str | None = Field(default=None, pattern=_NAME)
+    port: str | None = Field(
+        default=None,
+        pattern=_NAME,
+        description="a switch without a management port: the access port (kept out of port "
+        "allocation) whose VLAN `vlan` the management VLAN interface `interface` routes",
+    )
+    vlan: int | None = Field(default=None, ge=2, le=4094)
+
+    @model_validator(mode="after")
+    def _port_and_vlan_together(self) -> Mgmt:
+        if (self.port is None) != (self.vlan is None):
+            raise ValueError("mgmt: give both port and vlan, or neither")
+        return self
 
 
 class HardwareModel(_Strict):
@@ -221,10 +234,11 @@ class Catalogue(_Strict):
         for name, model in self.models.items():
             names = [n for n, _ in model.port_table()]
             dup = sorted({n for n in names if names.count(n) > 1})
-            if dup or model.mgmt.interface in names:
+            mgmt = {model.mgmt.interface, model.mgmt.port} - {None}
+            if dup or mgmt & set(names):
                 raise ValueError(
                     f"model {name}: port names repeat or include the management port: "
-                    f"{', '.join(dup) or model.mgmt.interface}"
+                    f"{', '.join(dup) or ', '.join(sorted(str(m) for m in mgmt & set(names)))}"
                 )
         return self
 

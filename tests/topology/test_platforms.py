@@ -125,6 +125,8 @@ models:
         (("MEth0/0/0", "GigabitEthernet0/0/1"), "include the management port"),
         (("dialect: vrp_ar", "dialect: vrp_xx"), "dialect"),
         (("count: 4", "count: '4'"), "count"),  # strict: no string → int coercion
+        (("vrf: null}", "vrf: null, vlan: 10}"), "both port and vlan"),
+        (("vrf: null}", "vrf: null, port: GigabitEthernet0/0/2, vlan: 10}"), "management port"),
     ],
 )
 def test_bad_hardware_catalogue_is_an_error_naming_the_file(
