@@ -14,6 +14,7 @@ This module reads data files only; it imports nothing of egnet's outside ``topol
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, TypeVar, get_args
@@ -356,7 +357,29 @@ def discover(root: Path = TEMPLATES) -> dict[str, Platform]:
     }
 
 
-PLATFORMS: dict[str, Platform] = discover()
+class _Registry(Mapping[str, Platform]):
+    """The platforms of ``templates/``, read on first use (a bad platform file is then an
+    ``OperationError`` the CLI reports, not a failure at import)."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, Platform] | None = None
+
+    def _load(self) -> dict[str, Platform]:
+        if self._data is None:
+            self._data = discover()
+        return self._data
+
+    def __getitem__(self, name: str) -> Platform:
+        return self._load()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
+PLATFORMS: Mapping[str, Platform] = _Registry()
 
 
 def interface_name(platform: Platform, index: int) -> str:
