@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import time
 from pathlib import Path
 
+from configs.masking import Masker, MaskingFilter, RecordingSecrets
 from deploy.drift import drift
 from deploy.drivers.registry import driver_factory
 from deploy.engine import deploy
@@ -32,12 +34,37 @@ def _options(args: argparse.Namespace) -> DeployOptions:
     )
 
 
+def masked_secrets() -> tuple[RecordingSecrets, Masker]:
+    """The run's secret source, remembering every value it resolves, and the masker that hides
+    them (and every secret-bearing command) in all output; installs the log filter."""
+    masker = Masker()
+    root = logging.getLogger()
+    for h in root.handlers:
+        h.addFilter(MaskingFilter(masker))
+    root.addFilter(MaskingFilter(masker))
+    return RecordingSecrets(Secrets(), masker), masker
+
+
+def mask_deploy(r: DeployResult, m: Masker) -> DeployResult:
+    """A deploy result with no secret in its diff or error."""
+    return r.model_copy(update={"diff": m.mask(r.diff, r.platform), "error": _opt(m, r.error)})
+
+
+def mask_drift(r: DriftResult, m: Masker) -> DriftResult:
+    """A drift result with no secret in its diff or error."""
+    return r.model_copy(update={"diff": m.mask(r.diff, r.platform), "error": _opt(m, r.error)})
+
+
+def _opt(m: Masker, text: str | None) -> str | None:
+    return None if text is None else m.mask(text)
+
+
 def cmd_deploy(args: argparse.Namespace) -> int:
     """Render, audit, back up, diff and (with --commit) safely apply."""
     topo = load_topology(args.dir)
     hosts = select(topo, args.limit)
     opts = _options(args)
-    secrets = Secrets()
+    secrets, masker = masked_secrets()
     netns = resolve_netns(args.netns, topo, hosts, Path(args.lab_root))
     start = time.monotonic()
     if args.engine == "ansible":
@@ -49,6 +76,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     else:
         make = driver_factory(topo, Credentials.from_secrets(secrets), netns)
         results = deploy(topo, hosts, secrets, opts, make)
+    results = [mask_deploy(r, masker) for r in results]
     report_deploy(results, args.json, opts.commit, time.monotonic() - start)
     return exit_code(results)
 
@@ -96,10 +124,10 @@ def cmd_drift(args: argparse.Namespace) -> int:
     """Report per device what differs between running and intended."""
     topo = load_topology(args.dir)
     hosts = select(topo, args.limit)
-    secrets = Secrets()
+    secrets, masker = masked_secrets()
     netns = resolve_netns(args.netns, topo, hosts, Path(args.lab_root))
     make = driver_factory(topo, Credentials.from_secrets(secrets), netns)
-    results = drift(topo, hosts, secrets, make)
+    results = [mask_drift(r, masker) for r in drift(topo, hosts, secrets, make)]
     report_drift(results, args.json)
     if any(r.error for r in results):
         return 2
@@ -121,16 +149,27 @@ def report_drift(results: list[DriftResult], as_json: bool) -> None:
             (
                 r.device,
                 r.drifted,
-                sum(
-                    1
-                    for ln in r.diff.splitlines()
-                    if ln[:1] in "+-" and ln[:3] not in ("+++", "---")
-                ),
+                changed_lines(r.diff),
                 r.error or "",
             )
             for r in results
         ),
     )
+
+
+def changed_lines(diff: str) -> int:
+    """Lines a diff changes: ``+``/``-`` lines of a unified diff, or remediation commands.
+
+    Examples:
+        >>> changed_lines("--- a\\n+++ b\\n@@ -1 +1 @@\\n-x\\n+y\\n")
+        2
+        >>> changed_lines("# r1 remediation (running -> intended)\\nundo sysname a\\nsysname b\\n")
+        2
+    """
+    lines = diff.splitlines()
+    if lines and lines[0].startswith("# ") and "remediation" in lines[0]:
+        return sum(1 for ln in lines[1:] if ln.strip() and ln.strip() not in ("quit", "exit"))
+    return sum(1 for ln in lines if ln[:1] in "+-" and ln[:3] not in ("+++", "---"))
 
 
 def _common(p: argparse.ArgumentParser) -> None:
