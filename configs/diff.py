@@ -249,3 +249,33 @@ def config_diff(running: str, intended: str, platform: str, name: str = "") -> s
         label = f"{name} " if name else ""
         return f"# {label}remediation (running -> intended)\n{text}"
     return unified_diff(running, intended, platform, name)
+
+
+def _leaves(text: str, platform: str) -> set[str]:
+    """Every config line as its path from the top (``interface X > ip address …``)."""
+    if platform in REMEDIATION_PLATFORMS:
+        tree = hconfig(text, platform)
+        return {" > ".join(c.path()) for c in tree.all_children() if not c.children}
+    out: set[str] = set()
+    header = ""
+    for line in canonical(text, platform):
+        if line.startswith(" "):
+            out.discard(header)
+            out.add(f"{header} > {line.strip()}")
+        else:
+            header = line
+            out.add(line)
+    return out
+
+
+def two_way(running: str, intended: str, platform: str) -> tuple[list[str], list[str]]:
+    """Drift in both directions: (lines only on the device — the model does not know them,
+    lines only in the model — the device lacks them), each as sorted ``parent > child`` paths.
+
+    Examples:
+        >>> two_way("sysname r1\\nntp-service unicast-server 1.1.1.1\\n",
+        ...         "sysname r1\\ninterface LoopBack0\\n ip address 1.1.1.1 32\\n", "hp_comware")
+        (['ntp-service unicast-server 1.1.1.1'], ['interface LoopBack0 > ip address 1.1.1.1 32'])
+    """
+    a, b = _leaves(running, platform), _leaves(intended, platform)
+    return sorted(a - b), sorted(b - a)

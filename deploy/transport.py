@@ -69,7 +69,6 @@ class JumpHost(BaseModel):
 
     host: str
     port: int = 22
-    netns: str | None = None
     creds: Credentials
 
 
@@ -111,17 +110,18 @@ def netns_socket(
             os.close(target)
 
 
-_jumps: dict[tuple[str, int, str | None, str], paramiko.Transport] = {}
+_jumps: dict[tuple[str, int, str], paramiko.Transport] = {}
 
 
-def _jump_transport(jump: JumpHost, timeout: float) -> paramiko.Transport:
-    """One authenticated SSH session per bastion and operator, shared by every device session."""
-    key = (jump.host, jump.port, jump.netns, jump.creds.username)
+def _jump_transport(ep: Endpoint, jump: JumpHost) -> paramiko.Transport:
+    """One authenticated SSH session per bastion and operator, shared by every device session;
+    the bastion is reached the way the devices would be (same namespace)."""
+    key = (jump.host, jump.port, jump.creds.username)
     with _lock:
         cached = _jumps.get(key)
         if cached is not None and cached.is_active():
             return cached
-    sock = _tcp(Endpoint(host=jump.host, port=jump.port, netns=jump.netns, timeout=timeout))
+    sock = _tcp(ep.model_copy(update={"host": jump.host, "port": jump.port, "jump": None}))
     transport = paramiko.Transport(sock)
     try:
         pkey = paramiko.PKey.from_path(jump.creds.key_file) if jump.creds.key_file else None
@@ -147,7 +147,7 @@ def connect(ep: Endpoint) -> socket.socket | paramiko.Channel:
     the jump host when ``ep`` names one (raises ``OSError`` on failure)."""
     if ep.jump is None:
         return _tcp(ep)
-    transport = _jump_transport(ep.jump, ep.timeout)
+    transport = _jump_transport(ep, ep.jump)
     try:
         chan = transport.open_channel(
             "direct-tcpip", (ep.host, ep.port), ("127.0.0.1", 0), timeout=ep.timeout
