@@ -592,7 +592,8 @@ class SshSimulator:
         if server.shell.wait(timeout=5):  # else an SFTP channel, served by its subsystem handler
             server.shell.clear()
             _run_shell(chan, dev)
-            chan.close()
+            with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+                chan.close()
 
     def close(self) -> None:
         """Stop listening and close every session."""
