@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,13 +15,14 @@ import yaml
 from configs.masking import Masker, RecordingSecrets
 from configs.render import render_device
 from deploy.backup_repo import BackupRepo, fetch_running, snapshot
-from deploy.change import ChangeRefused, load_change
+from deploy.change import ChangeRefused, Outcome, load_change
 from deploy.change_run import run_change
 from deploy.drivers.base import DeviceDriver
 from deploy.drivers.netmiko_native import ComwareDriver, VrpDriver
 from deploy.engine import deploy
 from deploy.importer import import_running
 from deploy.options import DeployOptions
+from deploy.result import DeployResult
 from deploy.transport import Credentials, Endpoint, JumpHost, close_jumps
 from testing.sshsim import SimDevice, SshSimulator
 from tests.render.render_testlib import MIXED, SECRET_VALUES, secrets, topology
@@ -50,7 +51,9 @@ class Fleet:
         self.jump = SimDevice("bastion", "huawei_vrp", "", users={OPERATOR: PASSWORD})
         self.jump_port = sim.serve(self.jump, forward=True)
 
-    def factory(self, creds: Credentials = CREDS, via_jump: bool = False) -> object:
+    def factory(
+        self, creds: Credentials = CREDS, via_jump: bool = False
+    ) -> Callable[[str], DeviceDriver]:
         jump = JumpHost(host="127.0.0.1", port=self.jump_port, creds=creds) if via_jump else None
 
         def make(host: str) -> DeviceDriver:
@@ -75,11 +78,11 @@ def fleet() -> Iterator[Fleet]:
 def test_backups_commit_only_when_something_changed(fleet: Fleet, tmp_path: Path) -> None:
     repo = BackupRepo(tmp_path / "backups")
     make = fleet.factory()
-    first = snapshot(repo, *fetch_running(sorted(HOSTS), make), "scheduled")  # type: ignore[arg-type]
+    first = snapshot(repo, *fetch_running(sorted(HOSTS), make), "scheduled")
     assert first is not None
-    assert snapshot(repo, *fetch_running(sorted(HOSTS), make), "scheduled") is None  # type: ignore[arg-type]
+    assert snapshot(repo, *fetch_running(sorted(HOSTS), make), "scheduled") is None
     fleet.devices["lab-core1"].running += "ntp-service unicast-server 198.19.0.99\n"
-    second = snapshot(repo, *fetch_running(sorted(HOSTS), make), "scheduled")  # type: ignore[arg-type]
+    second = snapshot(repo, *fetch_running(sorted(HOSTS), make), "scheduled")
     assert second and second != first
     assert len(repo.log()) == 2
     assert len(repo.log("configs/lab-core1.cfg")) == 2
@@ -96,11 +99,11 @@ def test_an_unreachable_device_keeps_its_last_backup_and_is_named(
 ) -> None:
     repo = BackupRepo(tmp_path / "backups")
     make = fleet.factory()
-    snapshot(repo, *fetch_running(sorted(HOSTS), make), "manual")  # type: ignore[arg-type]
+    snapshot(repo, *fetch_running(sorted(HOSTS), make), "manual")
     before = repo.read_config("beicheng-core1")
     fleet.ports["beicheng-core1"] = 1  # nothing listens there
     fleet.devices["lab-core1"].running += "undo info-center enable\n"
-    configs, errors = fetch_running(sorted(HOSTS), make)  # type: ignore[arg-type]
+    configs, errors = fetch_running(sorted(HOSTS), make)
     assert set(errors) == {"beicheng-core1"}
     commit = snapshot(repo, configs, errors, "manual")
     assert commit is not None
@@ -112,7 +115,7 @@ def test_an_unreachable_device_keeps_its_last_backup_and_is_named(
 def test_import_running_reports_drift_in_both_directions(fleet: Fleet, tmp_path: Path) -> None:
     repo = BackupRepo(tmp_path / "backups")
     make = fleet.factory()
-    snapshot(repo, *fetch_running(sorted(HOSTS), make), "manual")  # type: ignore[arg-type]
+    snapshot(repo, *fetch_running(sorted(HOSTS), make), "manual")
     results = import_running(topology(MIXED), repo, sorted(HOSTS), secrets())
     assert {r.device: r.status for r in results} == dict.fromkeys(HOSTS, "in_sync")
     # a hand-made change on the Comware core: one line added, one interface description removed
@@ -121,7 +124,7 @@ def test_import_running_reports_drift_in_both_directions(fleet: Fleet, tmp_path:
     dev.running = (
         dev.running.replace(removed + "\n", "", 1) + "ip route-static 0.0.0.0 0 192.0.2.1\n"
     )
-    snapshot(repo, *fetch_running(sorted(HOSTS), make), "manual")  # type: ignore[arg-type]
+    snapshot(repo, *fetch_running(sorted(HOSTS), make), "manual")
     repo.write_config("legacy-sw9", "sysname legacy-sw9\n")
     by = {r.device: r for r in import_running(topology(MIXED), repo, sorted(HOSTS), secrets())}
     assert by["lab-core1"].status == "in_sync"
@@ -154,7 +157,7 @@ def _file_change(repo: BackupRepo, **changes: object) -> None:
 
 def _run(
     fleet: Fleet, repo: BackupRepo, now: dt.datetime, hosts: list[str] | None = None
-) -> object:
+) -> tuple[list[DeployResult], Outcome]:
     masker = Masker()
     env = {env_name(k): v for k, v in NEW.items()}
     src = RecordingSecrets(Secrets(env=env, vault=repo.path / "none.yaml"), masker)
@@ -168,7 +171,7 @@ def _run(
         hosts or sorted(HOSTS),
         src,
         opts,
-        fleet.factory(creds, via_jump=True),  # type: ignore[arg-type]
+        fleet.factory(creds, via_jump=True),
         deploy,
         masker.mask,
         clock=lambda: now,
@@ -207,7 +210,7 @@ def test_approved_change_in_window_through_the_jump_host_as_the_operator(
 ) -> None:
     repo = BackupRepo(tmp_path / "backups")
     _file_change(repo)
-    results, outcome = _run(fleet, repo, IN_WINDOW)  # type: ignore[misc]
+    results, outcome = _run(fleet, repo, IN_WINDOW)
     assert [r.error for r in results] == [None, None]
     assert all(r.committed for r in results)
     assert outcome.status == "done"
