@@ -12,6 +12,7 @@ from deploy.backup_repo import BackupRepo, fetch_running, snapshot
 from deploy.change import ChangeRefused, load_change
 from deploy.change_run import run_change
 from deploy.drift import drift
+from deploy.drivers.base import DeviceDriver
 from deploy.drivers.registry import driver_factory
 from deploy.engine import deploy
 from deploy.importer import ImportResult, import_running
@@ -19,6 +20,7 @@ from deploy.intent import select
 from deploy.options import DeployOptions
 from deploy.result import DeployResult, DriftResult, exit_code
 from deploy.transport import Credentials, JumpHost, close_jumps
+from deploy.verify import DriverFactory
 from egnet.output import console, emit_json, info, table
 from lab.manager import DEFAULT_ROOT, resolve_netns
 from topology import load_topology
@@ -115,8 +117,15 @@ def _deploy_change(
     unknown = sorted(set(hosts) - set(topo.devices))
     if unknown:
         raise OperationError(f"change {rec.id} names devices not in the inventory: {unknown[:10]}")
-    creds = Credentials.for_operator(secrets, rec.operator)
-    make = driver_factory(topo, creds, netns, jump=jump_host(topo, creds))
+    made: list[DriverFactory] = []
+
+    def make(host: str) -> DeviceDriver:
+        """The operator's login is resolved only once the change has passed its gate."""
+        if not made:
+            creds = Credentials.for_operator(secrets, rec.operator)
+            made.append(driver_factory(topo, creds, netns, jump=jump_host(topo, creds)))
+        return made[0](host)
+
     try:
         results, outcome = run_change(
             topo, repo, rec, hosts, secrets, opts, make, deploy, lambda t: masker.mask(t)
