@@ -16,6 +16,8 @@ public-key logins, an SFTP subsystem, and ``direct-tcpip`` forwarding when it pl
 from __future__ import annotations
 
 import contextlib
+import difflib
+import hashlib
 import io
 import logging
 import re
@@ -133,6 +135,7 @@ class _Cli:
     def __init__(self, dev: SimDevice) -> None:
         self.dev = dev
         self.system = False
+        self.raw = ""  # the line as typed (leading spaces kept)
 
     def prompt(self) -> str:
         raise NotImplementedError
@@ -381,9 +384,172 @@ class ComwareCli(_Cli):
         return f"  ^\n{COMWARE_UNRECOGNISED}"
 
 
+class IosCli(_Cli):
+    """Cisco IOS(-XE) as NAPALM's ``ios`` driver uses it: exec/config/tclsh modes, ``bootflash:``,
+    the config archive with ``configure replace … revert trigger error timer <min>``,
+    ``configure confirm`` / ``configure revert now``, inline TCL file transfer and ``verify /md5``."""
+
+    FS = "bootflash:"
+
+    def __init__(self, dev: SimDevice) -> None:
+        super().__init__(dev)
+        self.mode = "exec"
+        self.tcl_file: str | None = None
+        self.tcl_lines: list[str] = []
+        self.user = ""
+
+    def prompt(self) -> str:
+        h = self.dev.hostname
+        if self.tcl_file is not None:
+            return "+>"
+        return {"exec": f"{h}#", "config": f"{h}(config)#", "tcl": f"{h}(tcl)#"}[self.mode]
+
+    def _path(self, name: str) -> str:
+        return flash_name(name.removeprefix(self.FS))
+
+    def _dir(self, name: str | None) -> str:
+        d = self.dev
+        tail = "\n\n7194652672 bytes total (6265311232 bytes free)"
+        if not name:
+            rows = [
+                f"  {11 + i:>3d}  -rw-  {len(t.encode()):>10d}  Nov 29 2026 06:00:00 +00:00  {n}"
+                for i, (n, t) in enumerate(sorted(d.files.items()))
+            ]
+            return f"Directory of {self.FS}/\n\n" + "\n".join(rows) + tail
+        text = d.files.get(name)
+        if text is None:
+            return f"%Error opening {self.FS}/{name} (No such file or directory)"
+        size = len(text.encode())
+        return (
+            f"Directory of {self.FS}/{name}\n\n   33  -rw-  {size:>10d}  Nov 29 2026 06:00:00 "
+            f"+00:00  {name}" + tail
+        )
+
+    def handle(self, line: str) -> Reply:
+        d = self.dev
+        if self.tcl_file is not None:  # inside puts [open …] { … }: lines as typed
+            if self.raw.endswith("}"):
+                self.tcl_lines.append(self.raw[:-1])
+                d.files[self.tcl_file] = "\n".join(self.tcl_lines) + "\n"
+                self.tcl_file = None
+                return "", None
+            self.tcl_lines.append(self.raw)
+            return "", None
+        if self.mode == "tcl":
+            m = re.match(r'^puts \[open "([^"]+)" w\+\] \{(.*)$', self.raw.lstrip())
+            if m:
+                self.tcl_file, self.tcl_lines = self._path(m.group(1)), [m.group(2)]
+                if m.group(2).endswith("}"):
+                    self.raw = m.group(2)
+                    self.tcl_lines = []
+                    return self.handle("")
+                return "", None
+            if line == "tclquit":
+                self.mode = "exec"
+                return "", None
+            return self._exec(line) if line else ("", None)  # tclsh runs IOS exec commands too
+        if self.mode == "config":
+            if line == "end":
+                self.mode = "exec"
+            return "", None
+        return self._exec(line)
+
+    def _exec(self, line: str) -> Reply:
+        d = self.dev
+        if line in ("terminal width 511", "terminal length 0"):
+            return "", None
+        if line == "configure terminal":
+            self.mode = "config"
+            return "Enter configuration commands, one per line.  End with CNTL/Z.", None
+        if line == "tclsh":
+            self.mode = "tcl"
+            return "", None
+        if line == "show running-config":
+            body = d.running.rstrip("\n")
+            return (
+                f"Building configuration...\n\nCurrent configuration : {len(body)} bytes\n{body}",
+                None,
+            )
+        if line == "show archive":
+            return (
+                "The maximum archive configurations allowed is 10.\n"
+                f"The next archive file will be named {self.FS}/archive-Nov-29-06-00-00.000-1\n"
+                " Archive #  Name\n   1 <- Most Recent"
+            ), None
+        if line == "show archive config rollback timer":
+            if not d.pending:
+                return "%No Rollback Confirmed Change pending", None
+            return (
+                "Time configured(or Reset): 06:00:00 UTC Sun Nov 29 2026\n"
+                "Timer type: rollback timer\n"
+                f"Timer value: {max(1, d.seconds_left() // 60)} min\nUser: {self.user}"
+            ), None
+        if line == "dir":
+            return self._dir(None), None
+        m = re.fullmatch(r"dir (\S+)", line)
+        if m:
+            return self._dir(self._path(m.group(1)) or None), None
+        m = re.fullmatch(r"verify /md5 (\S+)", line)
+        if m:
+            name = self._path(m.group(1))
+            if name not in d.files:
+                return f"%Error opening {self.FS}/{name} (No such file or directory)", None
+            digest = hashlib.md5(d.files[name].encode()).hexdigest()
+            return f".....Done!\nverify /md5 ({self.FS}/{name}) = {digest}", None
+        m = re.fullmatch(r"copy (running-config|null:) (\S+)", line)
+        if m:
+            d.files[self._path(m.group(2))] = d.running if m.group(1) == "running-config" else ""
+            return "1234 bytes copied in 0.120 secs (10283 bytes/sec)", None
+        m = re.fullmatch(r"configure replace (\S+) force revert trigger error timer (\d+)", line)
+        if m:
+            name, minutes = self._path(m.group(1)), int(m.group(2))
+            text = d.files.get(name)
+            if text is None:
+                return f"%Error opening {self.FS}/{name} (No such file or directory)", None
+            bad = d.rejected(text)
+            if bad:
+                return (
+                    f"{bad[0]}\n ^\n% Invalid input detected at '^' marker.\n"
+                    "The original configuration has been successfully restored."
+                ), None
+            d.previous, d.running = d.running, text.rstrip("\n") + "\n"
+            d.arm(minutes * 60, "%ARCHIVE_DIFF-5-ROLLBK_CNFMD_CHG_ROLLBACK: Rollback timer expired")
+            return "Total number of passes: 1\nRollback Done", None
+        if line == "configure confirm":
+            d.disarm()
+            return "", None
+        if line == "configure revert now":
+            if d.previous is not None:
+                d.running = d.previous
+            d.disarm()
+            d.log.append("%ARCHIVE_DIFF-5-ROLLBK_CNFMD_CHG_ROLLBACK_START: revert now")
+            return "Rollback Done", None
+        if line == "write mem":
+            return "Building configuration...\n[OK]", None
+        m = re.fullmatch(r"show archive config differences (\S+) (\S+)", line)
+        if m:
+            new = d.files.get(self._path(m.group(2)), "")
+            diff = [
+                x
+                for x in difflib.unified_diff(d.running.splitlines(), new.splitlines(), lineterm="")
+                if x[:1] in "+-" and x[:3] not in ("+++", "---")
+            ]
+            return "!Contextual Config Diffs:\n" + "\n".join(diff), None
+        if line == "show ip ospf neighbor":
+            rows = [
+                f"{rid:<15s}   0   {state.upper() + '/  -':<15s} 00:00:33    198.18.16.{i + 2:<5d} "
+                f"GigabitEthernet0/0/{i}"
+                for i, (rid, state) in enumerate(sorted(d.peers.items()))
+            ]
+            head = "Neighbor ID     Pri   State           Dead Time   Address         Interface"
+            return "\n".join(["", head, *rows]), None
+        return "% Invalid input detected at '^' marker.", None
+
+
 PERSONALITIES: dict[str, Callable[[SimDevice], _Cli]] = {
     "huawei_vrp": VrpCli,
     "hp_comware": ComwareCli,
+    "cisco_ios": IosCli,
 }
 
 
@@ -493,9 +659,11 @@ def _forward(chan: paramiko.Channel, port: int) -> None:
     threading.Thread(target=_pump, args=(sock, chan), daemon=True).start()
 
 
-def _run_shell(chan: paramiko.Channel, dev: SimDevice) -> None:
+def _run_shell(chan: paramiko.Channel, dev: SimDevice, user: str = "") -> None:
     """Line-oriented CLI: echo, run each line, print output and the prompt."""
     cli = PERSONALITIES[dev.platform](dev)
+    if isinstance(cli, IosCli):
+        cli.user = user
     question: Callable[[str], str] | None = None
     buf = ""
     chan.sendall(f"\r\nInfo: The max number of VTY users is 10.\r\n{cli.prompt()}".encode())
@@ -507,6 +675,7 @@ def _run_shell(chan: paramiko.Channel, dev: SimDevice) -> None:
             return
         if not data:
             return
+        last_cr = False  # CR LF is one line end only within one write
         for ch in data.decode("utf-8", "replace"):
             if ch == "\n" and last_cr:
                 last_cr = False
@@ -519,7 +688,7 @@ def _run_shell(chan: paramiko.Channel, dev: SimDevice) -> None:
                 except OSError:
                     return
                 continue
-            line, buf = buf.strip(), ""
+            line, cli.raw, buf = buf.strip(), buf, ""
             with dev.lock:
                 if question is not None:
                     out, question = question(line), None
@@ -591,7 +760,7 @@ class SshSimulator:
     def _channel(self, chan: paramiko.Channel, server: _Server, dev: SimDevice) -> None:
         if server.shell.wait(timeout=5):  # else an SFTP channel, served by its subsystem handler
             server.shell.clear()
-            _run_shell(chan, dev)
+            _run_shell(chan, dev, server.user)
             with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
                 chan.close()
 

@@ -16,6 +16,7 @@ import paramiko
 import pytest
 
 from deploy.drivers.base import DriverError, Unreachable
+from deploy.drivers.napalm_ios import NapalmIosDriver
 from deploy.drivers.netmiko_native import CANDIDATE, ROLLBACK, ComwareDriver, VrpDriver
 from deploy.transport import Credentials, Endpoint, JumpHost, close_jumps
 from testing.sshsim import SimDevice, SshSimulator, load_fixture
@@ -221,3 +222,44 @@ def test_personal_key_login_through_a_jump_host(sim: SshSimulator, tmp_path: Pat
     drv.close()
     assert dev.logins == ["li.na", "li.na"]  # CLI session and SFTP upload
     assert jump.logins == ["li.na"]  # one bastion session shared by both
+
+
+IOS_OLD = "hostname r3\n!\ninterface Loopback0\n ip address 198.18.0.3 255.255.255.255\n!\nend\n"
+IOS_NEW = IOS_OLD.replace("198.18.0.3 ", "198.18.0.33 ")
+
+
+def test_ios_through_napalm_commit_rollback_timer_and_confirm(sim: SshSimulator) -> None:
+    """NAPALM's ios driver (Netmiko, inline TCL transfer, config archive) over SSH: explicit
+    rollback, the revert timer expiring on the device, then a confirmed commit."""
+    dev = SimDevice(
+        "r3",
+        "cisco_ios",
+        IOS_OLD,
+        users={CREDS.username: CREDS.password},
+        peers={"198.18.0.5": "Full"},
+        time_scale=SCALE,
+    )
+    port = sim.serve(dev)
+    ep = Endpoint(host="127.0.0.1", port=port, timeout=10)
+    drv = NapalmIosDriver("r3", PLATFORMS["cisco_ios"], ep, CREDS)
+    assert drv.get_running().endswith(IOS_OLD.rstrip("\n"))
+    assert drv.ospf_neighbors() == {"198.18.0.5": "Full"}
+    assert drv.check(IOS_NEW) is None and dev.running == IOS_OLD
+    drv.commit_confirmed(IOS_NEW, revert_in=30)  # IOS: whole minutes, at least one
+    assert dev.running == IOS_NEW and dev.pending
+    assert (
+        "configure replace bootflash:/candidate_config.txt force revert trigger error timer 1"
+        in (dev.commands)
+    )
+    drv.rollback()
+    assert dev.running == IOS_OLD and not dev.pending
+    drv.commit_confirmed(IOS_NEW, revert_in=60)
+    assert not drv.rollback_happened()
+    assert _wait(lambda: not dev.pending, 60 * SCALE + 3)  # nobody confirmed: IOS reverts
+    assert drv.rollback_happened() and dev.running == IOS_OLD
+    drv.commit_confirmed(IOS_NEW, revert_in=60)
+    drv.confirm()
+    time.sleep(65 * SCALE)
+    assert dev.running == IOS_NEW and not dev.pending
+    drv.close()
+    assert set(dev.logins) == {CREDS.username}
