@@ -222,6 +222,12 @@ def test_personal_key_login_through_a_jump_host(sim: SshSimulator, tmp_path: Pat
     drv.close()
     assert dev.logins == ["li.na", "li.na"]  # CLI session and SFTP upload
     assert jump.logins == ["li.na"]  # one bastion session shared by both
+    ios = SimDevice("r3", "cisco_ios", IOS_OLD, keys={"li.na": key.get_base64()})
+    ios_ep = ep.model_copy(update={"port": sim.serve(ios)})
+    napalm = NapalmIosDriver("r3", PLATFORMS["cisco_ios"], ios_ep, creds)
+    assert napalm.get_running().endswith(IOS_OLD.rstrip("\n"))  # NAPALM through the bastion
+    napalm.close()
+    assert ios.logins == ["li.na"] and jump.logins == ["li.na"]
 
 
 IOS_OLD = "hostname r3\n!\ninterface Loopback0\n ip address 198.18.0.3 255.255.255.255\n!\nend\n"
