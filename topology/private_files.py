@@ -17,16 +17,12 @@ DIR_MODE = 0o700
 
 
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and missing parents) as 0700 folders; tighten it if it exists."""
-    missing = []
-    p = path
-    while not p.exists():
-        missing.append(p)
-        p = p.parent
-    for d in reversed(missing):
-        d.mkdir(mode=DIR_MODE, exist_ok=True)
-        os.chmod(d, DIR_MODE)  # mkdir's mode is filtered by the umask
-    os.chmod(path, DIR_MODE)
+    """Create ``path`` as a 0700 folder (tighten it if it exists). Missing parents are created
+    with ordinary modes: they are shared (``build/`` also holds the lab, which other users must
+    traverse), only the folder holding the secrets is private."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=DIR_MODE, exist_ok=True)
+    os.chmod(path, DIR_MODE)  # mkdir's mode is filtered by the umask
     return path
 
 

@@ -162,7 +162,9 @@ def _run(
     env = {env_name(k): v for k, v in NEW.items()}
     src = RecordingSecrets(Secrets(env=env, vault=repo.path / "none.yaml"), masker)
     creds = Credentials.for_operator(src, OPERATOR)
-    opts = DeployOptions(commit=True, canary=1, batch=5, revert_in=60, verify_timeout=5)
+    opts = DeployOptions(
+        commit=True, canary=1, batch=5, revert_in=60, verify_timeout=5, backups=repo.path.parent
+    )
     rec = load_change(repo, str(CHANGE["id"]))
     return run_change(
         topology(MIXED),
