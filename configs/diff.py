@@ -197,7 +197,9 @@ def hconfig(text: str, platform: str) -> HConfig:
     drivers = _drivers()
     if platform not in drivers:
         raise ValueError(f"hier_config has no driver for platform '{platform}'")
-    return get_hconfig(drivers[platform], "\n".join(normalise(text, platform)))
+    # separators at any depth are not config (Comware prints " #" inside bgp/vpn blocks)
+    lines = [ln for ln in normalise(text, platform) if not ln.lstrip().startswith("#")]
+    return get_hconfig(drivers[platform], "\n".join(lines))
 
 
 def remediation(running: str, intended: str, platform: str) -> str:

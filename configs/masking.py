@@ -39,7 +39,7 @@ SECRET_COMMANDS: dict[str, tuple[str, ...]] = {
         rf"\bprivacy-mode (?:aes128|aes192|aes256|des56|3des)\s+{_ENC}(\S+)",
     ),
     "cisco_ios": (
-        r"\b(?:password|secret)\s+(?:\d+\s+)?(\S+)",
+        r"(?<![-\w])(?:password|secret)\s+(?:\d+\s+)?(\S+)",
         r"(?<![-\w])key\s+(?!chain\b|config-key\b)(?:\d+\s+)?(\S+)",
         r"\bmd5\s+(?:\d+\s+)?(\S+)",
         r"\bsnmp-server community\s+(\S+)",
@@ -47,7 +47,7 @@ SECRET_COMMANDS: dict[str, tuple[str, ...]] = {
         r"\bpriv (?:des|3des|aes(?:\s+\d+)?)\s+(\S+)",
     ),
     "frr": (
-        r"\bpassword\s+(\S+)",
+        r"(?<![-\w])password\s+(\S+)",
         r"\bmd5\s+(\S+)",
         r"\bauthentication-key\s+(\S+)",
         r"\bcommunity\s+(\S+)\s+(?:ro|rw)\b",

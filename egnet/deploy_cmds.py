@@ -47,9 +47,10 @@ def masked_secrets() -> tuple[RecordingSecrets, Masker]:
     them (and every secret-bearing command) in all output; installs the log filter."""
     masker = Masker()
     root = logging.getLogger()
-    for h in root.handlers:
-        h.addFilter(MaskingFilter(masker))
-    root.addFilter(MaskingFilter(masker))
+    for target in [root, *root.handlers]:
+        for old in [f for f in target.filters if isinstance(f, MaskingFilter)]:
+            target.removeFilter(old)  # one run, one masker (a process may run several commands)
+        target.addFilter(MaskingFilter(masker))
     return RecordingSecrets(Secrets(), masker), masker
 
 
