@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from deploy_testlib import MIXED, SECRET_VALUES, secrets, topology
 
 from configs.masking import Masker, RecordingSecrets
 from configs.render import render_device
@@ -25,7 +26,6 @@ from deploy.options import DeployOptions
 from deploy.result import DeployResult
 from deploy.transport import Credentials, Endpoint, JumpHost, close_jumps
 from testing.sshsim import SimDevice, SshSimulator
-from tests.render.render_testlib import MIXED, SECRET_VALUES, secrets, topology
 from topology.secrets import Secrets, env_name
 
 HOSTS = {"lab-core1": "huawei_vrp", "beicheng-core1": "hp_comware"}

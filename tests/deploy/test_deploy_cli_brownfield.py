@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from deploy_testlib import MIXED, SECRET_VALUES, secrets, topology
 
 from configs.render import render_device
 from deploy.backup_repo import BackupRepo
 from deploy.change import load_change
 from egnet.cli import main
-from tests.render.render_testlib import MIXED, SECRET_VALUES, secrets, topology
 from topology.secrets import env_name
 
 HOSTS = ["beicheng-core1", "lab-core1"]

@@ -13,10 +13,10 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from deploy_testlib import MIXED, SECRET_VALUES, secrets, topology
 
 from configs.diff import config_diff, hconfig, remediation
 from configs.render import render_device
-from tests.render.render_testlib import MIXED, SECRET_VALUES, secrets, topology
 from topology import load_topology
 from topology.model import Topology
 from topology.secrets import Secrets, env_name

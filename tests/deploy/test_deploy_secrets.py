@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from deploy_testlib import MIXED, SECRET_VALUES, secrets, topology
 
 from configs.masking import MASK, Masker, MaskingFilter, RecordingSecrets, mask_commands
 from configs.render import render_all, render_device
@@ -23,7 +24,6 @@ from deploy.transport import Credentials, Endpoint
 from egnet.deploy_cmds import mask_deploy, mask_drift, report_deploy, report_drift
 from lab.router_shell import write_private as lab_write_private
 from testing.sshsim import SimDevice, SshSimulator
-from tests.render.render_testlib import MIXED, SECRET_VALUES, secrets, topology
 from topology.private_files import write_private
 from topology.secrets import Secrets, env_name
 
