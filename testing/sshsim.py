@@ -62,6 +62,7 @@ class SimDevice:
     log: list[str] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
+    prompts: set[str] = field(default_factory=set)  # every prompt the device showed
     lock: threading.RLock = field(default_factory=threading.RLock)
     candidate: str | None = None
     previous: str | None = None
@@ -698,6 +699,7 @@ def _run_shell(chan: paramiko.Channel, dev: SimDevice, user: str = "") -> None:
                     dev.commands.append(line)
                     out, question = cli.handle(line)
                 tail = "" if question is not None else cli.prompt()
+                dev.prompts.add(tail or "[Y/N]")
             text = "\r\n" + (out.replace("\n", "\r\n") + "\r\n" if out else "") + tail
             if question is not None:
                 text = text.rstrip("\r\n")

@@ -94,6 +94,7 @@ def test_vrp_commit_trial_then_confirm_keeps_the_change(sim: SshSimulator) -> No
     assert drv.get_running() == VRP_NEW
     drv.close()
     assert "commit trial 60" in dev.commands and dev.commands[-1].startswith("display")
+    assert {"<r1>", "[~r1]", "[*r1]"} <= dev.prompts  # user view, clean and dirty system view
     assert dev.logins == [CREDS.username, CREDS.username]  # CLI session, SFTP upload
 
 
@@ -102,6 +103,7 @@ def test_vrp_abort_trial_answers_the_question_and_restores(sim: SshSimulator) ->
     drv.commit_confirmed(VRP_NEW, revert_in=600)
     assert dev.running == VRP_NEW
     drv.rollback()
+    assert "[Y/N]" in dev.prompts  # the question was asked and answered
     assert dev.running == VRP_OLD and not dev.pending
     assert any("TRIAL_ABORT" in x for x in dev.log)
     drv.close()
@@ -148,6 +150,7 @@ def test_comware_commit_delay_then_confirm(sim: SshSimulator) -> None:
     assert "configuration commit delay 1" in dev.commands
     drv.confirm()
     assert not dev.pending
+    assert {"<r2>", "[r2]", "[Y/N]"} <= dev.prompts
     time.sleep(65 * SCALE)
     assert drv.get_running() == CMW_NEW
     assert not drv.rollback_happened()
@@ -269,3 +272,4 @@ def test_ios_through_napalm_commit_rollback_timer_and_confirm(sim: SshSimulator)
     assert dev.running == IOS_NEW and not dev.pending
     drv.close()
     assert set(dev.logins) == {CREDS.username}
+    assert {"r3#", "r3(config)#", "r3(tcl)#", "+>"} <= dev.prompts
