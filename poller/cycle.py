@@ -8,12 +8,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from poller.rates import Discard
 from poller.readings import DeviceReading, Target
-from poller.samples import CircuitSample, IfRate, circuit_sample, interface_rates
+from poller.samples import CircuitSample, IfRate, circuit_sample, discarded, interface_rates
 from poller.snmp import SnmpClient
 from poller.targets import CircuitSpec
 
@@ -30,6 +31,10 @@ class DeviceStatus(BaseModel):
     interfaces: int
     seconds: float
     error: str | None = None
+    #: SNMP replies dropped this cycle by reason (spoofed, mismatched, malformed; issue 9 §2)
+    dropped: dict[str, int] = Field(default_factory=dict)
+    #: interface rates discarded this cycle by reason (reboot, clock-mismatch, over-speed ...)
+    discarded: dict[str, int] = Field(default_factory=dict)
 
 
 class CycleResult(BaseModel):
@@ -76,7 +81,15 @@ class Poller:
 
         async def one(t: Target) -> DeviceReading:
             async with sem:
-                return await self.client.read_device(t)
+                mono, at = time.monotonic(), time.time()
+                try:
+                    got = await self.client.read_device(t)
+                except Exception as exc:  # one device's failure never touches another's result
+                    logger.exception("%s: reading failed", t.device)
+                    got = DeviceReading(t.device, at, None, error=f"internal error: "
+                                        f"{type(exc).__name__}: {exc}"[:500],
+                                        duration=time.monotonic() - mono)  # fmt: skip
+                return replace(got, mono=mono)
 
         got = await asyncio.gather(*(one(t) for t in self.targets))
         return {r.device: r for r in got}
@@ -100,6 +113,8 @@ class Poller:
                 interfaces=len(r.interfaces),
                 seconds=round(r.duration, 4),
                 error=r.error,
+                dropped=dict(r.dropped),
+                discarded=discarded(reasons.get(r.device, {})),
             )
             for r in readings.values()
         )
