@@ -228,7 +228,10 @@ class _Scripted:
 
 def test_cycle_stores_no_invented_traffic_and_counts_the_discard(tmp_path: Path) -> None:
     spec = CircuitSpec("t-up1", "r1", "eth1", "r2", "eth1", 20_000_000, "t")
-    mk = lambda dev, up, octets: DeviceReading(dev, 0.0, up, (_row("eth1", 1, octets, octets),))  # noqa: E731
+
+    def mk(dev: str, up: int, octets: int) -> DeviceReading:
+        return DeviceReading(dev, 0.0, up, (_row("eth1", 1, octets, octets),))
+
     client = _Scripted({
         "r1": [mk("r1", 2_600_000_000, 10**12), mk("r1", 6_000, 5_000)],
         "r2": [mk("r2", 100, 0), mk("r2", 100 + 6_000 + 10 * 86400 * 100, 10**13)],
