@@ -8,6 +8,9 @@ Metric families (labels in braces):
 - ``egnet_circuit_capacity_bits_per_second{circuit}``;
 - ``egnet_circuit_errors_per_second{circuit}``, ``egnet_circuit_discards_per_second{circuit}``;
 - ``egnet_device_reachable{device}``, ``egnet_device_poll_seconds{device}``;
+- ``egnet_device_snmp_replies_dropped_total{device}`` replies that did not match their request;
+- ``egnet_device_rates_discarded_total{device}`` rates discarded (reboot, clock, over-speed);
+- ``egnet_device_last_successful_poll_timestamp_seconds{device}``;
 - ``egnet_alerts_open{severity}``.
 """
 
@@ -18,9 +21,10 @@ from contextlib import closing
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from poller.samples import direction_utilisation
 from poller.store import Store, read_alerts
 
 
@@ -44,11 +48,29 @@ class StoreCollector(Collector):
         yield from _circuit_metrics(latest)
         reach = _gauge("egnet_device_reachable", "1 when the device answered SNMP", ["device"])
         secs = _gauge("egnet_device_poll_seconds", "time to poll the device", ["device"])
+        dropped = CounterMetricFamily(
+            "egnet_device_snmp_replies_dropped",
+            "SNMP replies dropped because they did not match their request",
+            labels=["device"],
+        )
+        discarded = CounterMetricFamily(
+            "egnet_device_rates_discarded",
+            "interface rates discarded (reboot, clock mismatch, over-speed, discontinuity)",
+            labels=["device"],
+        )
+        last_ok = _gauge(
+            "egnet_device_last_successful_poll_timestamp_seconds",
+            "Unix time of the device's last successful poll",
+            ["device"],
+        )
         for dev, st in sorted(devices.items()):
             reach.add_metric([dev], 1.0 if st["reachable"] else 0.0)
             secs.add_metric([dev], float(st["seconds"]))
-        yield reach
-        yield secs
+            dropped.add_metric([dev], float(st["dropped"]))
+            discarded.add_metric([dev], float(st["discarded"]))
+            if st["last_ok"] is not None:
+                last_ok.add_metric([dev], float(st["last_ok"]))
+        yield from (reach, secs, dropped, discarded, last_ok)
         open_ = _gauge("egnet_alerts_open", "open alerts", ["severity"])
         for sev in ("warning", "critical"):
             n = sum(1 for a in alerts if a["cleared"] is None and a["severity"] == sev)
@@ -76,7 +98,8 @@ def _circuit_metrics(latest: dict[str, dict[str, object]]) -> Iterator[Metric]:
             v = s[f"{d}_bps"]
             if v is not None:
                 bps.add_metric([cid, d], float(v))  # type: ignore[arg-type]
-                util.add_metric([cid, d], float(v) / capacity if capacity else 0.0)  # type: ignore[arg-type]
+                u = direction_utilisation(float(v), int(capacity))  # type: ignore[arg-type]
+                util.add_metric([cid, d], u if u is not None else 0.0)
         if s["errors_ps"] is not None:
             errs.add_metric([cid], float(s["errors_ps"]))  # type: ignore[arg-type]
         if s["discards_ps"] is not None:

@@ -46,7 +46,7 @@ line.circuit.down { stroke-dasharray: 6 4; }
 #chart { background: #0b0f14; }
 #chart .ab { fill: none; stroke: #4fc3f7; stroke-width: 1.5; }
 #chart .ba { fill: none; stroke: #ffb74d; stroke-width: 1.5; }
-#chart .cap { stroke: #ff4d4d; stroke-dasharray: 4 3; }
+#chart .cap { fill: none; stroke: #ff4d4d; stroke-dasharray: 4 3; }
 #chart text { fill: #8fa1b3; font-size: 10px; }
 </style>
 </head>
@@ -243,6 +243,11 @@ async function select(id) {
   chart(h);
 }
 
+// 24-hour local time, as a NOC reads it (never 12-hour AM/PM)
+function hhmm(t) {
+  return new Date(t * 1000).toLocaleTimeString("en-GB", { hour12: false });
+}
+
 function chart(h) {
   const svg = document.getElementById("chart");
   while (svg.firstChild) svg.removeChild(svg.firstChild);
@@ -251,18 +256,26 @@ function chart(h) {
   const W = 360, H = 180, L = 40, B = 20;
   const pts = h.points;
   const t0 = pts.length ? pts[0][0] : 0, t1 = pts.length ? pts[pts.length - 1][0] : 1;
+  // each point carries the capacity it was measured against: [ts, ab, ba, capacity, util_ab, util_ba]
+  const cap = p => p[3] || h.capacity_bps;
   let ymax = h.capacity_bps;
-  for (const p of pts) ymax = Math.max(ymax, p[1] || 0, p[2] || 0);
+  for (const p of pts) ymax = Math.max(ymax, cap(p), p[1] || 0, p[2] || 0);
   const sx = t => L + (W - L - 5) * (t1 > t0 ? (t - t0) / (t1 - t0) : 0.5);
   const sy = v => H - B - (H - B - 10) * (v / (ymax || 1));
-  el("line", { x1: L, x2: W - 5, y1: sy(h.capacity_bps), y2: sy(h.capacity_bps), class: "cap" }, svg);
-  el("text", { x: 2, y: sy(h.capacity_bps) + 3 }, svg).textContent = (h.capacity_bps / 1e6).toFixed(0) + "M";
+  if (pts.length) {
+    const d = pts.map(p => sx(p[0]).toFixed(1) + "," + sy(cap(p)).toFixed(1)).join(" ");
+    el("polyline", { points: d, class: "cap" }, svg);
+  } else {
+    el("line", { x1: L, x2: W - 5, y1: sy(h.capacity_bps), y2: sy(h.capacity_bps), class: "cap" }, svg);
+  }
+  const last = pts.length ? cap(pts[pts.length - 1]) : h.capacity_bps;
+  el("text", { x: 2, y: sy(last) + 3 }, svg).textContent = (last / 1e6).toFixed(0) + "M";
   el("text", { x: 2, y: H - B + 3 }, svg).textContent = "0";
   for (const [cls, i] of [["ab", 1], ["ba", 2]]) {
     const d = pts.filter(p => p[i] !== null).map(p => sx(p[0]).toFixed(1) + "," + sy(p[i]).toFixed(1)).join(" ");
     el("polyline", { points: d, class: cls }, svg);
   }
-  const fmt = t => new Date(t * 1000).toLocaleTimeString();
+  const fmt = t => hhmm(t);
   if (pts.length) {
     el("text", { x: L, y: H - 4 }, svg).textContent = fmt(t0);
     el("text", { x: W - 70, y: H - 4 }, svg).textContent = fmt(t1);
@@ -278,7 +291,7 @@ function alerts(list) {
     const li = document.createElement("li");
     li.className = a.severity + (a.cleared ? " cleared" : "");
     li.setAttribute("data-key", a.key);
-    const when = new Date((a.cleared || a.raised) * 1000).toLocaleTimeString();
+    const when = hhmm(a.cleared || a.raised);
     li.textContent = (a.cleared ? "cleared " : "") + when + " " + a.message;
     li.addEventListener("click", () => { if (state.data.circuits.some(c => c.id === a.subject)) select(a.subject); });
     ul.appendChild(li);
@@ -294,7 +307,7 @@ async function refresh() {
     document.getElementById("title").textContent = "egnet NOC — " + m.network;
     const up = m.circuits.filter(c => c.state === "up").length, down = m.circuits.filter(c => c.state === "down").length;
     const st = document.getElementById("status");
-    st.textContent = m.circuits.length + " circuits: " + up + " up, " + down + " down · updated " + new Date().toLocaleTimeString();
+    st.textContent = m.circuits.length + " circuits: " + up + " up, " + down + " down · updated " + hhmm(Date.now() / 1000);
     st.setAttribute("data-loaded", "1");
     st.setAttribute("data-refreshes", String(Number(st.getAttribute("data-refreshes") || 0) + 1));
     draw();

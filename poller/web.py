@@ -5,7 +5,8 @@ Routes:
 - ``GET /`` the page (inline JS/CSS/SVG, no CDN);
 - ``GET /api/map`` sites, circuits with their latest sample, device reachability, policy;
 - ``GET /api/history?circuit=ID&hours=H`` a circuit's load history (raw samples up to a day,
-  5-minute roll-ups beyond);
+  5-minute roll-ups beyond), each point with the capacity it was measured against and its
+  utilisation of it;
 - ``GET /api/alerts`` open alerts first, then recently cleared;
 - ``GET /metrics`` Prometheus exposition.
 
@@ -28,6 +29,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from poller.metrics import exposition
 from poller.page import PAGE
+from poller.samples import direction_utilisation, peak_utilisation
 from poller.store import Store, read_alerts
 from poller.targets import circuit_specs
 from topology.model import Topology
@@ -50,14 +52,17 @@ def map_data(topo: Topology, db: Path, refresh: float) -> dict[str, Any]:
     for spec in circuit_specs(topo):
         c = topo.circuits[spec.id]
         s = latest.get(spec.id, {})
-        utils = [s[k] / c.capacity_bps for k in ("ab_bps", "ba_bps") if s.get(k) is not None]
+        # against the capacity the sample was measured on (one definition: poller.samples)
+        util = peak_utilisation(
+            s.get("ab_bps"), s.get("ba_bps"), s.get("capacity_bps", c.capacity_bps)
+        )
         circuits.append({
             "id": c.id, "role": c.role.value, "type": c.type, "carrier": c.carrier,
             "a": c.a.device, "b": c.b.device,
             "a_site": topo.devices[c.a.device].site, "b_site": topo.devices[c.b.device].site,
             "capacity_bps": c.capacity_bps, "state": s.get("state", "unknown"),
             "ab_bps": s.get("ab_bps"), "ba_bps": s.get("ba_bps"),
-            "util": max(utils) if utils else None, "ts": s.get("ts"),
+            "util": util, "ts": s.get("ts"),
         })  # fmt: skip
     return {
         "network": topo.label,
@@ -79,12 +84,18 @@ def history_data(topo: Topology, db: Path, circuit: str, hours: float) -> dict[s
     if db.is_file():
         with closing(Store(db)) as store:
             points = store.history(circuit, time.time() - hours * 3600, raw=hours <= 24)
+    out = []
+    for ts, ab, ba, cap in points:
+        cap_bps = int(cap) or c.capacity_bps  # roll-ups older than the capacity column: today's
+        out.append([ts, ab, ba, cap_bps, direction_utilisation(ab, cap_bps),
+                    direction_utilisation(ba, cap_bps)])  # fmt: skip
     return {
         "circuit": circuit,
         "capacity_bps": c.capacity_bps,
         "a": c.a.device,
         "b": c.b.device,
-        "points": [list(p) for p in points],
+        # [ts, a→b bps, b→a bps, capacity the point was measured on, util a→b, util b→a]
+        "points": out,
     }
 
 
