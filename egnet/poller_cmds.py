@@ -181,11 +181,28 @@ def cmd_loads(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the NOC page, its JSON API and /metrics."""
-    from poller.web import serve
+    from poller.web import ServerLimits, is_loopback, load_auth, serve
 
+    if args.auth == "none" and not is_loopback(args.host):
+        raise OperationError(f"--host {args.host} is not a loopback address: pass --auth token "
+                             "(secret noc_token) or --auth basic (secrets noc_user, noc_password)")  # fmt: skip
     topo = load_topology(args.dir)
-    serve(topo, args.db, args.host, args.port, refresh=args.refresh)
+    auth = load_auth(args.auth, Secrets())
+    limits = ServerLimits(threads=args.threads, connections=args.max_connections,
+                          timeout=args.conn_timeout)  # fmt: skip
+    serve(topo, args.db, args.host, args.port, refresh=args.refresh, auth=auth, limits=limits)
     return 0
+
+
+def _positive(text: str) -> int:
+    """An integer from 1 to 100,000 (argparse type)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text[:40]!r}") from None
+    if not 1 <= n <= 100_000:
+        raise argparse.ArgumentTypeError(f"must be 1..100000, got {n}")
+    return n
 
 
 def _poll_output_args(p: argparse.ArgumentParser) -> None:
@@ -251,6 +268,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("dir")
     p.add_argument("--db", default="build/poller.db", help="the poller's SQLite database")
     p.add_argument("--port", type=int, default=8080)
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="bind address; anything but loopback needs --auth")  # fmt: skip
     p.add_argument("--refresh", type=float, default=30.0, help="page auto-refresh, seconds")
+    p.add_argument("--auth", choices=["none", "token", "basic"], default="none",
+                   help="require a bearer token (secret noc_token) or basic auth (secrets "
+                   "noc_user, noc_password)")  # fmt: skip
+    p.add_argument("--threads", type=_positive, default=8, help="request worker threads")
+    p.add_argument("--max-connections", type=_positive, default=500,
+                   help="open connections at most (idle and half-sent ones included)")  # fmt: skip
+    p.add_argument("--conn-timeout", type=_positive, default=30,
+                   help="seconds before an idle connection is closed")  # fmt: skip
     p.set_defaults(func=cmd_serve)
