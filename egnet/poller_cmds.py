@@ -179,6 +179,23 @@ def cmd_loads(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rules(args: argparse.Namespace) -> int:
+    """Print (or write) Prometheus recording/alerting rules from the inventory's thresholds."""
+    import yaml
+
+    from poller.promrules import prometheus_rules
+
+    topo = load_topology(args.dir)
+    text = yaml.safe_dump(prometheus_rules(topo, args.interval, args.window), sort_keys=False,
+                          allow_unicode=True, width=100)  # fmt: skip
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        info(f"wrote {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the NOC page, its JSON API and /metrics."""
     from poller.web import ServerLimits, is_loopback, load_auth, serve
@@ -254,7 +271,7 @@ def _register_poll(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``poll``, ``poll-loads`` and ``serve``."""
+    """Add ``poll``, ``poll-loads``, ``prometheus-rules`` and ``serve``."""
     _register_poll(sub)
 
     p = sub.add_parser("poll-loads", help="measured load per circuit from the poller database")
@@ -263,6 +280,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--method", choices=["busy_hour", "p95"], default="busy_hour")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_loads)
+
+    p = sub.add_parser("prometheus-rules",
+                       help="Prometheus recording/alerting rules from the inventory's thresholds")  # fmt: skip
+    p.add_argument("dir", help="inventory folder")
+    p.add_argument("--interval", type=float, default=60.0, help="poll interval, seconds")
+    p.add_argument("--window", type=float, default=300.0,
+                   help="seconds a utilisation condition must hold")  # fmt: skip
+    p.add_argument("-o", "--output", help="write the rule file here instead of stdout")
+    p.set_defaults(func=cmd_rules)
 
     p = sub.add_parser("serve", help="serve the NOC page (map, history, alerts) and /metrics")
     p.add_argument("dir")

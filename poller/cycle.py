@@ -14,7 +14,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from poller.rates import Discard
 from poller.readings import DeviceReading, Target
-from poller.samples import CircuitSample, IfRate, circuit_sample, discarded, interface_rates
+from poller.samples import (
+    CircuitSample,
+    EndCounters,
+    IfRate,
+    circuit_sample,
+    discarded,
+    end_counters,
+    interface_rates,
+)
 from poller.snmp import SnmpClient
 from poller.targets import CircuitSpec
 
@@ -46,6 +54,8 @@ class CycleResult(BaseModel):
     seconds: float
     devices: tuple[DeviceStatus, ...]
     circuits: tuple[CircuitSample, ...]
+    #: raw octet counters of the circuit ends read in this cycle
+    counters: tuple[EndCounters, ...] = ()
 
     def interface_rows(self) -> int:
         """Return how many interface rows were read in the cycle."""
@@ -106,6 +116,7 @@ class Poller:
             if cur.ok:
                 self.previous[name] = cur
         samples = tuple(circuit_sample(c, at, readings, rates, reasons) for c in self.circuits)
+        counters = tuple(e for c in self.circuits for e in end_counters(c, readings))
         devices = tuple(
             DeviceStatus(
                 device=r.device,
@@ -120,4 +131,6 @@ class Poller:
         )
         seconds = time.monotonic() - t0
         logger.info("cycle: %d devices, %d circuits, %.2f s", len(devices), len(samples), seconds)
-        return CycleResult(at=at, seconds=seconds, devices=devices, circuits=samples)
+        return CycleResult(
+            at=at, seconds=seconds, devices=devices, circuits=samples, counters=counters
+        )

@@ -6,6 +6,7 @@ b-end's ifHCInOctets); b→a likewise. Utilisation is against the circuit's cont
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -49,6 +50,30 @@ class CircuitSample(BaseModel):
     errors_ps: float | None = None
     discards_ps: float | None = None
     note: str = ""
+
+
+class EndCounters(BaseModel):
+    """The raw octet counters of one circuit end at one poll (exported as Prometheus counters)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    circuit: str
+    device: str
+    interface: str
+    in_octets: int
+    out_octets: int
+
+
+def end_counters(spec: CircuitSpec, readings: Mapping[str, DeviceReading]) -> list[EndCounters]:
+    """Return the raw counters of a circuit's ends that were read in this poll."""
+    out = []
+    for dev, itf in ((spec.a_device, spec.a_if), (spec.b_device, spec.b_if)):
+        r = readings.get(dev)
+        row = r.by_name.get(itf) if r is not None and r.ok else None
+        if row is not None:
+            out.append(EndCounters(circuit=spec.id, device=dev, interface=itf,
+                                   in_octets=row.in_octets, out_octets=row.out_octets))  # fmt: skip
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +129,8 @@ def interface_rates(
     """Return rates per ifName and, for interfaces without a rate, the reason.
 
     A rate above the interface's speed (``ifHighSpeed``, the larger of both readings) by more
-    than :data:`poller.rates.OVERSPEED_MARGIN` is discarded as ``over-speed``.
+    than :data:`poller.rates.OVERSPEED_MARGIN` is discarded as ``over-speed`` (not on software
+    loopbacks, whose nominal speed means nothing: net-snmp reports 10 Mb/s for Linux ``lo``).
     """
     if prev is None or not prev.ok or not cur.ok:
         return {}, {i.name: Discard.FIRST for i in cur.interfaces}
@@ -121,12 +147,25 @@ def interface_rates(
             why[c.name] = Discard.DISCONTINUITY
         else:
             rate = _if_rate(p, c, seconds)
-            speed = max(p.high_speed, c.high_speed) * 1e6
+            speed = 0.0 if is_loopback(c.name) else max(p.high_speed, c.high_speed) * 1e6
             if over_speed(max(rate.in_bps, rate.out_bps), speed):
                 why[c.name] = Discard.OVERSPEED
             else:
                 rates[c.name] = rate
     return rates, why
+
+
+_LOOPBACK = re.compile(r"(lo|(In)?Loop[Bb]ack\d*)")
+
+
+def is_loopback(if_name: str) -> bool:
+    """True for a software loopback's ifName (Linux, VRP/Comware, IOS), which carries no circuit.
+
+    Examples:
+        >>> [is_loopback(n) for n in ("lo", "LoopBack0", "InLoopBack0", "Loopback1", "eth1", "log")]
+        [True, True, True, True, False, False]
+    """
+    return _LOOPBACK.fullmatch(if_name) is not None
 
 
 def discarded(why: Mapping[str, Discard]) -> dict[str, int]:

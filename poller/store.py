@@ -19,11 +19,12 @@ from typing import Any, Literal
 
 from poller.cycle import DeviceStatus
 from poller.rates import percentile
-from poller.samples import CircuitSample
+from poller.samples import CircuitSample, EndCounters
 from topology.diagnostics import OperationError
 
 BUCKET = 300
 DAY = 86400
+_SHIFT = 2**63
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS samples (
@@ -43,6 +44,10 @@ CREATE TABLE IF NOT EXISTS alerts (
     id INTEGER PRIMARY KEY, key TEXT NOT NULL, kind TEXT NOT NULL, severity TEXT NOT NULL,
     subject TEXT NOT NULL, message TEXT NOT NULL, raised REAL NOT NULL, cleared REAL);
 CREATE INDEX IF NOT EXISTS alerts_open ON alerts (cleared, key);
+CREATE TABLE IF NOT EXISTS counters (
+    device TEXT NOT NULL, interface TEXT NOT NULL, circuit TEXT NOT NULL, ts REAL NOT NULL,
+    in_octets INTEGER NOT NULL, out_octets INTEGER NOT NULL,
+    PRIMARY KEY (device, interface)) WITHOUT ROWID;
 """
 
 _ROLLUP_UPSERT = """
@@ -159,6 +164,23 @@ class Store:
         ]  # fmt: skip
         with _tx(self.con) as con:
             con.executemany(_DEVICE_UPSERT, rows)
+
+    def write_counters(self, counters: Iterable[EndCounters], at: float) -> None:
+        """Keep the latest raw octet counters of each circuit end (Counter64 fits SQLite's
+        64-bit integers only as signed: stored as value - 2^63)."""
+        rows = [(e.device, e.interface, e.circuit, at, e.in_octets - _SHIFT, e.out_octets - _SHIFT)
+                for e in counters]  # fmt: skip
+        with _tx(self.con) as con:
+            con.executemany("INSERT OR REPLACE INTO counters VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+    def counters(self) -> list[EndCounters]:
+        """Return the latest raw octet counters of every circuit end."""
+        cur = self.con.execute(
+            "SELECT circuit, device, interface, in_octets, out_octets FROM counters"
+            " ORDER BY device, interface"
+        )
+        return [EndCounters(circuit=c, device=d, interface=i, in_octets=a + _SHIFT,
+                            out_octets=b + _SHIFT) for c, d, i, a, b in cur]  # fmt: skip
 
     def prune(self, now: float | None = None) -> tuple[int, int]:
         """Delete data older than the retention; return (raw rows, roll-up rows) deleted."""

@@ -245,7 +245,7 @@ class NocApp:
             except (KeyError, ValueError) as exc:
                 return _json({"error": f"bad request: {exc}"}, HTTPStatus.BAD_REQUEST)
         if path == "/metrics":
-            return _send(exposition(self.db), CONTENT_TYPE_LATEST)
+            return _send(exposition(self.db, self.topo), CONTENT_TYPE_LATEST)
         return _json({"error": "not found"}, HTTPStatus.NOT_FOUND)
 
 
