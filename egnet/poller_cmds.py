@@ -179,6 +179,24 @@ def cmd_loads(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Fill a poller database with plausible data (a demo of the NOC page without the lab)."""
+    from poller.simulate import simulate
+
+    topo = load_topology(args.dir)
+    store = Store(args.db)
+    try:
+        end = time.time() if args.end is None else args.end
+        got = simulate(topo, store, end, args.hours, args.step, args.seed, args.alert_window)
+    except ValueError as exc:
+        raise OperationError(str(exc)) from None
+    finally:
+        store.close()
+    info(f"{args.db}: {got.cycles} cycles, {got.samples} samples, {got.alerts} alerts raised; "
+         f"circuit {got.down_circuit} down and device {got.dead_device} silent at the end")  # fmt: skip
+    return 0
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
     """Print (or write) Prometheus recording/alerting rules from the inventory's thresholds."""
     import yaml
@@ -271,7 +289,7 @@ def _register_poll(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``poll``, ``poll-loads``, ``prometheus-rules`` and ``serve``."""
+    """Add ``poll``, ``poll-loads``, ``simulate``, ``prometheus-rules`` and ``serve``."""
     _register_poll(sub)
 
     p = sub.add_parser("poll-loads", help="measured load per circuit from the poller database")
@@ -280,6 +298,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--method", choices=["busy_hour", "p95"], default="busy_hour")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_loads)
+
+    p = sub.add_parser("simulate", help="fill a poller database with plausible data for a demo")
+    p.add_argument("dir", help="inventory folder")
+    p.add_argument("--db", default="build/poller.db", help="the poller's SQLite database")
+    p.add_argument("--hours", type=float, default=24.0, help="how much history, ending now")
+    p.add_argument("--step", type=float, default=300.0, help="seconds between simulated cycles")
+    p.add_argument("--seed", type=int, default=1,
+                   help="random seed (same seed and --end, same data)")  # fmt: skip
+    p.add_argument(
+        "--end", type=float, default=None, help="Unix time the history ends (default: now)"
+    )
+    p.add_argument("--alert-window", type=float, default=300.0,
+                   help="seconds a utilisation condition must hold")  # fmt: skip
+    p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("prometheus-rules",
                        help="Prometheus recording/alerting rules from the inventory's thresholds")  # fmt: skip
