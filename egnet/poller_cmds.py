@@ -26,7 +26,7 @@ from poller.cycle import CycleResult, Poller
 from poller.service import Service
 from poller.store import Retention, Store, measured_loads
 from poller.targets import build_targets, circuit_specs, credentials
-from topology import load_topology
+from topology import Topology, load_topology
 from topology.diagnostics import OperationError
 from topology.secrets import Secrets
 
@@ -93,8 +93,12 @@ def _print(result: CycleResult, alerts: list[Alert], as_json: bool) -> None:
         info(f"alert {a.action} [{a.severity}] {a.message}")
 
 
-def _sinks(args: argparse.Namespace) -> list[AlertSink]:
+def _sinks(args: argparse.Namespace, topo: Topology) -> list[AlertSink]:
     sinks: list[AlertSink] = [LogSink()]
+    if args.alertmanager:
+        from poller.alertmanager import AlertmanagerSink, alert_labels
+
+        sinks.append(AlertmanagerSink(args.alertmanager, alert_labels(topo)))
     if args.webhook:
         sinks.append(WebhookSink(args.webhook))
     if args.syslog:
@@ -118,7 +122,7 @@ async def _poll(args: argparse.Namespace) -> int:
         poller=Poller(client, targets, specs, concurrency=args.concurrency),
         store=store,
         alerts=AlertEngine(policy),
-        sinks=_sinks(args),
+        sinks=_sinks(args, topo),
         on_result=None if args.once else (lambda r, a: _print(r, a, args.json)),
     )
     try:
@@ -197,6 +201,41 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_am_config(args: argparse.Namespace) -> int:
+    """Print (or write) an alertmanager.yml with inhibit rules generated from the topology."""
+    import yaml
+
+    from poller.alertmanager import alertmanager_config
+
+    topo = load_topology(args.dir)
+    text = yaml.safe_dump(alertmanager_config(topo, args.webhook), sort_keys=False, width=100)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        info(f"wrote {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_maintenance(args: argparse.Namespace) -> int:
+    """Silence a site (and everything below it) or circuits in Alertmanager for a window."""
+    from poller.alertmanager import silence
+
+    topo = load_topology(args.dir)
+    start = time.time() if args.start is None else args.start
+    try:
+        sid = silence(args.alertmanager, topo, start, start + args.hours * 3600, args.comment,
+                      site=args.site, circuits=args.circuit)  # fmt: skip
+    except ValueError as exc:
+        raise OperationError(str(exc)) from None
+    except OSError as exc:
+        raise OperationError(f"alertmanager {args.alertmanager}: {exc}") from None
+    info(
+        f"silence {sid} until {time.strftime('%Y-%m-%d %H:%M', time.localtime(start + args.hours * 3600))}"
+    )
+    return 0
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
     """Print (or write) Prometheus recording/alerting rules from the inventory's thresholds."""
     import yaml
@@ -225,7 +264,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     auth = load_auth(args.auth, Secrets())
     limits = ServerLimits(threads=args.threads, connections=args.max_connections,
                           timeout=args.conn_timeout)  # fmt: skip
-    serve(topo, args.db, args.host, args.port, refresh=args.refresh, auth=auth, limits=limits)
+    serve(topo, args.db, args.host, args.port, refresh=args.refresh, auth=auth, limits=limits,
+          alertmanager=args.alertmanager)  # fmt: skip
     return 0
 
 
@@ -249,6 +289,8 @@ def _poll_output_args(p: argparse.ArgumentParser) -> None:
         help="seconds a utilisation/error condition must hold",
     )
     p.add_argument("--webhook", help="POST alert events as JSON to this URL")
+    p.add_argument("--alertmanager", metavar="URL",
+                   help="send alerts to this Prometheus Alertmanager (v2 API)")  # fmt: skip
     p.add_argument("--syslog", metavar="HOST[:PORT]", help="send alert events to syslog over UDP")
     p.add_argument("--raw-days", type=float, default=14.0, help="keep raw samples this long")
     p.add_argument(
@@ -313,6 +355,29 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="seconds a utilisation condition must hold")  # fmt: skip
     p.set_defaults(func=cmd_simulate)
 
+    p = sub.add_parser("alertmanager-config",
+                       help="alertmanager.yml with inhibit rules generated from the topology")  # fmt: skip
+    p.add_argument("dir", help="inventory folder")
+    p.add_argument(
+        "--webhook", help="a receiver webhook URL (default: none, Alertmanager only shows)"
+    )
+    p.add_argument("-o", "--output", help="write the file here instead of stdout")
+    p.set_defaults(func=cmd_am_config)
+
+    p = sub.add_parser(
+        "maintenance", help="a maintenance window: silence a site or circuits in Alertmanager"
+    )
+    p.add_argument("dir", help="inventory folder")
+    p.add_argument("--alertmanager", required=True, metavar="URL")
+    p.add_argument("--site", help="silence this site and every site below it")
+    p.add_argument(
+        "--circuit", action="append", default=[], help="silence this circuit (repeatable)"
+    )
+    p.add_argument("--hours", type=float, default=2.0, help="length of the window")
+    p.add_argument("--start", type=float, default=None, help="Unix time it starts (default: now)")
+    p.add_argument("--comment", default="maintenance", help="why (shown in Alertmanager)")
+    p.set_defaults(func=cmd_maintenance)
+
     p = sub.add_parser("prometheus-rules",
                        help="Prometheus recording/alerting rules from the inventory's thresholds")  # fmt: skip
     p.add_argument("dir", help="inventory folder")
@@ -333,6 +398,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="require a bearer token (secret noc_token) or basic auth (secrets "
                    "noc_user, noc_password)")  # fmt: skip
     p.add_argument("--threads", type=_positive, default=8, help="request worker threads")
+    p.add_argument(
+        "--alertmanager", metavar="URL", help="show this Alertmanager's state on the page"
+    )
     p.add_argument("--max-connections", type=_positive, default=500,
                    help="open connections at most (idle and half-sent ones included)")  # fmt: skip
     p.add_argument("--conn-timeout", type=_positive, default=30,

@@ -44,7 +44,9 @@ line.circuit:hover, rect.circuit:hover { stroke-width: 7; }
 line.circuit.down { stroke-dasharray: 6 4; }
 .sel { filter: drop-shadow(0 0 4px #fff); }
 #legend span { display: inline-block; padding: 0 6px; margin-right: 2px; color: #000; }
-#alerts { list-style: none; padding: 0; margin: 0; }
+#alerts, #am { list-style: none; padding: 0; margin: 0; }
+#am li { padding: 2px 6px; border-left: 4px solid #ff4d4d; background: #1b2430; margin-bottom: 2px; }
+#am li.suppressed { opacity: .5; border-color: #8fa1b3; }
 #alerts li { padding: 3px 6px; margin-bottom: 3px; border-left: 4px solid #888; background: #1b2430; }
 #alerts li.critical { border-color: #ff4d4d; }
 #alerts li.warning { border-color: #ffb020; }
@@ -77,6 +79,8 @@ line.circuit.down { stroke-dasharray: 6 4; }
 <h2>Circuit</h2>
 <div id="detail">Click a circuit on the map.</div>
 <svg id="chart" width="360" height="180" xmlns="http://www.w3.org/2000/svg"></svg>
+<div id="ambox" hidden><h2>Alertmanager <span id="amcount"></span></h2>
+<ul id="am"></ul></div>
 <h2>Alerts <span id="alertcount"></span></h2>
 <ul id="alerts"></ul>
 </aside>
@@ -405,6 +409,25 @@ function alerts(list) {
   document.getElementById("alertcount").textContent = "(" + open + " open)";
 }
 
+async function alertmanager() {
+  const r = await fetch("api/alertmanager").then(x => x.json());
+  const box = document.getElementById("ambox");
+  if (!r.url) { box.hidden = true; return; }
+  box.hidden = false;
+  const cnt = document.getElementById("amcount"), ul = document.getElementById("am");
+  ul.innerHTML = "";
+  if (r.error) { cnt.textContent = "(unreachable: " + r.error + ")"; return; }
+  cnt.textContent = "(" + r.counts.active + " active, " + r.counts.suppressed + " inhibited/silenced, " + r.silences + " silences)";
+  cnt.setAttribute("data-active", r.counts.active); cnt.setAttribute("data-suppressed", r.counts.suppressed);
+  const order = a => (a.state === "active" ? 0 : 1);
+  for (const a of r.alerts.slice().sort((x, y) => order(x) - order(y)).slice(0, 30)) {
+    const li = document.createElement("li");
+    li.className = a.state;
+    li.textContent = a.alertname + " " + (a.subject || "") + (a.state === "suppressed" ? (a.inhibited_by ? " (inhibited)" : " (silenced)") : "");
+    ul.appendChild(li);
+  }
+}
+
 async function refresh() {
   try {
     const [m, a] = await Promise.all([fetch("api/map").then(r => r.json()), fetch("api/alerts").then(r => r.json())]);
@@ -417,6 +440,7 @@ async function refresh() {
     st.setAttribute("data-refreshes", String(Number(st.getAttribute("data-refreshes") || 0) + 1));
     draw();
     alerts(a.alerts);
+    alertmanager().catch(e => { document.getElementById("amcount").textContent = "(" + e + ")"; });
     if (state.selected) select(state.selected);
     if (!state.timer) state.timer = setInterval(refresh, 1000 * m.refresh);
   } catch (e) {

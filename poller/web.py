@@ -13,6 +13,8 @@ Routes:
   5-minute roll-ups beyond), each point with the capacity it was measured against and its
   utilisation of it;
 - ``GET /api/alerts`` open alerts first, then recently cleared;
+- ``GET /api/alertmanager`` Alertmanager's state (``serve --alertmanager URL``): counts of active,
+  suppressed (inhibited or silenced) alerts, active silences, the alerts;
 - ``GET /metrics`` Prometheus exposition.
 
 Every request opens its own read connection, so the poller can write while the page reads (WAL).
@@ -39,6 +41,7 @@ from urllib.parse import parse_qs
 from prometheus_client import CONTENT_TYPE_LATEST
 from waitress.server import create_server  # type: ignore[import-untyped]
 
+from poller.alertmanager import am_state
 from poller.metrics import exposition
 from poller.page import PAGE
 from poller.samples import direction_utilisation, peak_utilisation
@@ -203,9 +206,17 @@ def is_loopback(host: str) -> bool:
 class NocApp:
     """The WSGI application: routes, JSON, the page, /metrics, authentication."""
 
-    def __init__(self, topo: Topology, db: str | Path, refresh: float, auth: NocAuth | None = None):
+    def __init__(
+        self,
+        topo: Topology,
+        db: str | Path,
+        refresh: float,
+        auth: NocAuth | None = None,
+        alertmanager: str | None = None,
+    ):
         self.topo, self.db, self.refresh = topo, Path(db), refresh
         self.auth = auth or NocAuth()
+        self.alertmanager = alertmanager
 
     def __call__(self, environ: dict[str, Any], start_response: _StartResponse) -> list[bytes]:
         """Serve one request (GET/HEAD only)."""
@@ -244,6 +255,10 @@ class NocApp:
                 return _json(history_data(self.topo, self.db, q.get("circuit", [""])[0], hours))
             except (KeyError, ValueError) as exc:
                 return _json({"error": f"bad request: {exc}"}, HTTPStatus.BAD_REQUEST)
+        if path == "/api/alertmanager":
+            if self.alertmanager is None:
+                return _json({"url": None})
+            return _json(am_state(self.alertmanager))
         if path == "/metrics":
             return _send(exposition(self.db, self.topo), CONTENT_TYPE_LATEST)
         return _json({"error": "not found"}, HTTPStatus.NOT_FOUND)
@@ -291,13 +306,14 @@ class NocServer:
         refresh: float,
         auth: NocAuth | None = None,
         limits: ServerLimits | None = None,
+        alertmanager: str | None = None,
     ) -> None:
         auth = auth or NocAuth()
         if not is_loopback(host) and not auth.required:
             raise OperationError(f"serving on {host} needs authentication (--auth token or basic); "
                                  "without it the NOC server binds to loopback only")  # fmt: skip
         lim = limits or ServerLimits()
-        self.app = NocApp(topo, db, refresh, auth)
+        self.app = NocApp(topo, db, refresh, auth, alertmanager)
         self.limits = lim
         self._serving, self._stopping, self._stopped = (threading.Event() for _ in range(3))
         self._server = create_server(
@@ -351,9 +367,10 @@ def serve(
     refresh: float = 30.0,
     auth: NocAuth | None = None,
     limits: ServerLimits | None = None,
+    alertmanager: str | None = None,
 ) -> None:
     """Serve until interrupted."""
-    with NocServer(topo, db, host, port, refresh, auth, limits) as httpd:
+    with NocServer(topo, db, host, port, refresh, auth, limits, alertmanager) as httpd:
         logger.warning("NOC page on http://%s:%d/ (db %s, auth %s)", *httpd.server_address, db,
                        "on" if httpd.app.auth.required else "off")  # fmt: skip
         httpd.serve_forever()
