@@ -228,7 +228,7 @@ class NocApp:
                 {"error": "internal error"}, HTTPStatus.INTERNAL_SERVER_ERROR
             )
         start_response(f"{status.value} {status.phrase}", headers)
-        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]  # waitress would send it
 
     def _route(self, environ: dict[str, Any]) -> tuple[HTTPStatus, _Headers, bytes]:
         if not self.auth.allows(environ.get("HTTP_AUTHORIZATION", "")):

@@ -139,3 +139,21 @@ def test_serve_cli_refuses_an_open_bind_without_auth(tmp_path: Path) -> None:
     got = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60, cwd=ROOT)
     assert got.returncode not in (0, 70) and "Traceback" not in got.stderr
     assert "--auth token" in got.stderr
+
+
+def test_head_and_other_methods_and_bounded_history(topo: Topology, tmp_path: Path) -> None:
+    import http.client
+
+    srv = NocServer(topo, tmp_path / "none.db", "127.0.0.1", 0, 30)
+    with _serving(srv):
+        c = http.client.HTTPConnection("127.0.0.1", srv.server_address[1], timeout=5)
+        c.request("HEAD", "/api/map")
+        r = c.getresponse()
+        assert r.status == 200 and int(r.getheader("Content-Length") or 0) > 0 and r.read() == b""
+        c.request("POST", "/api/map", body=b"x")  # same connection: nothing left over from HEAD
+        r = c.getresponse()
+        assert r.status == 405 and b"method not allowed" in r.read()
+        c.request("GET", "/api/history?circuit=beicheng-up1&hours=1e9")
+        r = c.getresponse()
+        assert r.status == 400 and b"hours must be" in r.read()
+        c.close()
