@@ -148,7 +148,18 @@ def test_county_core_down_is_one_alert_and_masks_its_townships(
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
     try:
-        state = _get(f"http://127.0.0.1:{srv.server_address[1]}/api/alertmanager")
+        page = f"http://127.0.0.1:{srv.server_address[1]}"
+        state = _get(page + "/api/alertmanager")
+        chromium = shutil.which("chromium")
+        if chromium:  # the page shows it too
+            dom = subprocess.run(
+                [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=8000",
+                 "--dump-dom", page + "/"], capture_output=True, text=True, timeout=120, check=True,
+            ).stdout  # fmt: skip
+            assert f'data-active="1" data-suppressed="{len(down) - 1}"' in dom
+            assert "EgnetDeviceUnreachable nancheng-shanxian-core1<" in dom
+            assert f"EgnetDeviceUnreachable {TOWNSHIP}-ar1 (inhibited)" in dom
     finally:
         srv.shutdown()
         srv.server_close()
