@@ -98,7 +98,10 @@ def _sinks(args: argparse.Namespace, topo: Topology) -> list[AlertSink]:
     if args.alertmanager:
         from poller.alertmanager import AlertmanagerSink, alert_labels
 
-        sinks.append(AlertmanagerSink(args.alertmanager, alert_labels(topo)))
+        try:
+            sinks.append(AlertmanagerSink(args.alertmanager, alert_labels(topo)))
+        except ValueError as exc:
+            raise OperationError(str(exc)) from None
     if args.webhook:
         sinks.append(WebhookSink(args.webhook))
     if args.syslog:
@@ -260,6 +263,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.auth == "none" and not is_loopback(args.host):
         raise OperationError(f"--host {args.host} is not a loopback address: pass --auth token "
                              "(secret noc_token) or --auth basic (secrets noc_user, noc_password)")  # fmt: skip
+    if args.alertmanager:
+        from poller.alertmanager import check_url
+
+        try:
+            check_url(args.alertmanager)
+        except ValueError as exc:
+            raise OperationError(str(exc)) from None
     topo = load_topology(args.dir)
     auth = load_auth(args.auth, Secrets())
     limits = ServerLimits(threads=args.threads, connections=args.max_connections,

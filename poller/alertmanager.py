@@ -24,6 +24,7 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from poller.alerts import Alert
 from poller.targets import circuit_specs, site_city
@@ -139,6 +140,23 @@ def am_alert(alert: Alert, labels: Mapping[str, str], resolved: bool = False) ->
     return body
 
 
+def check_url(url: str) -> str:
+    """Return an Alertmanager base URL without a trailing slash; only http(s) with a host.
+
+    Examples:
+        >>> check_url("http://127.0.0.1:9093/")
+        'http://127.0.0.1:9093'
+        >>> check_url("file:///etc/passwd")
+        Traceback (most recent call last):
+        ...
+        ValueError: Alertmanager URL must be http(s)://HOST[:PORT]: 'file:///etc/passwd'
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000:
+        raise ValueError(f"Alertmanager URL must be http(s)://HOST[:PORT]: {url[:100]!r}")
+    return url.rstrip("/")
+
+
 def _request(url: str, data: Any = None, method: str = "GET", timeout: float = 5.0) -> Any:
     body = None if data is None else json.dumps(data).encode()
     req = urllib.request.Request(url, data=body, method=method,
@@ -159,7 +177,7 @@ class AlertmanagerSink:
     def __init__(
         self, url: str, labels: Mapping[str, Mapping[str, str]], timeout: float = 5.0
     ) -> None:
-        self.url = url.rstrip("/")
+        self.url = check_url(url)
         self.labels = labels
         self.timeout = timeout
         self.open: dict[str, Alert] = {}
@@ -216,15 +234,16 @@ def silence(
         "matchers": [{"name": name, "value": value, "isRegex": True, "isEqual": True}],
         "startsAt": _iso(start), "endsAt": _iso(end), "createdBy": created_by, "comment": comment,
     }  # fmt: skip
-    got = _request(url.rstrip("/") + "/api/v2/silences", body, "POST")
+    got = _request(check_url(url) + "/api/v2/silences", body, "POST")
     return str(got["silenceID"])
 
 
 def am_state(url: str, timeout: float = 3.0) -> dict[str, Any]:
     """Return Alertmanager's view for the NOC page: counts by state and the alerts (or the error)."""
     try:
-        alerts = _request(url.rstrip("/") + "/api/v2/alerts", timeout=timeout)
-        silences = _request(url.rstrip("/") + "/api/v2/silences", timeout=timeout)
+        base = check_url(url)
+        alerts = _request(base + "/api/v2/alerts", timeout=timeout)
+        silences = _request(base + "/api/v2/silences", timeout=timeout)
     except (OSError, ValueError) as exc:
         return {"url": url, "error": str(exc)}
     counts = {"active": 0, "suppressed": 0, "unprocessed": 0}
