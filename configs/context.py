@@ -15,6 +15,7 @@ from functools import cached_property
 from configs.hashing import hash_password
 from configs.platform_data import PlatformRender, active_sections, clean_text, platform_render
 from configs.qos import QOS_CLASSES, QOS_POLICY, QosClass, shaper_name
+from configs.zones import LanPortCtx, ZoneIfCtx, zone_interfaces
 from topology.management import Management
 from topology.model import Circuit, Device, Interface, Role, Topology
 from topology.secrets import SecretSource
@@ -199,6 +200,8 @@ class DeviceContext:
     shapers: tuple[Shaper, ...]
     access: AccessCtx
     sections: frozenset[str] = field(default_factory=frozenset)
+    lan_ports: tuple[LanPortCtx, ...] = ()
+    zone_ifs: tuple[ZoneIfCtx, ...] = ()
 
 
 @dataclass
@@ -391,6 +394,7 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
     )
     pe = dev.role in PE_ROLES and "bgp" in sections
     mgmt_if = next(i for i in dev.interfaces if i.kind == "mgmt")
+    lan, zifs = zone_interfaces(topo, dev, pr) if "vrfs" in sections else ((), ())
     return DeviceContext(
         hostname=hostname,
         platform=dev.platform,
@@ -405,7 +409,7 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
         mgmt_addr=Addr.parse(dev.mgmt_address),
         mgmt_vrf=mgmt_if.vrf,
         interfaces=ifs,
-        unused_ports=unused_ports(topo, dev, {i.name for i in ifs}),
+        unused_ports=unused_ports(topo, dev, {i.name for i in ifs} | {p.name for p in lan}),
         ospf_area=topo.policy.ospf_area,
         ospf_key=secrets.get(mg.ospf_key_secret, device=hostname),
         ospf_key_id=mg.ospf_key_id,
@@ -418,4 +422,6 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
         shapers=_shapers(ifs, pr.shape_unit_bps) if "qos" in sections else (),
         access=_access(ix, dev, sections, secrets),
         sections=sections,
+        lan_ports=lan,
+        zone_ifs=zifs,
     )

@@ -42,6 +42,7 @@ class SiteDraft:
     cloud_of: str | None = None
     egress: tuple[EgressIn, ...] = ()
     accepted_risks: tuple[str, ...] = ()
+    zones: tuple[str, ...] | None = None  # township's own zone choice (topology/zones.py)
 
 
 @dataclass
@@ -460,6 +461,7 @@ class Expander:
             src,
             path,
             buildings=(f"{t.id}/main",),
+            zones=t.zones,
         )
         if not self.add_site(site):
             return

@@ -26,6 +26,7 @@ from topology.perf import gc_paused
 from topology.platforms import PLATFORMS
 from topology.schema import CityFile, NetworkFile, ProvinceFile
 from topology.source import SourceFile, read_yaml
+from topology.zones import check_zones
 
 logger = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -276,6 +277,7 @@ def _load(root: Path) -> LoadResult:
         ex.city(src, city.city, prov.province.id)
     drafts = ex.finish()
     _checkpoint(drafts.errors + _check_features(net, drafts))
+    _checkpoint(check_zones(net, net_src, drafts))
     _checkpoint(check_pools(net, net_src))
     old, lock_text, lock_errors = _read_lock(root)
     _checkpoint(lock_errors)

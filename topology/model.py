@@ -179,6 +179,7 @@ class Zone(Frozen):
     vpn_id: int
     pool: str
     blocks: tuple[ZoneBlock, ...]
+    vlan: int | None = None  # 802.1Q tag of the zone's CE-facing sub-interfaces
 
 
 class Application(Frozen):
@@ -217,6 +218,7 @@ class Site(Frozen):
     cloud_areas: tuple[str, ...] = ()
     egress: tuple[str, ...] = ()
     accepted_risks: tuple[str, ...] = ()
+    zones: tuple[str, ...] = ()  # the zones this site serves (topology/zones.py)
 
 
 class Topology(Frozen):

@@ -102,6 +102,7 @@ class TierIn(Input):
     gateways: int = Field(default=2, ge=1, le=4)
     cloud_link: str | None = None
     egress: tuple[EgressIn, ...] = ()
+    zones: tuple[Name, ...] | None = None  # township tier: the zones a township joins
 
 
 class TiersIn(Input):
@@ -134,10 +135,11 @@ class ZoneIn(Input):
     """A zone (VRF) with its pool and the block size each tier's sites get."""
 
     label: Label
-    kind: Literal["public", "internet", "management", "vpn"]
+    kind: Literal["public", "internet", "management", "vpn", "office"]
     pool: Prefix
     vpn_id: int = Field(ge=1, le=65535)
     site_prefix: dict[Literal["province", "city", "county", "township", "cloud"], int]
+    vlan: int | None = Field(default=None, ge=1, le=4094)  # CE sub-interface tag; else vpn_id
 
 
 class PolicyIn(Input):
@@ -220,6 +222,7 @@ class TownshipIn(Input):
     kind: Literal["town", "township", "street", "ethnic_township", "other"] = "town"
     uplinks: tuple[UplinkIn, ...] | None = None
     access_model: str | None = None
+    zones: tuple[Name, ...] | None = None  # the zones this township joins (topology/zones.py)
 
 
 class CountyIn(SiteOverrides):
