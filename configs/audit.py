@@ -172,6 +172,11 @@ RULE_IDS = (
     "routing-auth",
     "banner",
     "unused-ports-shut",
+    # area boundary (§8.1.3): zones kept apart, and access control, audit and NAT at the egress
+    "zone-binding",
+    "boundary-policy",
+    "boundary-logging",
+    "egress-nat",
 )
 
 

@@ -19,6 +19,7 @@ from topology.build import assemble, check_pools, run_ipam
 from topology.demands import load_demands
 from topology.diagnostics import Diagnostic, InventoryError, known
 from topology.diagnostics import Path as DataPath
+from topology.egress import check_egress
 from topology.expand import Drafts, Expander
 from topology.ipam import LOCK_NAME, Lock
 from topology.model import Topology
@@ -277,7 +278,7 @@ def _load(root: Path) -> LoadResult:
         ex.city(src, city.city, prov.province.id)
     drafts = ex.finish()
     _checkpoint(drafts.errors + _check_features(net, drafts))
-    _checkpoint(check_zones(net, net_src, drafts))
+    _checkpoint(check_zones(net, net_src, drafts) + check_egress(net, net_src, drafts))
     _checkpoint(check_pools(net, net_src))
     old, lock_text, lock_errors = _read_lock(root)
     _checkpoint(lock_errors)

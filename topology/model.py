@@ -40,6 +40,7 @@ class Role(StrEnum):
     ACCESS = "access"
     SERVICE = "service"
     CLOUD_GW = "cloud_gw"
+    FIREWALL = "firewall"
 
 
 class CircuitRole(StrEnum):
@@ -50,6 +51,7 @@ class CircuitRole(StrEnum):
     SERVICE = "service"
     CLOUD = "cloud"
     EXTRA = "extra"
+    FIREWALL = "firewall"  # a core to its site's egress firewall (core end in the internet VRF)
 
 
 class Carrier(Frozen):
@@ -199,6 +201,20 @@ class Egress(Frozen):
     device: str
     carrier: str
     capacity_bps: int
+    interface: str | None = None  # on an egress firewall: its outside interface ...
+    address: str | None = None  # ... its address on the carrier hand-off subnet ...
+    gateway: str | None = None  # ... and the carrier's gateway (the firewall's default route)
+
+
+class Firewall(Frozen):
+    """The egress firewall of a level: zone policy, source NAT and access logging."""
+
+    hostname: str
+    site: str
+    zone: str  # the internet access zone whose VRF the inside links join on the cores
+    inside: tuple[str, ...]  # circuit ids core ↔ firewall
+    egress: tuple[str, ...]  # egress names (outside links, one per carrier)
+    log_servers: tuple[str, ...]
 
 
 class Site(Frozen):
@@ -238,6 +254,7 @@ class Topology(Frozen):
     devices: dict[str, Device]
     circuits: dict[str, Circuit]
     egress: dict[str, Egress]
+    firewalls: dict[str, Firewall] = {}
     management: Management = Management()
     demands: DemandModel = DemandModel()
 

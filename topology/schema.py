@@ -55,7 +55,7 @@ class CircuitTypeIn(Input):
 class DeviceModelIn(Input):
     platform: str
     vendor: str
-    kind: Literal["router", "switch"]
+    kind: Literal["router", "switch", "firewall"]
     ports: int = Field(ge=1, le=1024)
 
 
@@ -87,6 +87,17 @@ class EgressIn(Input):
     rate: Rate
 
 
+IPv4 = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$")]
+
+
+class FirewallIn(Input):
+    """The internet-egress firewall of a level (分级出口): a device of its own between the site's
+    cores (inside, in the internet zone's VRF) and the carriers (outside, one link per egress)."""
+
+    model: str
+    log_servers: tuple[IPv4, ...] = Field(default=(), max_length=8)  # default: management syslog
+
+
 class TierIn(Input):
     """Defaults for every site of a tier."""
 
@@ -103,6 +114,7 @@ class TierIn(Input):
     cloud_link: str | None = None
     egress: tuple[EgressIn, ...] = ()
     zones: tuple[Name, ...] | None = None  # township tier: the zones a township joins
+    firewall: FirewallIn | None = None  # the egress firewall of every site of the tier with egress
 
 
 class TiersIn(Input):
@@ -162,7 +174,7 @@ class NetworkFile(Input):
     carriers: dict[Name, CarrierIn]
     circuit_types: dict[Name, CircuitTypeIn]
     device_models: dict[str, DeviceModelIn]
-    roles: dict[Literal["core", "access", "service", "cloud_gw"], RoleIn] = {}
+    roles: dict[Literal["core", "access", "service", "cloud_gw", "firewall"], RoleIn] = {}
     tiers: TiersIn
     pools: PoolsIn
     igp: IgpIn = IgpIn()
@@ -213,6 +225,7 @@ class SiteOverrides(Input):
     circuits: tuple[ExtraCircuitIn, ...] = ()
     egress: tuple[EgressIn, ...] | None = None
     accepted_risks: tuple[str, ...] = ()
+    firewall: FirewallIn | None = None
 
 
 class TownshipIn(Input):
