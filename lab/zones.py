@@ -221,6 +221,12 @@ def nat_rules(egress: EgressLink) -> str:
         "  chain raw { type filter hook prerouting priority raw; policy accept;\n"
         f'    iifname != "{i}" fib daddr oifname != "{i}" counter notrack\n'
         "  }\n"
+        # the same guard for flows the namespace itself starts (the probes' sources are the PE's
+        # own zone addresses): found in the lab, a ping flow sent while failed over kept its
+        # un-NATed conntrack entry and leaked after the failback
+        "  chain rawout { type filter hook output priority raw; policy accept;\n"
+        f'    fib daddr oifname != "{i}" counter notrack\n'
+        "  }\n"
         "  chain post { type nat hook postrouting priority srcnat; policy accept;\n"
         f'    oifname "{i}" counter log prefix "egnet-egress {egress.name}: " level info\n'
         f'    oifname "{i}" counter masquerade\n'
