@@ -33,6 +33,8 @@ COMMANDS: dict[str, str] = {
     "poll-loads": "egnet.poller_cmds",
     "serve": "egnet.poller_cmds",
     "egress": "egnet.egress_cmds",
+    "change": "egnet.change_cmds",
+    "flows": "egnet.flows_cmds",
 }
 
 

@@ -12,6 +12,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from topology.demands import DemandModel
+from topology.departments import Department
 from topology.management import Management
 
 SCHEMA_VERSION = 1
@@ -257,6 +258,7 @@ class Topology(Frozen):
     firewalls: dict[str, Firewall] = {}
     management: Management = Management()
     demands: DemandModel = DemandModel()
+    departments: dict[str, Department] = {}
 
     def root(self) -> Site:
         """Return the province site."""

@@ -19,6 +19,7 @@ bound to the zone's VRF and addressed from the zone's site block (PE number *i* 
 
 from __future__ import annotations
 
+from topology.departments import VLAN_FIRST, VLAN_LAST
 from topology.diagnostics import Diagnostic, known
 from topology.expand import Drafts, SiteDraft
 from topology.ipam import format_address, parse_prefix
@@ -28,6 +29,7 @@ from topology.source import SourceFile
 
 LAN_PORT = "lan"  # the key of the CE-facing LAN port in the lock's ``ports`` section
 ZONE_PE_ROLES = (Role.CORE, Role.CLOUD_GW)
+DEPARTMENT_VLANS = (VLAN_FIRST, VLAN_LAST)  # departments' per-zone VLANs on the same PE-CE trunks
 
 
 def zone_vlan(spec: ZoneIn) -> int:
@@ -80,6 +82,15 @@ def check_zones(net: NetworkFile, net_src: SourceFile, d: Drafts) -> list[Diagno
                     ("zones", name, field),
                     f"zone '{name}' needs an 802.1Q tag 2..4094 for its sub-interfaces, got {vlan}",
                     "set zones.<name>.vlan",
+                )
+            )
+        elif DEPARTMENT_VLANS[0] <= vlan <= DEPARTMENT_VLANS[1]:
+            errors.append(
+                net_src.error(
+                    ("zones", name, field),
+                    f"zone '{name}' VLAN {vlan} is in the departments' range "
+                    f"{DEPARTMENT_VLANS[0]}-{DEPARTMENT_VLANS[1]} (topology/departments.py)",
+                    "set zones.<name>.vlan below it",
                 )
             )
         elif vlan in seen:
