@@ -225,7 +225,7 @@ def nat_rules(egress: EgressLink) -> str:
         # own zone addresses): found in the lab, a ping flow sent while failed over kept its
         # un-NATed conntrack entry and leaked after the failback
         "  chain rawout { type filter hook output priority raw; policy accept;\n"
-        f'    fib daddr oifname != "{i}" counter notrack\n'
+        f'    oifname != "{i}" counter notrack\n'  # (fib is not allowed in the output hook)
         "  }\n"
         "  chain post { type nat hook postrouting priority srcnat; policy accept;\n"
         f'    oifname "{i}" counter log prefix "egnet-egress {egress.name}: " level info\n'
