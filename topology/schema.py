@@ -15,9 +15,17 @@ Files of an inventory folder:
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from topology.management import ManagementIn
 from topology.units import parse_rate, parse_ratio
@@ -87,7 +95,14 @@ class EgressIn(Input):
     rate: Rate
 
 
-IPv4 = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$")]
+def _ipv4(text: str) -> str:
+    """A dotted IPv4 host address (text reaches device configs: nothing else gets through)."""
+    return str(ipaddress.IPv4Address(text))
+
+
+IPv4 = Annotated[
+    str, StringConstraints(pattern=r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$"), AfterValidator(_ipv4)
+]
 
 
 class FirewallIn(Input):
