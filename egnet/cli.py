@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "prometheus-rules": "egnet.poller_cmds",
     "alertmanager-config": "egnet.poller_cmds",
     "maintenance": "egnet.poller_cmds",
+    "egress": "egnet.egress_cmds",
     "change": "egnet.change_cmds",
     "flows": "egnet.flows_cmds",
 }
