@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
+from configs.egress import CoreEgressCtx, FirewallCtx, core_egress, firewall
 from configs.hashing import hash_password
 from configs.platform_data import PlatformRender, active_sections, clean_text, platform_render
 from configs.qos import QOS_CLASSES, QOS_POLICY, QosClass, shaper_name
+from configs.zones import LanPortCtx, ZoneIfCtx, zone_interfaces
 from topology.diagnostics import OperationError
 from topology.management import Management
 from topology.model import Circuit, CircuitRole, Device, Interface, Role, Topology
@@ -139,6 +141,7 @@ class VrfCtx:
     networks: tuple[Addr, ...]
     route_limit: int = 0  # 0: no limit (the built-in management VRF)
     route_warn_percent: int = 80
+    default_route: bool = False  # advertise the level's internet default in BGP (configs/egress.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +236,10 @@ class DeviceContext:
     port_queues: tuple[PortQueue, ...] = ()
     controls: frozenset[str] = field(default_factory=frozenset)
     ldp_key: str = ""
+    lan_ports: tuple[LanPortCtx, ...] = ()
+    zone_ifs: tuple[ZoneIfCtx, ...] = ()
+    egress: CoreEgressCtx | None = None
+    firewall: FirewallCtx | None = None
 
 
 @dataclass
@@ -464,7 +471,11 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
     hw = topo.device_models[dev.model]
     # switches route through VLANIFs: one VLAN per circuit port (SWITCH_VLAN_BASE + n)
     vlanif = hw.kind == "switch" and "vlanif" in hw.features
-    ckts = [(i, topo.circuits[i.circuit]) for i in dev.interfaces if i.circuit is not None]
+    ckts = [
+        (i, topo.circuits[i.circuit])
+        for i in dev.interfaces
+        if i.circuit is not None and i.vrf is None  # VRF-bound links: configs/egress.py
+    ]
     ifs = tuple(
         _interface(dev, i, c, pr, "qos" in sections, SWITCH_VLAN_BASE + n if vlanif else 0, topo)
         for n, (i, c) in enumerate(ckts, start=1)
@@ -475,6 +486,12 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
         c for c in pr.enabled() if c not in MODEL_NEEDS or MODEL_NEEDS[c] in hw.features
     )
     mgmt_if = next(i for i in dev.interfaces if i.kind == "mgmt")
+    lan, zifs = zone_interfaces(topo, dev, pr) if "vrfs" in sections else ((), ())
+    egress = core_egress(topo, dev, pr) if "vrfs" in sections else None
+    vrfs = _vrfs(ix, dev, pe) if "vrfs" in sections else ()
+    if egress is not None:
+        vrfs = tuple(replace(v, default_route=v.name == egress.vrf) for v in vrfs)
+    used = {i.name for i in dev.interfaces if i.kind in ("p2p", "egress")} | {p.name for p in lan}
     return DeviceContext(
         hostname=hostname,
         platform=dev.platform,
@@ -489,14 +506,14 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
         mgmt_addr=Addr.parse(dev.mgmt_address),
         mgmt_vrf=mgmt_if.vrf,
         interfaces=ifs,
-        unused_ports=unused_ports(topo, dev, {i.name for i in ifs}),
+        unused_ports=unused_ports(topo, dev, used),
         ospf_area=topo.policy.ospf_area,
         ospf_key=secrets.get(mg.ospf_key_secret, device=hostname),
         ospf_key_id=mg.ospf_key_id,
         reference_bandwidth_mbps=topo.policy.reference_bandwidth_bps // 1_000_000,
         max_paths=topo.policy.max_paths,
         bgp=_bgp(ix, dev, secrets) if pe else None,
-        vrfs=_vrfs(ix, dev, pe) if "vrfs" in sections else (),
+        vrfs=vrfs,
         qos_classes=QOS_CLASSES if "qos" in sections else (),
         qos_policy=QOS_POLICY,
         shapers=_shapers(ifs, pr.shape_unit_bps) if "qos" in sections else (),
@@ -512,4 +529,8 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
             else ""
         ),
         port_queues=port_queues(QOS_CLASSES) if "qos" in sections else (),
+        lan_ports=lan,
+        zone_ifs=zifs,
+        egress=egress,
+        firewall=firewall(topo, dev, pr, _servers(mg.syslog_servers, ix)),
     )

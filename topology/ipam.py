@@ -296,7 +296,7 @@ def assign_ports(
                 isinstance(idx, int)
                 and 1 <= idx <= len(table)
                 and idx not in used
-                and table[idx - 1] >= need[cid]
+                and table[idx - 1] >= need.get(cid, 1)
             ):
                 mine[cid] = idx
                 used.add(idx)
@@ -304,14 +304,16 @@ def assign_ports(
             if cid in mine:
                 continue
             free = [
-                i for i in range(1, len(table) + 1) if i not in used and table[i - 1] >= need[cid]
+                i
+                for i in range(1, len(table) + 1)
+                if i not in used and table[i - 1] >= need.get(cid, 1)
             ]
             if not free:
                 have = ", ".join(f"{table.count(s)}× {format_rate(s)}" for s in sorted(set(table)))
                 problems.append(
                     (
                         f"ports.{device}",
-                        f"no free port for circuit {cid} at {format_rate(need[cid])} or faster "
+                        f"no free port for circuit {cid} at {format_rate(need.get(cid, 1))} or faster "
                         f"(ports: {have or 'none'}, 0 free that fast)",
                     )
                 )

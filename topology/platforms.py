@@ -126,7 +126,9 @@ class PlatformSpec(_Strict):
     """``templates/<platform>/platform.yaml``."""
 
     features: tuple[str, ...]
-    safe_commit: SafeCommit
+    safe_commit: SafeCommit | None = Field(
+        default=None, description="null: egnet has no safe-commit driver for it and will not push"
+    )
     libraries: Libraries
     netmiko_without_netutils: str | None = None
     ansible_without_netutils: str | None = None
@@ -151,7 +153,16 @@ class PlatformSpec(_Strict):
 
 
 Dialect = Literal[
-    "vrp_ne", "vrp_ar", "vrp_s", "comware_sr", "comware_msr", "comware_s", "iosxe_isr", "frr"
+    "vrp_ne",
+    "vrp_ar",
+    "vrp_s",
+    "comware_sr",
+    "comware_msr",
+    "comware_s",
+    "iosxe_isr",
+    "frr",
+    "vrp_usg",
+    "comware_secpath",
 ]
 ModelFeature = Literal["l3vpn", "bfd", "hqos", "vlanif"]
 _NAME = r"^[A-Za-z0-9_][A-Za-z0-9/.:_-]{0,63}$"
@@ -200,7 +211,7 @@ class Mgmt(_Strict):
 class HardwareModel(_Strict):
     """One device model of a platform's hardware catalogue (``hardware.yaml``)."""
 
-    kind: Literal["router", "switch"]
+    kind: Literal["router", "switch", "firewall"]
     dialect: Dialect
     mgmt: Mgmt
     features: tuple[ModelFeature, ...] = ()
@@ -338,7 +349,7 @@ def registry_entry(name: str, root: Path = TEMPLATES) -> Platform:
         raise OperationError(f"{path}: a platform needs a Netmiko and an Ansible name")
     return Platform(
         name=name,
-        features=(*spec.features, spec.safe_commit),
+        features=(*spec.features, *((spec.safe_commit,) if spec.safe_commit else ())),
         napalm_driver=_lookup(NAPALM_LIB_MAPPER_REVERSE, lib.napalm, path, "napalm"),
         netmiko_device_type=netmiko,
         ansible_network_os=ansible,

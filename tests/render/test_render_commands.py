@@ -18,7 +18,7 @@ from configs.render import render_device
 from testing.command_forms import forms, sync_rows, topology_names
 
 JIANGXI = ROOT / "inventory" / "jiangxi"
-PLATFORMS = ("cisco_ios", "frr", "hp_comware", "huawei_vrp")
+PLATFORMS = ("cisco_ios", "frr", "hp_comware", "hp_secpath", "huawei_usg", "huawei_vrp")
 
 
 @lru_cache(maxsize=1)
@@ -46,6 +46,8 @@ def observed() -> dict[str, dict[str, tuple[str, set[str]]]]:
 @lru_cache(maxsize=8)
 def reference(platform: str) -> dict[str, dict[str, object]]:
     path = ROOT / "templates" / platform / "COMMANDS.yaml"
+    if not path.is_file():
+        return {}
     rows = yaml.safe_load(path.read_text(encoding="utf-8"))["commands"]
     forms_ = [r["form"] for r in rows]
     assert len(forms_) == len(set(forms_)), f"{path}: duplicate rows"
