@@ -17,8 +17,8 @@ from typing import Any
 import yaml
 
 from configs.diff import config_diff
+from configs.frr_output import strip_running_header
 from deploy.backup import backup_name
-from deploy.drivers.frr import strip_banner
 from deploy.engine import refused_results
 from deploy.intent import prepare
 from deploy.options import DeployOptions
@@ -165,7 +165,7 @@ def _batch(
                 **base, stage="connect", error=f"backup failed ({_stat(stats, job)})"
             )
             continue
-        running = strip_banner(path.read_text(encoding="utf-8").replace("\r", ""))
+        running = strip_running_header(path.read_text(encoding="utf-8").replace("\r", ""))
         diff = config_diff(running, job.intended, job.platform, job.hostname)
         results[job.hostname] = DeployResult(
             **base, changed=bool(diff), diff=diff, backup=str(path), stage="diff"
@@ -222,8 +222,10 @@ def _commit(
             out[job.hostname] = prior.model_copy(update={"committed": True, "stage": "confirm"})
             continue
         before = Path(prior.backup or "").read_text(encoding="utf-8")
-        after = strip_banner(str(data.get("running_after", "")).replace("\r", ""))
-        restored = config_diff(strip_banner(before.replace("\r", "")), after, job.platform) == ""
+        after = strip_running_header(str(data.get("running_after", "")).replace("\r", ""))
+        restored = (
+            config_diff(strip_running_header(before.replace("\r", "")), after, job.platform) == ""
+        )
         how = "rolled back automatically" if restored else "ROLLBACK FAILED"
         out[job.hostname] = prior.model_copy(
             update={

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from configs.frr_output import ospf_adjacencies
 from lab.access import ensure_keys, ensure_user, install_shell, remove_user
 from lab.configs import LabCredentials, NodePaths
 from lab.daemons import ensure_privsep_dir, prepare_dirs, start_frr, start_snmpd, start_sshd
@@ -236,13 +237,7 @@ def _ospf_full(state: LabState, host: str) -> int | None:
         data = json.loads(proc.stdout or "{}")
     except json.JSONDecodeError:
         return None
-    neighbours = data.get("neighbors", {})
-    return sum(
-        1
-        for entries in neighbours.values()
-        for e in entries
-        if str(e.get("state", e.get("nbrState", ""))).startswith("Full")
-    )
+    return sum(1 for _, state in ospf_adjacencies(data) if state == "Full")
 
 
 def resolve_netns(choice: str, topo: Topology, hosts: list[str], lab_root: Path) -> str | None:
