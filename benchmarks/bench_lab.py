@@ -24,6 +24,7 @@ from deploy.options import DeployOptions  # noqa: E402
 from deploy.transport import Credentials  # noqa: E402
 from lab.manager import status  # noqa: E402
 from lab.naming import NMS_NAMESPACE, namespace_name  # noqa: E402
+from lab.netns import tcp_opener  # noqa: E402
 from lab.probe import ping  # noqa: E402
 from lab.session import LabHandle, running_lab  # noqa: E402
 from topology.secrets import Secrets  # noqa: E402
@@ -81,7 +82,9 @@ def main() -> int:
         hosts = sorted(lab.topo.devices)
         opts = DeployOptions(commit=True, canary=1, batch=len(hosts), backups=ROOT / "backups")
         if args.engine == "native":
-            make = driver_factory(lab.topo, Credentials.from_secrets(lab.secrets), NMS_NAMESPACE)
+            make = driver_factory(
+                lab.topo, Credentials.from_secrets(lab.secrets), tcp_opener(NMS_NAMESPACE)
+            )
             results = deploy(lab.topo, hosts, lab.secrets, opts, make)
         else:
             results = ansible_deploy(

@@ -15,6 +15,7 @@ from deploy.result import DeployResult, DriftResult, exit_code
 from deploy.transport import Credentials
 from egnet.output import console, emit_json, info, table
 from lab.manager import DEFAULT_ROOT, resolve_netns
+from lab.netns import tcp_opener
 from topology import load_topology
 from topology.secrets import Secrets
 
@@ -47,7 +48,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
             topo, Path(args.dir), hosts, secrets, opts, netns, Path(args.ansible_dir)
         )
     else:
-        make = driver_factory(topo, Credentials.from_secrets(secrets), netns)
+        make = driver_factory(topo, Credentials.from_secrets(secrets), tcp_opener(netns))
         results = deploy(topo, hosts, secrets, opts, make)
     report_deploy(results, args.json, opts.commit, time.monotonic() - start)
     return exit_code(results)
@@ -98,7 +99,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
     hosts = select(topo, args.limit)
     secrets = Secrets()
     netns = resolve_netns(args.netns, topo, hosts, Path(args.lab_root))
-    make = driver_factory(topo, Credentials.from_secrets(secrets), netns)
+    make = driver_factory(topo, Credentials.from_secrets(secrets), tcp_opener(netns))
     results = drift(topo, hosts, secrets, make)
     report_drift(results, args.json)
     if any(r.error for r in results):

@@ -118,7 +118,7 @@ class _NetmikoDriver:
         """Connect with Netmiko (through the management namespace when there is one)."""
         extra: dict[str, Any] = {}
         try:
-            if self.endpoint.netns:
+            if self.endpoint.opener:
                 extra["sock"] = connect(self.endpoint)
             self.conn = self.connector(
                 device_type=self.platform.netmiko_device_type,

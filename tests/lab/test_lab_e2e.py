@@ -29,6 +29,7 @@ from deploy.verify import DriverFactory
 from egnet.cli import main
 from lab.manager import down, state_path, status, up
 from lab.naming import NMS_NAMESPACE, namespace_name
+from lab.netns import tcp_opener
 from lab.network import set_link
 from lab.probe import ping, route_get
 from lab.session import LabHandle as Lab
@@ -41,7 +42,9 @@ pytestmark = pytest.mark.lab
 
 
 def _make(lab: Lab) -> DriverFactory:
-    return driver_factory(lab.topo, Credentials.from_secrets(lab.secrets), NMS_NAMESPACE)
+    return driver_factory(
+        lab.topo, Credentials.from_secrets(lab.secrets), tcp_opener(NMS_NAMESPACE)
+    )
 
 
 def _opts(lab: Lab, **kw: object) -> DeployOptions:
