@@ -39,7 +39,6 @@ def _secrets_env() -> None:
         "SSH_USERNAME": "egnetbench",
         "SSH_PASSWORD": f"B-{token}-1",
         "SNMP_COMMUNITY": token,
-        "SNMP_V3_USER": "egnms",
         "SNMP_V3_AUTH_KEY": f"a-{token}",
         "SNMP_V3_PRIV_KEY": f"p-{token}",
         "OSPF_KEY": token[:8],

@@ -103,7 +103,7 @@ def _sinks(args: argparse.Namespace) -> list[AlertSink]:
 
 async def _poll(args: argparse.Namespace) -> int:
     topo = load_topology(args.dir)
-    cred = credentials(Secrets(), args.snmp_version)
+    cred = credentials(topo.management, Secrets(), args.snmp_version)
     targets = build_targets(
         topo, cred, args.port, _overrides(args.target, args.port), args.device or None
     )

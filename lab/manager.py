@@ -46,8 +46,9 @@ def node_paths(root: Path, node: LabNode) -> NodePaths:
 def up(inventory: Path, root: Path = DEFAULT_ROOT, secrets: Secrets | None = None) -> LabState:
     """Build the lab for ``inventory`` (idempotent: only missing pieces are created)."""
     require_root("up")
-    plan = build_plan(load_topology(inventory))
-    creds = LabCredentials.from_secrets(secrets or Secrets())
+    topo = load_topology(inventory)
+    plan = build_plan(topo)
+    creds = LabCredentials.from_secrets(secrets or Secrets(), topo.management)
     check_traversable(root.resolve())
     rec = _recorder(plan, inventory, root)
     for name in (plan.nms_namespace, *(n.namespace for n in plan.nodes)):

@@ -157,6 +157,27 @@ class Management(ManagementIn):
     """Resolved management settings (same shape as the input section)."""
 
 
+SNMP_COMMUNITY_SECRET = (
+    "snmp_community"  # SNMPv2c read-only community (lab snmpd, poll --snmp-version 2c)
+)
+
+
+def nms_snmp_user(mg: ManagementIn) -> SnmpUserIn | None:
+    """The SNMPv3 user the NMS polls as: the first entry of ``management.snmp_users``.
+
+    The one source of the user name and its secret names: the configs create every listed user,
+    the lab's snmpd creates this one and the poller authenticates as it. None when the list is
+    empty (then SNMPv3 polling is impossible).
+
+    Examples:
+        >>> nms_snmp_user(ManagementIn()).name
+        'egnet-nms'
+        >>> nms_snmp_user(ManagementIn(snmp_users=())) is None
+        True
+    """
+    return mg.snmp_users[0] if mg.snmp_users else None
+
+
 def resolve_management(spec: ManagementIn) -> Management:
     """Resolve the input section into the model's management settings.
 

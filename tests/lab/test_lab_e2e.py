@@ -447,7 +447,7 @@ def test_poll_once_against_the_running_lab(lab: Lab) -> None:
     """`egnet poll inventory/lab --once` prints every circuit of the running lab (issue 6).
 
     The routers are reachable only from the lab's NMS namespace: the command finds the lab through
-    its state file (``--netns auto``) and re-runs itself there; each router's snmpd serves the real
+    its state file (``--netns auto``) and moves into it (lab.netns); each router's snmpd serves the real
     IF-MIB counters of its veths.
     """
     argv = [sys.executable, "-m", "egnet.cli", "poll", str(lab.inventory), "--once", "--gap", "2",
