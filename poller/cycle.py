@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from poller.rates import Discard
 from poller.readings import DeviceReading, Target
 from poller.samples import CircuitSample, IfRate, circuit_sample, interface_rates
-from poller.snmp import SnmpClient
+from poller.snmp_client import SnmpClient
 from poller.targets import CircuitSpec
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """A lean asyncio SNMP client for interface-table walks (v2c and v3 authPriv SHA/AES-128).
 
-It implements the same :class:`poller.snmp.SnmpClient` protocol as the pysnmp-based
+It implements the same :class:`poller.snmp_client.SnmpClient` protocol as the pysnmp-based
 :class:`poller.snmp.PysnmpClient` and returns identical readings (the tests compare both against the
 same agents), but encodes and decodes with :mod:`poller.ber` instead of pyasn1, which is what makes
 a Python poller faster than net-snmp's ``snmpbulkwalk`` (see ``benchmarks/bench_poller.py``).
@@ -26,7 +26,7 @@ from typing import Any
 from poller import ber, usm
 from poller.oids import COLUMNS, SYS_UPTIME, parse_oid
 from poller.readings import Credentials, DeviceReading, IfReading, Target
-from poller.snmp import DEFAULT_RCVBUF, SnmpReadError, set_rcvbuf
+from poller.snmp_client import DEFAULT_RCVBUF, SnmpReadError, set_rcvbuf
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def _number(tag: int, value: bytes) -> int:
 
 
 class FastClient:
-    """An :class:`poller.snmp.SnmpClient` on one UDP socket, without pyasn1 or pysnmp.
+    """An :class:`poller.snmp_client.SnmpClient` on one UDP socket, without pyasn1 or pysnmp.
 
     Args:
         timeout: seconds to wait for each reply before retrying.
