@@ -11,7 +11,7 @@ from deploy.drivers.registry import driver_factory
 from deploy.engine import deploy
 from deploy.intent import select
 from deploy.options import DeployOptions
-from deploy.result import DeployResult, DriftResult, exit_code
+from deploy.result import DeployResult, DriftResult, exit_code, summarise
 from deploy.transport import Credentials
 from egnet.output import console, emit_json, info, table
 from lab.manager import DEFAULT_ROOT, resolve_netns
@@ -61,6 +61,7 @@ def report_deploy(results: list[DeployResult], as_json: bool, commit: bool, took
             {
                 "commit": commit,
                 "seconds": round(took, 3),
+                "summary": summarise(results).model_dump(mode="json"),
                 "results": [r.model_dump(mode="json") for r in results],
             }
         )
@@ -85,11 +86,11 @@ def report_deploy(results: list[DeployResult], as_json: bool, commit: bool, took
             for r in results
         ),
     )
-    failed = sum(1 for r in results if r.failed)
+    s = summarise(results)
     info(
-        f"{len(results)} device(s), {sum(r.changed for r in results)} changed, "
-        f"{sum(r.committed for r in results)} committed, "
-        f"{sum(r.rolled_back for r in results)} rolled back, {failed} failed in {took:.1f}s"
+        f"{s.devices} device(s), {s.changed} changed, {s.committed} committed, "
+        f"{s.rolled_back} rolled back, {s.failed} failed, {s.skipped} skipped "
+        f"(never attempted) in {took:.1f}s"
     )
 
 
