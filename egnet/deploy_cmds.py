@@ -8,15 +8,17 @@ from pathlib import Path
 
 from deploy.drift import drift
 from deploy.drivers.registry import driver_factory
-from deploy.engine import deploy
+from deploy.engine import PathCheck, PathReport, check_paths, deploy
 from deploy.intent import select
 from deploy.options import DeployOptions
 from deploy.result import DeployResult, DriftResult, exit_code, summarise
 from deploy.transport import Credentials
-from egnet.output import console, emit_json, info, table
+from egnet.output import console, emit_json, errconsole, info, table
 from lab.manager import DEFAULT_ROOT, resolve_netns
 from lab.netns import tcp_opener
+from lab.paths import path_mismatches, sample_pairs
 from topology import load_topology
+from topology.model import Topology
 from topology.secrets import Secrets
 
 
@@ -28,6 +30,8 @@ def _options(args: argparse.Namespace) -> DeployOptions:
         max_failures=args.max_failures,
         revert_in=args.revert_in,
         verify_timeout=args.verify_timeout,
+        hold_s=args.hold,
+        rollback_on_path_mismatch=args.rollback_on_path_mismatch,
         workers=args.workers,
         backups=Path(args.backups),
     )
@@ -47,15 +51,47 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         results = ansible_deploy(
             topo, Path(args.dir), hosts, secrets, opts, netns, Path(args.ansible_dir)
         )
+        paths = None
     else:
         make = driver_factory(topo, Credentials.from_secrets(secrets), tcp_opener(netns))
         results = deploy(topo, hosts, secrets, opts, make)
-    report_deploy(results, args.json, opts.commit, time.monotonic() - start)
-    return exit_code(results)
+        check = _path_check(topo, args, hosts, results)
+        paths = check_paths(topo, results, opts, make, check) if check else None
+    report_deploy(results, args.json, opts.commit, time.monotonic() - start, paths)
+    return exit_code(results) or (1 if paths and paths.mismatches else 0)
 
 
-def report_deploy(results: list[DeployResult], as_json: bool, commit: bool, took: float) -> None:
-    """Print results as JSON or as diffs plus a table."""
+def _path_check(
+    topo: Topology, args: argparse.Namespace, hosts: list[str], results: list[DeployResult]
+) -> PathCheck | None:
+    """The forwarding-path check after a committed rollout into the running lab: the kernels'
+    paths for a sample of demands (the changed devices first) against the planner's prediction.
+    None when there is nothing to check (dry run, failures, no change, not the lab, --check-paths 0).
+    """
+    changed = [r.device for r in results if r.committed and r.changed]
+    if not (args.commit and args.check_paths and changed) or any(r.error for r in results):
+        return None
+    if resolve_netns("auto", topo, hosts, Path(args.lab_root)) is None:
+        info("forwarding paths not checked: they are read from the running lab of this inventory")
+        return None
+    pairs = sample_pairs(topo, changed, args.check_paths)
+
+    from planner.paths import predict_paths  # numpy/scipy: only when paths are checked
+
+    def predict(src: str, dst: str) -> list[tuple[str, ...]]:
+        return [p.devices for p in predict_paths(topo, src, dst)]
+
+    return lambda: path_mismatches(topo, pairs, predict)
+
+
+def report_deploy(
+    results: list[DeployResult],
+    as_json: bool,
+    commit: bool,
+    took: float,
+    paths: PathReport | None = None,
+) -> None:
+    """Print results as JSON or as diffs plus a table (and the forwarding-path check, if any)."""
     if as_json:
         emit_json(
             {
@@ -63,6 +99,7 @@ def report_deploy(results: list[DeployResult], as_json: bool, commit: bool, took
                 "seconds": round(took, 3),
                 "summary": summarise(results).model_dump(mode="json"),
                 "results": [r.model_dump(mode="json") for r in results],
+                "paths": None if paths is None else paths.model_dump(mode="json"),
             }
         )
         return
@@ -92,6 +129,20 @@ def report_deploy(results: list[DeployResult], as_json: bool, commit: bool, took
         f"{s.rolled_back} rolled back, {s.failed} failed, {s.skipped} skipped "
         f"(never attempted) in {took:.1f}s"
     )
+    if paths is not None:
+        _report_paths(paths)
+
+
+def _report_paths(paths: PathReport) -> None:
+    if not paths.mismatches:
+        info(f"forwarding paths agree with the plan ({paths.seconds:.1f}s)")
+        return
+    for line in paths.mismatches:
+        errconsole.print(f"path mismatch: {line}", markup=False)
+    if paths.rolled_back or paths.rollback_failed:
+        info(f"rolled back after the path mismatch: {', '.join(paths.rolled_back) or 'none'}")
+    for line in paths.rollback_failed:
+        errconsole.print(f"ROLLBACK FAILED: {line}", markup=False)
 
 
 def cmd_drift(args: argparse.Namespace) -> int:
@@ -159,6 +210,26 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--engine", choices=["native", "ansible"], default="native")
     p.add_argument("--revert-in", type=int, default=120, help="device rollback timer (s)")
     p.add_argument("--verify-timeout", type=float, default=30.0, help="post-check patience (s)")
+    p.add_argument(
+        "--hold",
+        type=float,
+        default=None,
+        help="post-check watch after each commit (s; default: the model's OSPF dead + hello "
+        "interval, so a change that breaks an adjacency at the dead interval is caught)",
+    )
+    p.add_argument(
+        "--check-paths",
+        type=int,
+        default=4,
+        metavar="N",
+        help="after a committed rollout into the running lab, compare the forwarding paths of N "
+        "sampled demands with the planner's prediction (0: off)",
+    )
+    p.add_argument(
+        "--rollback-on-path-mismatch",
+        action="store_true",
+        help="restore every device of the rollout from its backup when the paths differ",
+    )
     p.add_argument("--workers", type=int, default=16, help="devices in parallel")
     p.add_argument("--backups", default="build/backups", help="backup folder")
     p.add_argument("--ansible-dir", default="build/ansible", help="ansible-runner work folder")
