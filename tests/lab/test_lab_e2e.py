@@ -20,7 +20,7 @@ from configs.render import render_device
 from deploy.ansible_engine import ansible_deploy, ansible_verify
 from deploy.drift import drift
 from deploy.drivers.registry import driver_factory
-from deploy.engine import deploy
+from deploy.engine import check_paths, deploy
 from deploy.intent import select
 from deploy.options import DeployOptions
 from deploy.result import DeployResult
@@ -456,6 +456,59 @@ def test_poll_once_against_the_running_lab(lab: Lab) -> None:
         assert sample["state"] in ("up", "down")
         if sample["state"] == "up":
             assert sample["util_ab"] is not None and 0 <= sample["util_ab"] < 1
+
+
+def _expensive(config: str, interfaces: set[str]) -> str:
+    """``config`` with OSPF cost 65535 on ``interfaces`` (FRR syntax)."""
+    out, current = [], ""
+    for line in config.splitlines():
+        if line.startswith("interface "):
+            current = line.split()[1]
+        if current in interfaces and line.startswith(" ip ospf cost "):
+            line = " ip ospf cost 65535"
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def test_a_path_changing_deploy_is_reported_and_rolled_back_on_request(lab: Lab) -> None:
+    """Issue 9 §6: a change that shifts traffic (here: OSPF costs that differ from the model) keeps
+    every adjacency, so the post-check passes; the path check after the rollout sees the kernel
+    forward where the planner does not, reports it and, with the flag, restores the backup."""
+    _wait_converged(lab)
+    host = "lab-core1"
+    hops = {
+        (c.b if c.a.device == host else c.a).device: (c.a if c.a.device == host else c.b).interface
+        for c in lab.topo.circuits_of(host)
+    }
+    dst, first = next(
+        (d, {p[1] for p in paths})
+        for d in sorted(lab.topo.devices)
+        if d != host and d not in hops
+        and (paths := [p.devices for p in predict_paths(lab.topo, host, d)])
+        and {p[1] for p in paths} < set(hops)
+    )  # fmt: skip
+    before = _running(lab, host)
+    changed = _expensive(render_device(lab.topo, host, lab.secrets), {hops[n] for n in first})
+    opts = _opts(lab, commit=True, canary=0, verify_timeout=6.0)
+    make = _make(lab)
+    results = deploy(lab.topo, [host], lab.secrets, opts, make, overrides={host: changed})
+    assert results[0].committed, results[0].error
+
+    def predict(src: str, dst: str) -> list[tuple[str, ...]]:
+        return [p.devices for p in predict_paths(lab.topo, src, dst)]
+
+    def check() -> list[str]:
+        return path_mismatches(lab.topo, [(host, dst)], predict)
+
+    report = check_paths(lab.topo, results, opts, make, check)
+    assert report.mismatches and f"{host}->{dst}" in report.mismatches[0], report
+    assert not report.rolled_back and "65535" in _running(lab, host)
+    flagged = opts.model_copy(update={"rollback_on_path_mismatch": True})
+    report = check_paths(lab.topo, results, flagged, make, check)
+    assert report.rolled_back == (host,) and not report.rollback_failed, report
+    assert _running(lab, host) == before
+    _wait_converged(lab)
+    _wait_paths(lab, None, timeout=30)
 
 
 def test_ospf_key_change_is_rolled_back_after_the_dead_interval(lab: Lab) -> None:
