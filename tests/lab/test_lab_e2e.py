@@ -539,45 +539,44 @@ def _stale(lab: Lab, host: str) -> int:
 
 
 def test_status_detects_and_repairs_stale_kernel_ecmp_groups(lab: Lab) -> None:
-    """Issue 9 §6: FRR 8.4 leaves kernel ECMP groups short after a link flap; `lab status` compares
-    FRR's RIB with the kernel FIB and `--repair` restores the groups."""
+    """Issue 9 §6: FRR 8.4 on this kernel leaves kernel ECMP groups short after a link flap (FRR
+    lists two next hops, the kernel forwards on one); `lab status` compares each FRR RIB with its
+    kernel FIB and `--repair` restores the groups, so later measurements are not skewed.
+
+    (Shrinking a group by hand is no stand-in: zebra notices that and re-installs it itself.)
+    """
     _wait_converged(lab)
     status(lab.root, repair=True)
-    host = "lab-core1"
+    assert all(r.stale_routes == 0 for r in status(lab.root))
+    # the core interconnect, taken down at one end (the other loses carrier), as in the issue
+    ic = lab.topo.circuits["lab-ic1"]
+    end = ic.a if ic.a.device == "lab-core1" else ic.b
+    set_link(namespace_name(end.device), end.interface, up=False)
+    time.sleep(8)
+    set_link(namespace_name(end.device), end.interface, up=True)
+    _wait_converged(lab)
+    time.sleep(5)  # let zebra finish installing before comparing
+    found = {r.device: r.stale_routes or 0 for r in status(lab.root)}
+    assert sum(found.values()) > 0, "FRR 8.4 left no stale ECMP group this time (fixed upstream?)"
+    host = max(found, key=lambda h: found[h])
     ns = namespace_name(host)
-    stale, nexthops = check_router(ns, lab.root / ns)
-    assert stale == []
-    # shrink one ECMP group by hand, exactly what the kernel does to it when a link goes down
-    assert isinstance(nexthops, list)
-    routes = json.loads(
-        subprocess.run(
-            ["ip", "-n", ns, "-j", "route", "show"], capture_output=True, text=True, check=True
-        ).stdout
-    )
-    groups = {n["id"]: n["group"] for n in nexthops if len(n.get("group", [])) > 1}
-    victim = next(r["nhid"] for r in routes if r.get("nhid") in groups)
-    using = [r for r in routes if r.get("nhid") == victim]
-    keep = str(groups[victim][0]["id"])
-    subprocess.run(["ip", "-n", ns, "nexthop", "replace", "id", str(victim), "group", keep],
-                   check=True)  # fmt: skip
-    assert _stale(lab, host) == len(using)
+    stale, _ = check_router(ns, lab.root / ns)
+    assert len(stale) == found[host]
+    assert all(set(s.fib) < set(s.rib) for s in stale), stale  # the kernel lost next hops
     got = subprocess.run([sys.executable, "-m", "egnet.cli", "lab", "status", "--root",
                           str(lab.root)], capture_output=True, text=True, check=False)  # fmt: skip
     assert got.returncode == 1 and "differ between FRR and the kernel" in got.stderr
     rows = {r.device: r for r in status(lab.root, repair=True)}
-    assert rows[host].repaired == len(using) and rows[host].stale_routes == 0
-    # a real link flap: whatever FRR leaves behind, --repair makes the kernels agree again
-    victim_circuit = lab.topo.circuits["beicheng-xiqu-up1"]
-    ends = [(namespace_name(e.device), e.interface) for e in (victim_circuit.a, victim_circuit.b)]
-    for n, dev in ends:
-        set_link(n, dev, up=False)
-    time.sleep(3)
-    for n, dev in ends:
-        set_link(n, dev, up=True)
-    _wait_converged(lab)
-    time.sleep(5)  # let zebra finish installing before comparing
-    rows = {r.device: r for r in status(lab.root, repair=True)}
+    assert {h: r.repaired or 0 for h, r in rows.items()} == found
     assert all(r.stale_routes == 0 for r in rows.values()), rows
+    routes = json.loads(
+        subprocess.run(
+            ["ip", "-n", ns, "-j", "-d", "route", "show", stale[0].prefix],
+            capture_output=True, text=True, check=True,
+        ).stdout
+    )  # fmt: skip
+    kernel = {(h["gateway"], h["dev"]) for h in routes[0].get("nexthops") or [routes[0]]}
+    assert kernel == set(stale[0].rib)
     _wait_paths(lab, None, timeout=20)
 
 
