@@ -39,6 +39,7 @@ from lab.state import load_state
 from lab.system import LabError, namespaces, pid_alive
 from planner.paths import predict_paths
 from topology import Topology
+from topology.management import nms_snmp_user
 
 pytestmark = pytest.mark.lab
 
@@ -58,6 +59,13 @@ def _opts(lab: Lab, **kw: object) -> DeployOptions:
     }
     base.update(kw)
     return DeployOptions.model_validate(base)
+
+
+def _nms_user(lab: Lab) -> str:
+    """The SNMPv3 user the configs create and the poller uses: the model's, never a secret."""
+    user = nms_snmp_user(lab.topo.management)
+    assert user is not None
+    return user.name
 
 
 def _running(lab: Lab, host: str) -> str:
@@ -174,7 +182,7 @@ def test_snmp_serves_the_namespace_if_mib(lab: Lab, lab_secrets_env: dict[str, s
             "-l",
             "authPriv",
             "-u",
-            "egnms",
+            _nms_user(lab),
             "-a",
             "SHA",
             "-A",
