@@ -24,7 +24,7 @@ from deploy.options import DeployOptions  # noqa: E402
 from deploy.transport import Credentials  # noqa: E402
 from lab.manager import status  # noqa: E402
 from lab.naming import NMS_NAMESPACE, namespace_name  # noqa: E402
-from lab.netns import tcp_opener  # noqa: E402
+from lab.netns import ns_wrapper, tcp_opener  # noqa: E402
 from lab.probe import ping  # noqa: E402
 from lab.session import LabHandle, running_lab  # noqa: E402
 from topology.secrets import Secrets  # noqa: E402
@@ -87,7 +87,13 @@ def main() -> int:
             results = deploy(lab.topo, hosts, lab.secrets, opts, make)
         else:
             results = ansible_deploy(
-                lab.topo, INVENTORY, hosts, lab.secrets, opts, NMS_NAMESPACE, ROOT / "ansible"
+                lab.topo,
+                INVENTORY,
+                hosts,
+                lab.secrets,
+                opts,
+                ns_wrapper(NMS_NAMESPACE),
+                ROOT / "ansible",
             )
         t_deploy = time.monotonic()
         while not _converged(lab):

@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +34,15 @@ from topology.secrets import ENV_PREFIX, SecretSource
 
 logger = logging.getLogger(__name__)
 
+#: runs ansible-playbook's argv elsewhere, e.g. in the lab's NMS namespace (``lab.system.in_ns``,
+#: handed over by the CLI: deploy never imports lab)
+CommandWrapper = Callable[[list[str]], list[str]]
+
 PLAYBOOKS = Path(__file__).resolve().parent.parent / "playbooks"
 
 
 class AnsibleWorkspace:
-    """The ansible-runner folder: inventory, rendered configs, results, the netns wrapper."""
+    """The ansible-runner folder: inventory, rendered configs, results, the namespace wrapper."""
 
     def __init__(
         self,
@@ -45,7 +50,7 @@ class AnsibleWorkspace:
         topo: Topology,
         jobs: list[DeviceJob],
         creds: Credentials,
-        netns: str | None,
+        wrap: CommandWrapper | None,
         opts: DeployOptions,
     ) -> None:
         if not creds.key_file:
@@ -66,7 +71,7 @@ class AnsibleWorkspace:
             (self.work / "configs" / f"{job.hostname}.cfg").write_text(
                 job.intended, encoding="utf-8"
             )
-        self.netns = netns
+        self.wrap = wrap
 
     def host_vars(self, host: str, expected: list[str]) -> None:
         """Write the host's expected peers for the post-check."""
@@ -105,8 +110,8 @@ class AnsibleWorkspace:
         rc.env = {k: v for k, v in rc.env.items() if not k.startswith(ENV_PREFIX)}
         exe = str(Path(sys.executable).parent / "ansible-playbook")
         rc.command = [exe, *rc.command[1:]]
-        if self.netns:
-            rc.command = ["ip", "netns", "exec", self.netns, *rc.command]
+        if self.wrap is not None:
+            rc.command = self.wrap(rc.command)
         runner = Runner(config=rc)
         runner.run()
         stats: dict[str, Any] = runner.stats or {}
@@ -119,7 +124,7 @@ def ansible_deploy(
     hosts: list[str],
     secrets: SecretSource,
     opts: DeployOptions,
-    netns: str | None,
+    wrap: CommandWrapper | None,
     work: Path,
     overrides: dict[str, str] | None = None,
 ) -> list[DeployResult]:
@@ -131,7 +136,7 @@ def ansible_deploy(
     jobs, refused = prepare(topo, hosts, secrets, None, overrides)
     if refused:
         return refused_results(refused, [(j.hostname, j.platform) for j in jobs])
-    ws = AnsibleWorkspace(work, topo, jobs, Credentials.from_secrets(secrets), netns, opts)
+    ws = AnsibleWorkspace(work, topo, jobs, Credentials.from_secrets(secrets), wrap, opts)
     by_host = {j.hostname: j for j in jobs}
     ctx = RolloutContext()
 
@@ -242,11 +247,11 @@ def ansible_verify(
     hosts: list[str],
     secrets: SecretSource,
     opts: DeployOptions,
-    netns: str | None,
+    wrap: CommandWrapper | None,
     work: Path,
 ) -> dict[str, list[str] | None]:
     """Run ``playbooks/verify.yml``: per host, the Full OSPF neighbours (None: no answer)."""
-    ws = AnsibleWorkspace(work, topo, [], Credentials.from_secrets(secrets), netns, opts)
+    ws = AnsibleWorkspace(work, topo, [], Credentials.from_secrets(secrets), wrap, opts)
     for host in hosts:
         (ws.work / "results" / f"{host}.verify.json").unlink(missing_ok=True)
     ws.run("verify.yml", hosts, {})

@@ -15,7 +15,7 @@ from deploy.result import DeployResult, DriftResult, exit_code, summarise
 from deploy.transport import Credentials
 from egnet.output import console, emit_json, errconsole, info, table
 from lab.manager import DEFAULT_ROOT, resolve_netns
-from lab.netns import tcp_opener
+from lab.netns import ns_wrapper, tcp_opener
 from lab.paths import path_mismatches, sample_pairs
 from topology import load_topology
 from topology.model import Topology
@@ -49,7 +49,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         from deploy.ansible_engine import ansible_deploy
 
         results = ansible_deploy(
-            topo, Path(args.dir), hosts, secrets, opts, netns, Path(args.ansible_dir)
+            topo, Path(args.dir), hosts, secrets, opts, ns_wrapper(netns), Path(args.ansible_dir)
         )
         paths = None
     else:

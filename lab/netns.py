@@ -18,6 +18,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from lab.system import in_ns
+
 CLONE_NEWNET = 0x40000000
 NETNS_DIR = Path("/run/netns")
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -70,6 +72,19 @@ def tcp_opener(netns: str | None) -> SocketOpener | None:
         'netns_socket'
     """
     return None if netns is None else functools.partial(netns_socket, netns)
+
+
+def ns_wrapper(netns: str | None) -> Callable[[list[str]], list[str]] | None:
+    """A wrapper that runs a command inside ``netns`` (``ip netns exec``, as the lab runs its
+    daemons), for programs egnet starts there (ansible-playbook); None: run as is.
+
+    Examples:
+        >>> ns_wrapper("eg-nms")(["ansible-playbook", "x.yml"])
+        ['ip', 'netns', 'exec', 'eg-nms', 'ansible-playbook', 'x.yml']
+        >>> ns_wrapper(None) is None
+        True
+    """
+    return None if netns is None else functools.partial(in_ns, netns)
 
 
 def enter_netns(netns: str) -> None:

@@ -30,7 +30,7 @@ from egnet.cli import main
 from lab.fib import check_router
 from lab.manager import down, state_path, status, up
 from lab.naming import NMS_NAMESPACE, namespace_name
-from lab.netns import tcp_opener
+from lab.netns import ns_wrapper, tcp_opener
 from lab.network import set_link
 from lab.paths import path_mismatches
 from lab.probe import ping
@@ -241,7 +241,14 @@ def test_ansible_canary_failure_rolls_back_and_stops(lab: Lab) -> None:
     opts = _opts(lab, commit=True, canary=1, batch=len(hosts))
     work = lab.root / "ansible-bad"
     results = ansible_deploy(
-        lab.topo, lab.inventory, hosts, lab.secrets, opts, NMS_NAMESPACE, work, {canary: broken}
+        lab.topo,
+        lab.inventory,
+        hosts,
+        lab.secrets,
+        opts,
+        ns_wrapper(NMS_NAMESPACE),
+        work,
+        {canary: broken},
     )
     by = {r.device: r for r in results}
     assert by[canary].error and by[canary].rolled_back and not by[canary].committed
@@ -253,7 +260,9 @@ def test_ansible_engine_deploys_the_township_routers(lab: Lab) -> None:
     hosts = select(lab.topo, "*-ar1,*-sw1")
     opts = _opts(lab, commit=True, canary=1, batch=len(hosts))
     work = lab.root / "ansible"
-    results = ansible_deploy(lab.topo, lab.inventory, hosts, lab.secrets, opts, NMS_NAMESPACE, work)
+    results = ansible_deploy(
+        lab.topo, lab.inventory, hosts, lab.secrets, opts, ns_wrapper(NMS_NAMESPACE), work
+    )
     assert {r.device: r.error for r in results if r.failed} == {}
     assert [r.device for r in results if not r.committed] == []
     for host in hosts:
@@ -265,7 +274,7 @@ def test_ansible_engine_deploys_the_township_routers(lab: Lab) -> None:
     }
     deadline = time.monotonic() + 45
     while True:
-        full = ansible_verify(lab.topo, hosts, lab.secrets, opts, NMS_NAMESPACE, work)
+        full = ansible_verify(lab.topo, hosts, lab.secrets, opts, ns_wrapper(NMS_NAMESPACE), work)
         if all(ar in (full[sw] or []) for sw, ar in service.items()) or time.monotonic() > deadline:
             break
         time.sleep(2)
@@ -424,7 +433,14 @@ def test_ansible_engine_rolls_back_an_igp_breaking_change(lab: Lab) -> None:
     opts = _opts(lab, commit=True, canary=0, revert_in=15, verify_timeout=8.0)
     work = lab.root / "ansible-igp"
     results = ansible_deploy(
-        lab.topo, lab.inventory, [host], lab.secrets, opts, NMS_NAMESPACE, work, {host: bad}
+        lab.topo,
+        lab.inventory,
+        [host],
+        lab.secrets,
+        opts,
+        ns_wrapper(NMS_NAMESPACE),
+        work,
+        {host: bad},
     )
     assert len(results) == 1 and results[0].rolled_back and not results[0].committed
     assert "OSPF neighbours" in (results[0].error or "")
