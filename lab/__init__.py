@@ -15,6 +15,11 @@ What ``lab up`` builds (recorded in ``<root>/state.json``; ``lab down`` removes 
   net-snmp's snmpd on the management address (v2c community and a v3 authPriv SHA/AES user;
   ``ifName`` is the Linux interface name).
 
+``lab status`` also compares each router's FRR RIB with its kernel FIB (:mod:`lab.fib`: FRR 8.4
+leaves kernel ECMP groups short after a link flap) and ``--repair`` restores them; :mod:`lab.paths`
+traces the kernels' forwarding paths for comparison with a prediction (``egnet deploy`` after a
+rollout into the lab).
+
 Secrets (environment ``EGNET_SECRET_<NAME>`` or the vault): ``ssh_username``, ``ssh_password``,
 ``snmp_community``, and the two key secrets of the model's NMS SNMPv3 user (first entry of
 ``management.snmp_users``, default ``egnet-nms`` with ``snmp_v3_auth_key``, ``snmp_v3_priv_key``:
