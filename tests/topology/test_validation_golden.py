@@ -54,7 +54,7 @@ def test_error_case(
     monkeypatch.chdir(tmp_path)
     rc = main(["validate", "inv"])
     err = capsys.readouterr().err
-    assert rc == 1, err
+    assert rc == 2, err
     assert "Traceback" not in err and "internal error" not in err
     expected = case.with_suffix(".expected")
     if update_golden:
