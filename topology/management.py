@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from topology.text import device_text
+
 
 def _ipv4(text: str) -> str:
     """Validate an IPv4 host address.
@@ -96,10 +98,12 @@ class ManagementIn(_Frozen):
     lockout_minutes: int = Field(default=10, ge=1, le=1440)
     idle_timeout_minutes: int = Field(default=10, ge=1, le=60)
     mgmt_acl: tuple[Prefix, ...] = ()
-    banner: str = Field(
+    banner: Annotated[str, AfterValidator(device_text)] = Field(
         default=DEFAULT_BANNER,
-        pattern=r'^[^%"#^\n]{1,400}$',
-        description="one line; no % \" # ^ (they delimit banners on the vendors' CLIs)",
+        min_length=1,
+        max_length=400,
+        description="one line of device text (topology.text.device_text): no control or line "
+        'separator characters, no % " # ^ ! | ? (banner delimiters and CLI specials)',
     )
     password: PasswordPolicyIn = PasswordPolicyIn()
     ospf_key_secret: str = "ospf_key"

@@ -85,14 +85,12 @@ def device_text(text: str) -> str:
         >>> device_text("x\\u2029y")
         Traceback (most recent call last):
         ...
-        ValueError: position 2: line separator or control character U+2029 (PARAGRAPH SEPARATOR) is not allowed
+        ValueError: position 2: control character U+2029 (PARAGRAPH SEPARATOR) is not allowed in text for devices
     """
     found = bad_char(text)
     if found is not None:
         index, reason = found
-        if "control" in reason:
-            reason = "line separator or " + reason
-        raise ValueError(f"position {index + 1}: {reason} is not allowed")
+        raise ValueError(f"position {index + 1}: {reason} is not allowed in text for devices")
     if text != text.strip():
         raise ValueError("leading or trailing spaces are not allowed")
     return text
