@@ -27,6 +27,8 @@ CIRCUIT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 MODEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$"
 #: platform names, e.g. ``huawei_vrp``
 PLATFORM_PATTERN = r"^[a-z][a-z0-9_]*$"
+#: names of secrets (looked up in the environment and the vault, never their values)
+SECRET_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 #: administrative codes
 CODE_PATTERN = r"^[0-9A-Za-z]+$"
 #: OSPF area: dotted quad or a decimal number
@@ -102,6 +104,7 @@ Hostname = Annotated[str, Strict(), StringConstraints(pattern=HOSTNAME_PATTERN, 
 CircuitId = Annotated[str, Strict(), StringConstraints(pattern=CIRCUIT_ID_PATTERN, max_length=64)]
 ModelName = Annotated[str, Strict(), StringConstraints(pattern=MODEL_PATTERN, max_length=48)]
 PlatformName = Annotated[str, Strict(), StringConstraints(pattern=PLATFORM_PATTERN, max_length=32)]
+SecretName = Annotated[str, Strict(), StringConstraints(pattern=SECRET_NAME_PATTERN, max_length=64)]
 Code = Annotated[str, Strict(), StringConstraints(pattern=CODE_PATTERN, max_length=16)]
 Area = Annotated[str, Strict(), StringConstraints(pattern=AREA_PATTERN)]
 Label = Annotated[
