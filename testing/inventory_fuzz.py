@@ -349,7 +349,16 @@ def _on_alarm(signum: int, frame: object) -> None:
     raise CaseTimeout
 
 
-def _init_worker(memory: int, cpu_seconds: int) -> None:
+def _init_worker(memory: int, cpu_seconds: int, fault: str | None = None) -> None:
+    if fault is not None:  # self-test of the harness: make the loader fail on purpose
+        import topology.loader
+
+        def broken(root: Path) -> object:
+            if fault == "hang":
+                time.sleep(3600)
+            raise RuntimeError("fault injected by the fuzz harness")
+
+        topology.loader._load = broken  # type: ignore[assignment]
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
     signal.signal(signal.SIGALRM, _on_alarm)
@@ -412,8 +421,12 @@ def run(
     workers: int = 2,
     seconds: int = PER_CASE_SECONDS,
     memory: int = MEMORY_BYTES,
+    fault: str | None = None,
 ) -> list[Outcome]:
-    """Run every case in a pool of limited workers; a worker that dies is a failed case."""
+    """Run every case in a pool of limited workers; a worker that dies is a failed case.
+
+    ``fault`` ("bug" or "hang") makes every worker's loader fail, to show the harness notices.
+    """
     ctx = multiprocessing.get_context("fork")
     outcomes: list[Outcome] = []
     pending = list(cases)
@@ -422,7 +435,7 @@ def run(
             max_workers=workers,
             mp_context=ctx,
             initializer=_init_worker,
-            initargs=(memory, seconds * 3),
+            initargs=(memory, seconds * 3, fault),
         ) as pool:
             futures: list[tuple[Mutation, Future[Outcome]]] = [
                 (m, pool.submit(run_case, m, seconds)) for m in pending
