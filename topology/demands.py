@@ -347,7 +347,7 @@ def load_demands(
         InventoryError: with every located error of the file.
     """
     path = root / DEMANDS_FILE
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():  # a FIFO or a device here is an error
         return resolve_demands(None)
     spec, src, errors = parse(path, f"{root}/{DEMANDS_FILE}", DemandsFile)
     if spec is not None:

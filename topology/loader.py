@@ -73,6 +73,13 @@ def _fields_at(model: type[BaseModel], loc: DataPath) -> list[str]:
     return []
 
 
+def _show(value: object) -> str:
+    """A value as the YAML author wrote it (``true``, ``null``), cut short when long."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    return shorten(value)
+
+
 def validation_diagnostics(
     exc: ValidationError, src: SourceFile, model: type[BaseModel]
 ) -> list[Diagnostic]:
@@ -93,10 +100,10 @@ def validation_diagnostics(
             msg = f"missing required field '{loc[-1]}'"
             loc = loc[:-1] if loc[:-1] in src.marks or not loc[:-1] else loc
         elif kind == "string_pattern_mismatch":
-            msg = f"invalid value {shorten(err.get('input'))}: must match {err['ctx']['pattern']}"
+            msg = f"invalid value {_show(err.get('input'))}: must match {err['ctx']['pattern']}"
             hint = "see 'Identifiers and text' in README.md for the pattern of each kind of name"
         elif "input" in err and kind not in ("value_error",):
-            msg = f"{msg}, found {shorten(err['input'])}"
+            msg = f"{msg}, found {_show(err['input'])}"
         out.append(src.error(loc, msg, hint))
     return out
 
