@@ -5,7 +5,8 @@ Input is hostile until proven otherwise, so reading is bounded (:data:`LIMITS`):
 * only regular files are read (a FIFO, a device such as ``/dev/zero``, a folder or a symlink to one
   is a located error, never a hang), at most ``max_file_bytes`` each, UTF-8 only;
 * the YAML event stream is composed here, not by PyYAML's recursive composer: nesting deeper than
-  ``max_depth`` is an error (libyaml's composer crashes on ~100,000 levels); an alias to an anchor
+  ``max_depth`` is an error (libyaml's composer crashes on ~100,000 levels), so is a file of more
+  than ``max_values`` values; an alias to an anchor
   still being defined (a recursive alias) is an error; aliases may add at most ``max_alias_nodes``
   values per file ("billion laughs");
 * only the plain YAML types are accepted: strings, integers, floats, booleans, null, sequences and
@@ -42,9 +43,10 @@ class Limits:
     """Bounds on one input file (see the module docstring)."""
 
     max_file_bytes: int = 16 * 1024 * 1024
-    max_lock_bytes: int = 128 * 1024 * 1024
+    max_lock_bytes: int = 32 * 1024 * 1024
     max_depth: int = 32
     max_alias_nodes: int = 10_000
+    max_values: int = 250_000  # a whole province in one file is ~11,000
     max_scalar_chars: int = 4096
     max_int_digits: int = 19
 
@@ -155,6 +157,7 @@ class _Composer:
         self.anchors: dict[str, tuple[Any, int]] = {}  # anchor → (value, values inside)
         self.open_anchors: set[str] = set()
         self.alias_nodes = 0
+        self.values = 0
         self.constructor = yaml.constructor.SafeConstructor()
 
     def fail(self, event: Any, path: Path, message: str, hint: str | None = None) -> None:
@@ -182,6 +185,10 @@ class _Composer:
         if isinstance(event, yaml.AliasEvent):
             return self.alias(event, path)
         self.src.marks[path] = (event.start_mark.line + 1, event.start_mark.column + 1)
+        self.values += 1
+        if self.values > self.limits.max_values:
+            self.fail(event, path, f"file holds more than {self.limits.max_values:,} values")
+            raise _Stop
         anchor = getattr(event, "anchor", None)
         if anchor is not None:
             self.open_anchors.add(anchor)

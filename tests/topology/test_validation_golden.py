@@ -117,6 +117,8 @@ def test_every_rule_has_a_case() -> None:
         "bound_alias_bomb",
         "bound_alias_recursive",
         "bound_nesting",
+        "bound_values",
+        "file_special_demands",
         "bound_huge_number",
         "bound_inf",
         "rate_rounds_to_zero",
