@@ -152,7 +152,7 @@ KINDS = (
 LOCK_VALUES = ("[]", "{}", "null", "true", "1", "-1", "1" * 5000, '"x"', '"10.0.0.0/8"',
                '"' + "a" * 300 + '"', '"198.18.0.1/33"', '"\\u0000"', "[" * 5000 + "]" * 5000)  # fmt: skip
 PER_CASE_SECONDS = 20
-MEMORY_BYTES = 2 * 1024**3
+MEMORY_BYTES = 1024**3  # address space a case may add to what the worker already maps
 
 
 @dataclass(frozen=True)
@@ -359,7 +359,10 @@ def _init_worker(memory: int, cpu_seconds: int, fault: str | None = None) -> Non
             raise RuntimeError("fault injected by the fuzz harness")
 
         topology.loader._load = broken  # type: ignore[assignment]
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    with open("/proc/self/statm", encoding="ascii") as f:  # pages mapped now (the forked parent's)
+        mapped = int(f.read().split()[0]) * resource.getpagesize()
+    limit = mapped + memory
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
     signal.signal(signal.SIGALRM, _on_alarm)
     from topology.secrets import env_name
@@ -462,6 +465,18 @@ def run(
                 done = {o.mutation.index for o in outcomes}
                 pending = [m for m in pending if m.index not in done]
     return sorted(outcomes, key=lambda o: o.mutation.index)
+
+
+def _limits() -> tuple[int, int]:
+    return resource.getrlimit(resource.RLIMIT_AS)[0], resource.getrlimit(resource.RLIMIT_CPU)[0]
+
+
+def worker_limits(seconds: int = PER_CASE_SECONDS, memory: int = MEMORY_BYTES) -> tuple[int, int]:
+    """The (address-space, CPU-seconds) limits a worker of :func:`run` runs under."""
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker,
+                             initargs=(memory, seconds * 3)) as pool:  # fmt: skip
+        return pool.submit(_limits).result(timeout=60)
 
 
 @contextlib.contextmanager

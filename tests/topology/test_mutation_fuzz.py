@@ -15,9 +15,10 @@ failure reproduces (``python -m testing.inventory_fuzz --seed S --cases N`` runs
 from __future__ import annotations
 
 import os
+import resource
 from collections import Counter
 
-from testing.inventory_fuzz import KINDS, Mutation, mutations, run
+from testing.inventory_fuzz import KINDS, MEMORY_BYTES, Mutation, mutations, run, worker_limits
 
 SEED = int(os.environ.get("EGNET_FUZZ_SEED", "20261129"))
 CASES = int(os.environ.get("EGNET_FUZZ_CASES", "300"))
@@ -50,3 +51,9 @@ def test_the_harness_catches_bugs_and_hangs() -> None:
     assert bug.problem and "exit 70" in bug.problem and "RuntimeError" in bug.problem
     (hang,) = run([case], workers=1, seconds=2, fault="hang")
     assert hang.problem and hang.problem.startswith("hang")
+
+
+def test_workers_run_under_memory_and_cpu_limits() -> None:
+    memory, cpu = worker_limits(seconds=20)
+    assert cpu == 60
+    assert memory != resource.RLIM_INFINITY and MEMORY_BYTES < memory < MEMORY_BYTES + 16 * 1024**3
