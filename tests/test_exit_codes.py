@@ -67,6 +67,7 @@ CASES = [
     ("plan {lab} --upgrade circuit:lab-ic1=fast", 2, "bad rate"),
     ("plan {lab} --growth tier=county", 2, "bad growth"),
     ("plan {lab} --demand x:lab>nowhere=5M", 2, "unknown site"),
+    ("plan {lab} --demand x\x1b[31m:lab>beicheng=5M", 2, "control character in a demand name"),
     ("plan {lab} --compare {tmp}/none.json", 2, "unreadable plan"),
     ("plan {lab} --measured {tmp}/none.sqlite", 2, "no poller database"),
     ("plan {bad}", 2, "bad inventory"),
