@@ -40,6 +40,9 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(LAB, bad)
     text = (bad / "network.yaml").read_text(encoding="utf-8")
     (bad / "network.yaml").write_text(text.replace("ports: 32}", "ports: true}"), encoding="utf-8")
+    (tmp_path / "list.json").write_text("[1, 2]", encoding="utf-8")
+    hollow = '{"schema": "egnet.plan/1", "circuits": [{"id": "c1", "directions": 5}]}'
+    (tmp_path / "hollow.json").write_text(hollow, encoding="utf-8")
     stale = tmp_path / "stale"
     shutil.copytree(LAB, stale)
     (stale / "ipam.lock.json").unlink()
@@ -69,6 +72,9 @@ CASES = [
     ("plan {lab} --demand x:lab>nowhere=5M", 2, "unknown site"),
     ("plan {lab} --demand x\x1b[31m:lab>beicheng=5M", 2, "control character in a demand name"),
     ("plan {lab} --compare {tmp}/none.json", 2, "unreadable plan"),
+    ("plan {lab} --compare /dev/zero", 2, "a device, not a plan (never read forever)"),
+    ("plan {lab} --compare {tmp}/list.json", 2, "JSON that is not an object (was exit 70)"),
+    ("plan {lab} --compare {tmp}/hollow.json", 2, "a plan without circuits (was exit 70)"),
     ("plan {lab} --measured {tmp}/none.sqlite", 2, "no poller database"),
     ("plan {bad}", 2, "bad inventory"),
     ("render {lab} --out {tmp}/out --device lab-core1", 0, "renders"),
