@@ -260,7 +260,7 @@ class _Composer:
         if tag == f"{_TAG}str":
             return value
         if tag == f"{_TAG}int":
-            digits = sum(ch.isdigit() for ch in value)
+            digits = len(value.lstrip("+-").replace("_", ""))  # hex digits count too
             if digits > self.limits.max_int_digits:
                 self.fail(
                     event,
