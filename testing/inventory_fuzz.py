@@ -389,10 +389,10 @@ def _run_cli(argv: list[str]) -> tuple[int, str]:
     return rc, err.getvalue() + out.getvalue()[-2000:]
 
 
-def run_case(m: Mutation, seconds: int = PER_CASE_SECONDS) -> Outcome:
+def run_case(m: Mutation, seconds: int = PER_CASE_SECONDS, root: str | None = None) -> Outcome:
     """Apply ``m`` to a fresh copy of its base inventory and run the commands (in a worker)."""
     outcome = Outcome(m)
-    with tempfile.TemporaryDirectory(prefix="egnet-fuzz-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="case-", dir=root) as tmp:
         inv = Path(tmp) / "inv"
         shutil.copytree(BASES[m.base], inv, symlinks=True)
         signal.alarm(seconds)
@@ -430,6 +430,15 @@ def run(
 
     ``fault`` ("bug" or "hang") makes every worker's loader fail, to show the harness notices.
     """
+    with tempfile.TemporaryDirectory(
+        prefix="egnet-fuzz-"
+    ) as root:  # also holds a dead worker's files
+        return _run(cases, workers, seconds, memory, fault, root)
+
+
+def _run(
+    cases: Sequence[Mutation], workers: int, seconds: int, memory: int, fault: str | None, root: str
+) -> list[Outcome]:
     ctx = multiprocessing.get_context("fork")
     outcomes: list[Outcome] = []
     pending = list(cases)
@@ -441,7 +450,7 @@ def run(
             initargs=(memory, seconds * 3, fault),
         ) as pool:
             futures: list[tuple[Mutation, Future[Outcome]]] = [
-                (m, pool.submit(run_case, m, seconds)) for m in pending
+                (m, pool.submit(run_case, m, seconds, root)) for m in pending
             ]
             pending = []
             broken = False
