@@ -10,7 +10,7 @@ import json
 import logging
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -112,8 +112,25 @@ def validation_diagnostics(
             hint = "see 'Identifiers and text' in README.md for the pattern of each kind of name"
         elif "input" in err and kind not in ("value_error",):
             msg = f"{msg}, found {_show(err['input'])}"
-        out.append(src.error(loc, msg, hint))
+        diag = src.error(loc, msg, hint)
+        merged = _merge_union(out[-1], diag) if out else None
+        if merged is not None:  # one line per value: "should be a valid integer or 'auto'"
+            out[-1] = merged
+        else:
+            out.append(diag)
     return out
+
+
+def _merge_union(a: Diagnostic, b: Diagnostic) -> Diagnostic | None:
+    """Join two "Input should be …, found X" errors of one value (the arms of a union), else None."""
+    lead = "Input should be "
+    if a.path != b.path or not (a.message.startswith(lead) and b.message.startswith(lead)):
+        return None
+    head_a, sep_a, found_a = a.message.rpartition(", found ")
+    head_b, sep_b, found_b = b.message.rpartition(", found ")
+    if not (sep_a and sep_b) or found_a != found_b:
+        return None
+    return replace(a, message=f"{head_a} or {head_b.removeprefix(lead)}, found {found_a}")
 
 
 def _parse(
