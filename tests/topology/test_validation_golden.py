@@ -109,6 +109,7 @@ def test_every_rule_has_a_case() -> None:
     # issue 9: config injection (§1) and bounded, strict input (§4)
     rules |= {
         "inject_newline_circuit_id",
+        "inject_extra_circuit_id",
         "inject_control_label",
         "inject_line_separator",
         "inject_banner_cr",
