@@ -40,6 +40,11 @@ COMMANDS: dict[str, str] = {
     "poll": "egnet.poller_cmds",
     "poll-loads": "egnet.poller_cmds",
     "serve": "egnet.poller_cmds",
+    "simulate": "egnet.poller_cmds",
+    "prometheus-rules": "egnet.poller_cmds",
+    "alertmanager-config": "egnet.poller_cmds",
+    "maintenance": "egnet.poller_cmds",
+    "egress": "egnet.egress_cmds",
     "change": "egnet.change_cmds",
     "flows": "egnet.flows_cmds",
 }
