@@ -19,21 +19,18 @@ from configs.platform_data import PlatformRender, active_sections, clean_text, p
 from configs.qos import QOS_CLASSES, QOS_POLICY, QosClass, shaper_name
 from configs.zones import LanPortCtx, ZoneIfCtx, zone_interfaces
 from topology.diagnostics import OperationError
-from topology.management import Management
+from topology.management import Management, nms_segment
 from topology.model import Circuit, CircuitRole, Device, Interface, Role, Topology
 from topology.secrets import SecretSource
 
 PE_ROLES = (Role.CORE, Role.CLOUD_GW)
 # A password typed on the CLI as one token: VRP and Comware read "?" as help and space as a separator.
 PLAIN_PASSWORD = re.compile(r"[!#-&(->@-~]{8,128}")  # printable ASCII but space, " ' ?
-NMS_PREFIXLEN = 28
 # Per-VRF route limit: a zone carries site blocks (a few thousand at most across 1,900 sites);
 # a leak of a full table into a zone stops here, with a warning at 80 %.
 VRF_ROUTE_LIMIT = 20000
-SWITCH_VLAN_BASE = 3000
-MODEL_NEEDS = {
-    "bfd": "bfd"
-}  # control → hardware feature the model must have (hardware.yaml)  # a switch's circuit n routes through VLANIF 3000 + n  # the first /28 of the management pool is the NMS segment
+SWITCH_VLAN_BASE = 3000  # a switch's circuit n routes through VLANIF 3000 + n
+MODEL_NEEDS = {"bfd": "bfd"}  # control → hardware feature the model must have (hardware.yaml)
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,10 +269,8 @@ class TopologyIndex:
 
     @cached_property
     def nms(self) -> ipaddress.IPv4Network:
-        """The NMS segment: the first /28 of the management subnet."""
-        any_dev = next(iter(self.topo.devices.values()))
-        net = ipaddress.IPv4Interface(any_dev.mgmt_address).network
-        return ipaddress.IPv4Network((int(net.network_address), NMS_PREFIXLEN))
+        """The NMS segment of the management pool (:func:`topology.management.nms_segment`)."""
+        return nms_segment(next(iter(self.topo.devices.values())).mgmt_address)
 
     @cached_property
     def nms_host(self) -> str:
