@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "poll": "egnet.poller_cmds",
     "poll-loads": "egnet.poller_cmds",
     "serve": "egnet.poller_cmds",
+    "secrets": "egnet.secrets_cmds",
 }
 
 

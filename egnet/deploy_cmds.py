@@ -14,9 +14,10 @@ from deploy.options import DeployOptions
 from deploy.result import DeployResult, DriftResult, exit_code
 from deploy.transport import Credentials
 from egnet.output import console, emit_json, info, table
+from egnet.secrets_cmds import require_secrets
 from lab.manager import DEFAULT_ROOT, resolve_netns
 from topology import load_topology
-from topology.secrets import Secrets
+from topology.secrets import Purpose, Secrets
 
 
 def _options(args: argparse.Namespace) -> DeployOptions:
@@ -38,6 +39,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     hosts = select(topo, args.limit)
     opts = _options(args)
     secrets = Secrets()
+    require_secrets(topo, secrets, [Purpose.RENDER, Purpose.DEPLOY], hosts)
     netns = resolve_netns(args.netns, topo, hosts, Path(args.lab_root))
     start = time.monotonic()
     if args.engine == "ansible":
@@ -97,6 +99,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
     topo = load_topology(args.dir)
     hosts = select(topo, args.limit)
     secrets = Secrets()
+    require_secrets(topo, secrets, [Purpose.RENDER, Purpose.DEPLOY], hosts)
     netns = resolve_netns(args.netns, topo, hosts, Path(args.lab_root))
     make = driver_factory(topo, Credentials.from_secrets(secrets), netns)
     results = drift(topo, hosts, secrets, make)

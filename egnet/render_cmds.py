@@ -13,9 +13,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from configs.audit import AuditPolicy, DeviceAudit, audit_files
 from configs.render import CONFIG_SUFFIX, read_manifest, render_all, select_devices
 from egnet.output import emit_json, errconsole, info, table
+from egnet.secrets_cmds import require_secrets
 from topology import load_topology
 from topology.diagnostics import OperationError
-from topology.secrets import Secrets
+from topology.secrets import Purpose, Secrets
 
 DEFAULT_OUT = "build/configs"
 
@@ -43,8 +44,10 @@ def _render(
     names = select_devices(topo, devices, platform)
     if not names:
         raise OperationError(f"{inventory}: no device matches (platform {platform!r})")
+    secrets = Secrets()
+    require_secrets(topo, secrets, [Purpose.RENDER], names)
     with progress_bar("render", len(names)) as tick:
-        return render_all(topo, out, Secrets(), names, jobs=jobs, progress=tick)
+        return render_all(topo, out, secrets, names, jobs=jobs, progress=tick)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
