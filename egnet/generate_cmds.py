@@ -48,5 +48,5 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("generate", help="regenerate <dir>/cities/*.yaml from <dir>/source/")
-    p.add_argument("dir")
+    p.add_argument("dir", help="inventory folder holding source/divisions.csv and source/overrides.yaml")
     p.set_defaults(func=cmd_generate)

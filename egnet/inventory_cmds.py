@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from egnet.output import emit_json, info, table
+from egnet.output import console, emit_json, info, table
 from topology import load_inventory
 from topology.export import ansible_inventory, graph_json, graphml
 from topology.summary import summarize
@@ -28,16 +28,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
     else:
         _print_summary(summary)
     if not res.lock_current:
-        info(
+        warning = (
             f"{res.lock_path}: warning: lock is out of date ({res.new_allocations} new, "
             f"{res.dropped_allocations} dropped allocations)\n  hint: run `egnet ipam sync {args.dir}` "
             "and commit the lock"
         )
+        # with --json stdout holds only the JSON; otherwise the verdict and warnings go with the tables
+        if args.json:
+            info(warning)
+        else:
+            console.print(warning, markup=False)
     return 0
 
 
 def _print_summary(s: dict[str, Any]) -> None:
-    info(f"{s['network']['label']} ({s['network']['name']}): inventory is valid")
+    console.print(
+        f"{s['network']['label']} ({s['network']['name']}): inventory is valid", markup=False
+    )
     table("Sites per tier", ["tier", "#sites"], s["sites"].items())
     table("County-level nodes per kind", ["kind", "#nodes"], s["county_kinds"].items())
     table("Devices", ["role", "#devices"], s["devices"]["by_role"].items())
@@ -115,12 +122,12 @@ def cmd_ipam(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("validate", help="validate an inventory and print its summary")
-    p.add_argument("dir")
+    p.add_argument("dir", help="inventory folder")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("inspect", help="print the resolved model (JSON by default)")
-    p.add_argument("dir")
+    p.add_argument("dir", help="inventory folder")
     p.add_argument("--device", help="only this device (with its circuits)")
     p.add_argument("--site", help="only this site")
     g = p.add_mutually_exclusive_group()
@@ -136,8 +143,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("ipam", help="address allocation lock file")
-    p.add_argument("action", choices=["sync"])
-    p.add_argument("dir")
+    p.add_argument("action", choices=["sync"], help="sync: write DIR/ipam.lock.json")
+    p.add_argument("dir", help="inventory folder")
     p.add_argument(
         "--check", action="store_true", help="exit 1 if the lock is out of date; write nothing"
     )

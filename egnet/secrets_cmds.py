@@ -31,8 +31,8 @@ from topology.secrets import (
     write_private,
 )
 
-ALL_PURPOSES = tuple(Purpose)
-DEFAULT_CHECK = (Purpose.RENDER, Purpose.DEPLOY, Purpose.POLL)
+ALL_PURPOSES = ",".join(p.value for p in Purpose)
+DEFAULT_CHECK = "render,deploy,poll"
 
 
 def needed_rules(
