@@ -11,7 +11,7 @@ import yaml
 
 from egnet.output import console, emit_json, info, table
 from topology import load_inventory
-from topology.export import ansible_inventory, graph_json, graphml
+from topology.export import ansible_ini, graph_json, graphml
 from topology.summary import summarize
 
 
@@ -88,11 +88,20 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if args.kind == "ansible":
         out.mkdir(parents=True, exist_ok=True)
-        inv = ansible_inventory(topo)
-        (out / "hosts.yml").write_text(
-            yaml.safe_dump(inv, allow_unicode=True, sort_keys=False), encoding="utf-8"
-        )
-        info(f"wrote {out / 'hosts.yml'} ({len(topo.devices)} hosts)")
+        (out / "hosts.ini").write_text(ansible_ini(topo), encoding="utf-8")
+        stale = out / "hosts.yml"  # the YAML form of older versions would be read as well
+        if stale.is_file() and stale.read_text(encoding="utf-8").startswith("all:"):
+            stale.unlink()
+        info(f"wrote {out / 'hosts.ini'} ({len(topo.devices)} hosts)")
+    elif args.kind == "netbox":
+        from topology.netbox import netbox_tables, to_csv
+
+        out.mkdir(parents=True, exist_ok=True)
+        tables = netbox_tables(topo)
+        for name, rows in tables.items():
+            (out / name).write_text(to_csv(rows), encoding="utf-8")
+        counts = ", ".join(f"{name[3:-4]} {len(rows)}" for name, rows in tables.items())
+        info(f"wrote {len(tables)} NetBox import files to {out} ({counts})")
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         text = (
@@ -136,9 +145,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_inspect)
 
     p = sub.add_parser("export", help="export the model for other tools")
-    p.add_argument("kind", choices=["ansible", "graph"])
-    p.add_argument("dir")
-    p.add_argument("-o", "--output", required=True, help="output folder (ansible) or file (graph)")
+    p.add_argument(
+        "kind",
+        choices=["ansible", "graph", "netbox"],
+        help="ansible: OUT/hosts.ini inventory; graph: a GraphML/JSON file; netbox: bulk-import "
+        "CSV files in OUT/",
+    )
+    p.add_argument("dir", help="inventory folder")
+    p.add_argument(
+        "-o", "--output", required=True, help="output folder (ansible, netbox) or file (graph)"
+    )
     p.add_argument("--format", choices=["graphml", "json"], default="graphml", help="graph format")
     p.set_defaults(func=cmd_export)
 
