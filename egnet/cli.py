@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "serve": "egnet.poller_cmds",
     "secrets": "egnet.secrets_cmds",
     "init": "egnet.init_cmds",
+    "import": "egnet.import_cmds",
 }
 
 
