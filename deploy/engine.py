@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from configs.audit import AuditPolicy
 from deploy.intent import Refusal, prepare
@@ -36,8 +37,12 @@ def deploy(
     make: DriverFactory,
     overrides: dict[str, str] | None = None,
     policy: AuditPolicy | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[DeployResult]:
-    """Deploy ``hosts``: refuse everything when any config fails render or audit."""
+    """Deploy ``hosts``: refuse everything when any config fails render or audit.
+
+    ``progress(1)`` is called (from worker threads) as each device finishes.
+    """
     jobs, refused = prepare(topo, hosts, secrets, policy, overrides)
     if refused:
         return refused_results(refused, [(j.hostname, j.platform) for j in jobs])
@@ -46,6 +51,9 @@ def deploy(
     platforms = {j.hostname: j.platform for j in jobs}
 
     def worker(host: str, batch: int) -> DeployResult:
-        return deploy_device(by_host[host], make, opts, ctx, batch)
+        result = deploy_device(by_host[host], make, opts, ctx, batch)
+        if progress:
+            progress(1)
+        return result
 
     return run_rollout([j.hostname for j in jobs], platforms, worker, opts)

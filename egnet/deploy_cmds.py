@@ -14,6 +14,7 @@ from deploy.options import DeployOptions
 from deploy.result import DeployResult, DriftResult, exit_code
 from deploy.transport import Credentials
 from egnet.output import console, emit_json, info, table
+from egnet.progress import progress_bar
 from egnet.secrets_cmds import require_secrets
 from lab.manager import DEFAULT_ROOT, resolve_netns
 from topology import load_topology
@@ -50,7 +51,8 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         )
     else:
         make = driver_factory(topo, Credentials.from_secrets(secrets), netns)
-        results = deploy(topo, hosts, secrets, opts, make)
+        with progress_bar("deploy", len(hosts), min_total=2) as tick:
+            results = deploy(topo, hosts, secrets, opts, make, progress=tick)
     report_deploy(results, args.json, opts.commit, time.monotonic() - start)
     return exit_code(results)
 
@@ -102,7 +104,8 @@ def cmd_drift(args: argparse.Namespace) -> int:
     require_secrets(topo, secrets, [Purpose.RENDER, Purpose.DEPLOY], hosts)
     netns = resolve_netns(args.netns, topo, hosts, Path(args.lab_root))
     make = driver_factory(topo, Credentials.from_secrets(secrets), netns)
-    results = drift(topo, hosts, secrets, make)
+    with progress_bar("drift", len(hosts), min_total=2) as tick:
+        results = drift(topo, hosts, secrets, make, progress=tick)
     report_drift(results, args.json)
     if any(r.error for r in results):
         return 2

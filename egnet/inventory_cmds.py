@@ -10,9 +10,21 @@ from typing import Any
 import yaml
 
 from egnet.output import console, emit_json, info, table
-from topology import load_inventory
+from topology import Topology, load_inventory
 from topology.export import ansible_ini, graph_json, graphml
 from topology.summary import summarize
+
+
+def load_warning(folder: str | Path) -> Topology:
+    """Load an inventory for a command; warn on stderr when its IPAM lock is out of date."""
+    res = load_inventory(folder)
+    if not res.lock_current:
+        info(
+            f"{res.lock_path}: warning: lock is out of date ({res.new_allocations} new, "
+            f"{res.dropped_allocations} dropped allocations); results use unlocked addresses\n"
+            f"  hint: run `egnet ipam sync {folder}` and commit the lock"
+        )
+    return res.topology
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

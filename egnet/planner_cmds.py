@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from egnet.inventory_cmds import load_warning
 from egnet.output import console, emit_json, info, table
 from planner import html as html_report
 from planner.extras import apply_extras, extras_data, parse_extras
@@ -183,7 +184,7 @@ def _sweep(pm: PlanModel, mode: str, user: list[str]) -> Sweep | None:
 def cmd_plan(args: argparse.Namespace) -> int:
     """Build the model, sweep failures, apply what-if, write reports."""
     t0 = time.perf_counter()
-    topo = load_topology(args.dir)
+    topo = load_warning(args.dir)  # warns when the IPAM lock is out of date
     extras = parse_extras(args.demand, args.event, args.no_events, topo.sites, topo.devices)
     model = apply_extras(topo.demands, extras)
     growth = parse_growth(args.growth, args.years) if args.growth else None

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from configs.audit import AuditPolicy, DeviceAudit, audit_files
 from configs.render import CONFIG_SUFFIX, read_manifest, render_all, select_devices
-from egnet.output import emit_json, errconsole, info, table
+from egnet.output import emit_json, info, table
+from egnet.progress import progress_bar
 from egnet.secrets_cmds import require_secrets
 from topology import load_topology
 from topology.diagnostics import OperationError
@@ -23,18 +20,6 @@ DEFAULT_OUT = "build/configs"
 
 def _jobs(value: int | None) -> int:
     return value if value else min(4, os.cpu_count() or 1)
-
-
-@contextmanager
-def progress_bar(label: str, total: int) -> Iterator[Callable[[int], None] | None]:
-    """A rich progress bar on stderr when it is a terminal and the run is large; else nothing."""
-    if not errconsole.is_terminal or total < 50:
-        yield None
-        return
-    cols = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*cols, console=errconsole, transient=True) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda n: bar.advance(task, n)
 
 
 def _render(
