@@ -22,7 +22,7 @@ import os
 import re
 import secrets as _random
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -451,7 +451,9 @@ def weakness(rule: SecretRule, value: str) -> str | None:
     return None
 
 
-def check_secrets(lookup: SecretLookup, rules: Iterable[SecretRule]) -> list[SecretProblem]:
+def check_secrets(
+    lookup: Callable[[str], str | None], rules: Iterable[SecretRule]
+) -> list[SecretProblem]:
     """Return every missing or weak secret among ``rules``, in rule order (one pass, all of them)."""
     out: list[SecretProblem] = []
     for rule in rules:
@@ -467,10 +469,6 @@ def check_secrets(lookup: SecretLookup, rules: Iterable[SecretRule]) -> list[Sec
         if why:
             out.append(SecretProblem(name=rule.name, problem=why, purposes=rule.purposes))
     return out
-
-
-class SecretLookup(Protocol):
-    def __call__(self, name: str) -> str | None: ...
 
 
 def generate_value(rule: SecretRule) -> str:
