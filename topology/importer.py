@@ -216,7 +216,7 @@ def _site_overrides(
     for n, (c_col, t_col) in enumerate((("carrier", "type"), ("carrier2", "type2")), 1):
         carrier, ctype = _get(row, cols, c_col), _get(row, cols, t_col)
         if bool(carrier) != bool(ctype):
-            ctx.error(line, t_col if carrier else c_col, f"must be given with column '{c_col if ctype else t_col}' (uplink {n} needs a carrier and a circuit type)")  # fmt: skip
+            ctx.error(line, t_col if carrier else c_col, f"must be given with column '{c_col if carrier else t_col}' (uplink {n} needs a carrier and a circuit type)")  # fmt: skip
             continue
         if not carrier:
             continue
