@@ -310,8 +310,8 @@ def secret_rules(mgmt: Management | None = None) -> list[SecretRule]:
             kind=SecretKind.KEY,
             purposes=(R, L),
             min_length=8,
-            max_length=80,
-            why="BGP TCP-MD5 password: 8 to 80 characters",
+            max_length=25,
+            why="BGP TCP-MD5 password: 8 to 25 characters (the IOS neighbor password limit)",
         )
     )
     add(
@@ -435,6 +435,8 @@ def weakness(rule: SecretRule, value: str) -> str | None:
             f"holds {len(bad)} character(s) a device CLI may interpret (space, quotes, ! # % | ? \\ …); "
             f"use letters, digits and {SAFE_PUNCTUATION}"
         )
+    if not value[0].isalpha():
+        return "must start with a letter (IOS reads a leading digit as an encryption type)"
     if rule.kind is SecretKind.COMMUNITY and value.lower() in WEAK_COMMUNITIES:
         return "a well-known default community"
     if rule.kind is SecretKind.PASSWORD:
