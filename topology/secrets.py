@@ -506,8 +506,9 @@ def vault_text(values: Mapping[str, str], header: str) -> str:
 
 def write_private(path: Path, text: str, *, force: bool = False) -> None:
     """Write ``text`` to ``path`` with mode 0600 from the first byte (refuse to overwrite unless
-    ``force``); the parent folder is created 0700 when missing."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    ``force``; never through a symlink). A missing parent folder is created with the usual mode:
+    the file's own mode protects it, and folders such as ``build/`` must stay searchable."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
     try:
         fd = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0), 0o600)
