@@ -34,6 +34,8 @@ COMMANDS: dict[str, str] = {
     "poll": "egnet.poller_cmds",
     "poll-loads": "egnet.poller_cmds",
     "serve": "egnet.poller_cmds",
+    "change": "egnet.change_cmds",
+    "flows": "egnet.flows_cmds",
     "secrets": "egnet.secrets_cmds",
     "init": "egnet.init_cmds",
     "import": "egnet.import_cmds",
