@@ -6,9 +6,12 @@ import argparse
 import json
 from pathlib import Path
 
+import onboarding_env
 import pytest
 
 from egnet.cli import build_parser, main
+
+clean_env = onboarding_env.clean_env  # the shared fixture
 
 
 def test_newcomer_init_validate_secrets_render_plan(

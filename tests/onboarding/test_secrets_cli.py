@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import onboarding_env
 import pytest
 import yaml
 
@@ -25,6 +26,8 @@ from topology.secrets import (
     secret_rules,
     write_private,
 )
+
+clean_env = onboarding_env.clean_env  # the shared fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 JX = ROOT / "inventory" / "jiangxi"

@@ -1,4 +1,4 @@
-"""A clean environment for onboarding tests: no secrets, no vault, a fresh working folder."""
+"""Onboarding test helpers: a clean environment (no secrets, no vault, a fresh working folder)."""
 
 from __future__ import annotations
 
