@@ -17,5 +17,7 @@ What ``lab up`` builds (recorded in ``<root>/state.json``; ``lab down`` removes 
 
 Secrets (environment ``EGNET_SECRET_<NAME>`` or the vault): ``ssh_username``, ``ssh_password``,
 ``snmp_community``, ``snmp_v3_user``, ``snmp_v3_auth_key``, ``snmp_v3_priv_key``; deploy also reads
-``ssh_key_file`` (the lab writes a key pair to ``<root>/ssh/id_ed25519``).
+``ssh_key_file`` (the lab writes a key pair to ``<root>/ssh/id_ed25519``). ``egnet lab up`` generates
+every lab secret that is not set into ``build/lab-secrets.yaml`` (mode 0600, reused on later runs;
+:func:`egnet.secrets_cmds.lab_secrets`).
 """
