@@ -16,7 +16,7 @@ from topology.model import Topology
 PLACEHOLDER = "Placeholder-0123456789"
 
 
-class RecordingSecrets:
+class NameRecorder:
     """A secret source that records the names asked for and returns a placeholder."""
 
     def __init__(self) -> None:
@@ -31,7 +31,7 @@ def render_secret_names(topo: Topology, devices: Iterable[str] | None = None) ->
     """Return the secret names rendering ``devices`` (default: every device) reads, first-use order."""
     ix = topology_index(topo)
     seen: set[tuple[str, str]] = set()
-    rec = RecordingSecrets()
+    rec = NameRecorder()
     for host in topo.devices if devices is None else devices:
         dev = topo.devices[host]
         key = (dev.platform, dev.role.value)

@@ -31,6 +31,8 @@ COMMANDS: dict[str, str] = {
     "lab": "egnet.lab_cmds",
     "deploy": "egnet.deploy_cmds",
     "drift": "egnet.deploy_cmds",
+    "backup": "egnet.deploy_cmds",
+    "import": "egnet.import_cmds",  # csv (spreadsheets) and running (brownfield, deploy_cmds)
     "poll": "egnet.poller_cmds",
     "poll-loads": "egnet.poller_cmds",
     "serve": "egnet.poller_cmds",
@@ -38,7 +40,6 @@ COMMANDS: dict[str, str] = {
     "flows": "egnet.flows_cmds",
     "secrets": "egnet.secrets_cmds",
     "init": "egnet.init_cmds",
-    "import": "egnet.import_cmds",
 }
 
 

@@ -83,9 +83,25 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_running(args: argparse.Namespace) -> int:
+    """``egnet import running``: lives in deploy_cmds (imported only when run: it is heavy)."""
+    from egnet.deploy_cmds import cmd_import
+
+    return cmd_import(args)
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("import", help="import sites, devices and circuits from spreadsheets")
-    kinds = p.add_subparsers(dest="import_kind", required=True, metavar="FORMAT")
+    p = sub.add_parser(
+        "import",
+        help="import spreadsheets (csv) or backed-up running configs (running, brownfield)",
+    )
+    kinds = p.add_subparsers(dest="what", required=True, metavar="SOURCE")
+    q = kinds.add_parser("running", help="two-way drift of backed-up running configs vs the model")
+    q.add_argument("dir", help="inventory folder")
+    q.add_argument("--from", dest="source", default="build/backup-repo", help="backup repository")
+    q.add_argument("--limit", help="glob(s) of hostnames, comma-separated")
+    q.add_argument("--json", action="store_true", help="JSON output")
+    q.set_defaults(func=cmd_import_running)
     c = kinds.add_parser(
         "csv",
         help="CSV sheets (UTF-8; English or Chinese headers, see README 'Importing from spreadsheets')",

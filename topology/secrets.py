@@ -504,7 +504,7 @@ def vault_text(values: Mapping[str, str], header: str) -> str:
     return "\n".join(lines) + "\n" + body
 
 
-def write_private(path: Path, text: str, *, force: bool = False) -> None:
+def write_vault_file(path: Path, text: str, *, force: bool = False) -> None:
     """Write ``text`` to ``path`` with mode 0600 from the first byte (refuse to overwrite unless
     ``force``; never through a symlink). A missing parent folder is created with the usual mode:
     the file's own mode protects it, and folders such as ``build/`` must stay searchable."""

@@ -24,7 +24,7 @@ from topology.secrets import (
     env_name,
     rules_for,
     secret_rules,
-    write_private,
+    write_vault_file,
 )
 
 clean_env = onboarding_env.clean_env  # the shared fixture
@@ -188,15 +188,15 @@ def test_write_private_refuses_symlinks_and_existing_files(tmp_path: Path) -> No
     link = tmp_path / "link"
     link.symlink_to(target)
     with pytest.raises(OperationError):
-        write_private(link, "secret", force=True)
+        write_vault_file(link, "secret", force=True)
     assert target.read_text(encoding="utf-8") == "x"
     old = os.umask(0o022)
     try:
-        write_private(tmp_path / "build" / "vault.yaml", "a")  # a lab vault under build/
+        write_vault_file(tmp_path / "build" / "vault.yaml", "a")  # a lab vault under build/
     finally:
         os.umask(old)
     assert (tmp_path / "build" / "vault.yaml").stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "build").stat().st_mode & 0o001  # build/ stays searchable for the lab
-    write_private(tmp_path / "new", "a")
+    write_vault_file(tmp_path / "new", "a")
     with pytest.raises(OperationError, match="--force"):
-        write_private(tmp_path / "new", "b")
+        write_vault_file(tmp_path / "new", "b")
