@@ -56,10 +56,15 @@ def masked_secrets() -> tuple[RecordingSecrets, Masker]:
     return RecordingSecrets(Secrets(), masker), masker
 
 
-def _preflight(topo: Topology, secrets: RecordingSecrets, hosts: list[str]) -> None:
-    """Stop before any device is touched when a secret the run needs is missing or weak."""
+def _preflight(
+    topo: Topology, secrets: RecordingSecrets, hosts: list[str], login: bool = True
+) -> None:
+    """Stop before any device is touched when a secret the run needs is missing or weak: the
+    configs' secrets, and the shared login unless the run logs in otherwise (``--change`` uses
+    the operator's personal account)."""
+    purposes = [Purpose.RENDER, Purpose.DEPLOY] if login else [Purpose.RENDER]
     if isinstance(secrets.inner, Secrets):
-        require_secrets(topo, secrets.inner, [Purpose.RENDER, Purpose.DEPLOY], hosts)
+        require_secrets(topo, secrets.inner, purposes, hosts)
 
 
 def mask_deploy(r: DeployResult, m: Masker) -> DeployResult:
@@ -82,7 +87,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     hosts = select(topo, args.limit)
     opts = _options(args)
     secrets, masker = masked_secrets()
-    _preflight(topo, secrets, hosts)
+    _preflight(topo, secrets, hosts, login=not args.change)
     netns = resolve_netns(args.netns, topo, hosts, Path(args.lab_root))
     start = time.monotonic()
     if args.engine == "ansible":
