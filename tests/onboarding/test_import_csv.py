@@ -62,7 +62,7 @@ def test_import_chinese_sheets_gives_a_valid_inventory(
     assert main(["validate", str(inv)]) == 0
     # a second import refuses to overwrite without --force
     capsys.readouterr()
-    assert main(args) == 1 and "--force" in capsys.readouterr().err
+    assert main(args) == 2 and "--force" in capsys.readouterr().err
     assert main([*args, "--force"]) == 0
     assert "xiqu-x1" not in load_topology(inv).circuits
 

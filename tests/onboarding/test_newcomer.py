@@ -25,7 +25,7 @@ def test_newcomer_init_validate_secrets_render_plan(
     out = capsys.readouterr()
     assert "inventory is valid" in out.out and "warning" not in out.out + out.err
     # rendering before any secret exists names every missing one in one message
-    assert main(["render", "mynet", "--out", "build/configs"]) == 1
+    assert main(["render", "mynet", "--out", "build/configs"]) == 2  # bad input
     err = " ".join(capsys.readouterr().err.split())
     for name in ("ospf_key", "bgp_password", "aaa_key", "user_netadmin", "snmp_v3_priv_key"):
         assert f"{name}: missing" in err
@@ -48,7 +48,7 @@ def test_init_refuses_a_non_empty_folder(
 ) -> None:
     (clean_env / "mine").mkdir()
     (clean_env / "mine" / "notes.txt").write_text("keep", encoding="utf-8")
-    assert main(["init", "mine"]) == 1
+    assert main(["init", "mine"]) == 2
     assert "not empty" in capsys.readouterr().err
     assert (clean_env / "mine" / "notes.txt").read_text(encoding="utf-8") == "keep"
     assert not (clean_env / "mine" / "network.yaml").exists()

@@ -102,7 +102,7 @@ def test_render_preflight_names_every_failing_secret(
     clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv(env_name("ospf_key"), "Ab1cd")  # the lab renders FRR: ospf + bgp only
-    assert main(["render", str(LAB), "--out", str(clean_env / "out")]) == 1
+    assert main(["render", str(LAB), "--out", str(clean_env / "out")]) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert "ospf_key: too short" in err and "bgp_password: missing" in err
     assert "Ab1cd" not in err and not (clean_env / "out").exists()
@@ -122,7 +122,7 @@ def test_secrets_init_is_strong_private_and_never_overwrites(
     values = yaml.safe_load(first)
     assert set(values) >= JX_RENDER and len(set(values.values())) == len(values)
     assert main(["secrets", "check", str(JX), "--vault", "v.yaml", "--for", "render,deploy,poll,lab"]) == 0  # fmt: skip
-    assert main(["secrets", "init", str(JX), "--vault", "v.yaml"]) == 1
+    assert main(["secrets", "init", str(JX), "--vault", "v.yaml"]) == 2
     assert "--force" in capsys.readouterr().err and vault.read_text(encoding="utf-8") == first
     assert main(["secrets", "init", str(JX), "--vault", "v.yaml", "--force"]) == 0
     assert vault.read_text(encoding="utf-8") != first
@@ -148,7 +148,7 @@ def test_encrypted_vault_is_ansible_vault(
     assert main(["secrets", "check", str(LAB), "--for", "lab"]) == 0
     monkeypatch.setenv("EGNET_VAULT_PASSWORD", "wrong")
     capsys.readouterr()
-    assert main(["secrets", "check", str(LAB)]) == 1
+    assert main(["secrets", "check", str(LAB)]) == 2
     assert "cannot decrypt the vault" in capsys.readouterr().err
     monkeypatch.delenv("EGNET_VAULT_PASSWORD")
     monkeypatch.delenv("EGNET_VAULT_PASSWORD_FILE")
