@@ -137,7 +137,6 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(_modules_for(argv))
     args = parser.parse_args(argv)
-    args.argv = argv  # commands that re-execute themselves (poll --netns) need the original words
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:

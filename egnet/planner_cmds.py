@@ -16,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from egnet.inventory_cmds import load_warning
 from egnet.output import console, emit_json, info, table
 from planner import html as html_report
-from planner.extras import apply_extras, extras_data, parse_extras
 from planner.measured import measured_data
 from planner.model import PlanModel, build_model, parse_upgrades
 from planner.redundancy import audit
@@ -24,6 +23,7 @@ from planner.report import check_data, plan_data
 from planner.scenarios import combine, double_count, single_failures
 from planner.sweep import Sweep, merge, run, run_doubles
 from planner.whatif import compare, exhaustion, parse_growth
+from planner.whatif_extras import apply_extras, extras_data, parse_extras
 from topology import load_topology
 from topology.diagnostics import OperationError
 from topology.source import LIMITS, InputFileError, read_bytes

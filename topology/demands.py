@@ -108,15 +108,28 @@ class DemandIn(_Frozen):
     symmetric: Annotated[bool, Strict()] = False
 
 
+# The one source of the cascaded-conference defaults (inventory events, the built-in event and
+# the planner's ``--event conference``): a 1080p stream of 4 Mb/s x 1.2, MCUs at province, city and
+# county, every county and township taking part.
+CONFERENCE_RATE_BPS = 4_000_000
+CONFERENCE_OVERHEAD = 1.2
+CONFERENCE_MCU_TIERS: tuple[Literal["province", "city", "county"], ...] = (
+    "province",
+    "city",
+    "county",
+)
+CONFERENCE_PARTICIPANTS: tuple[Literal["city", "county", "township"], ...] = ("county", "township")
+
+
 class EventIn(_Frozen):
     """An event such as a province-wide cascaded video conference."""
 
     name: DemandName
     kind: Literal["cascaded_conference"] = "cascaded_conference"
-    rate: Rate = 4_000_000
-    overhead: float = Field(default=1.2, ge=1.0, le=3.0)
-    mcu_tiers: tuple[Literal["province", "city", "county"], ...] = ("province", "city", "county")
-    participants: tuple[Literal["city", "county", "township"], ...] = ("county", "township")
+    rate: Rate = CONFERENCE_RATE_BPS
+    overhead: float = Field(default=CONFERENCE_OVERHEAD, ge=1.0, le=3.0)
+    mcu_tiers: tuple[Literal["province", "city", "county"], ...] = CONFERENCE_MCU_TIERS
+    participants: tuple[Literal["city", "county", "township"], ...] = CONFERENCE_PARTICIPANTS
     enabled: Annotated[bool, Strict()] = True
 
 
@@ -189,14 +202,21 @@ def default_flow(tier: str, target: str) -> FlowRates:
     return FlowRates(up_bps=round(down * UP_RATIO), down_bps=down)
 
 
-def _default_event() -> Event:
+def conference_event(name: str, rate_bps: int = CONFERENCE_RATE_BPS) -> Event:
+    """A province-wide cascaded conference with the default overhead, MCU tiers and participants.
+
+    Examples:
+        >>> e = conference_event("x", 8_000_000)
+        >>> e.kind, e.rate_bps, e.overhead, e.mcu_tiers, e.participants
+        ('cascaded_conference', 8000000, 1.2, ('province', 'city', 'county'), ('county', 'township'))
+    """
     return Event(
-        name="province-video-conference",
+        name=name,
         kind="cascaded_conference",
-        rate_bps=4_000_000,
-        overhead=1.2,
-        mcu_tiers=("province", "city", "county"),
-        participants=("county", "township"),
+        rate_bps=rate_bps,
+        overhead=CONFERENCE_OVERHEAD,
+        mcu_tiers=CONFERENCE_MCU_TIERS,
+        participants=CONFERENCE_PARTICIPANTS,
     )
 
 
@@ -247,9 +267,10 @@ def resolve_demands(spec: DemandsFile | None, src: SourceFile | None = None) -> 
     assumed = _base_assumptions()
     profiles = {t: _profile(t, getattr(spec.profiles, t), assumed) for t in PROFILE_TIERS}
     if spec.events is None:
-        events: tuple[Event, ...] = (_default_event(),)
+        events: tuple[Event, ...] = (conference_event("province-video-conference"),)
         assumed.append(
-            "event: province-wide cascaded 1080p conference, 4 Mb/s x 1.2 per stream, "
+            f"event: province-wide cascaded 1080p conference, {CONFERENCE_RATE_BPS / 1e6:g} Mb/s x "
+            f"{CONFERENCE_OVERHEAD:g} per stream, "
             "MCUs at province/city/county, every county and township taking part"
         )
     else:

@@ -37,6 +37,37 @@ def _prefix(text: str) -> str:
     return str(ipaddress.IPv4Network(text))
 
 
+NMS_PREFIXLEN = 28  # the first /28 of the management pool is the NMS segment, reserved by IPAM
+
+
+def nms_segment(mgmt_address: str) -> ipaddress.IPv4Network:
+    """The NMS segment of the management pool holding ``mgmt_address`` (the pool's first /28).
+
+    The one source of this value: IPAM reserves it, the configs' default NTP/syslog/AAA servers and
+    management ACL point at it, and the lab's NMS namespace takes its first host.
+
+    Examples:
+        >>> nms_segment("198.19.0.23/24")
+        IPv4Network('198.19.0.0/28')
+        >>> nms_segment("10.9.8.5/29")
+        IPv4Network('10.9.8.0/29')
+    """
+    pool = ipaddress.IPv4Interface(mgmt_address).network
+    return ipaddress.IPv4Network((int(pool.network_address), max(pool.prefixlen, NMS_PREFIXLEN)))
+
+
+def nms_host(mgmt_address: str) -> ipaddress.IPv4Interface:
+    """The NMS host (first host of the NMS segment) with the management pool's prefix length.
+
+    Examples:
+        >>> nms_host("198.19.0.23/24")
+        IPv4Interface('198.19.0.1/24')
+    """
+    pool = ipaddress.IPv4Interface(mgmt_address).network
+    first = nms_segment(mgmt_address).network_address + 1
+    return ipaddress.IPv4Interface((int(first), pool.prefixlen))
+
+
 Host = Annotated[str, AfterValidator(_ipv4)]
 Prefix = Annotated[str, AfterValidator(_prefix)]
 
@@ -130,6 +161,27 @@ class ManagementIn(_Frozen):
 
 class Management(ManagementIn):
     """Resolved management settings (same shape as the input section)."""
+
+
+SNMP_COMMUNITY_SECRET = (
+    "snmp_community"  # SNMPv2c read-only community (lab snmpd, poll --snmp-version 2c)
+)
+
+
+def nms_snmp_user(mg: ManagementIn) -> SnmpUserIn | None:
+    """The SNMPv3 user the NMS polls as: the first entry of ``management.snmp_users``.
+
+    The one source of the user name and its secret names: the configs create every listed user,
+    the lab's snmpd creates this one and the poller authenticates as it. None when the list is
+    empty (then SNMPv3 polling is impossible).
+
+    Examples:
+        >>> nms_snmp_user(ManagementIn()).name
+        'egnet-nms'
+        >>> nms_snmp_user(ManagementIn(snmp_users=())) is None
+        True
+    """
+    return mg.snmp_users[0] if mg.snmp_users else None
 
 
 def resolve_management(spec: ManagementIn) -> Management:

@@ -11,13 +11,17 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from topology.demands import DemandModel, Event, ExplicitDemand, close_names, unknown_endpoint
+from topology.demands import (
+    DemandModel,
+    Event,
+    ExplicitDemand,
+    close_names,
+    conference_event,
+    unknown_endpoint,
+)
 from topology.diagnostics import OperationError
 from topology.text import HOSTNAME_PATTERN
 from topology.units import parse_rate
-
-CONFERENCE_RATE = 4_000_000
-CONFERENCE_OVERHEAD = 1.2
 
 
 @dataclass(frozen=True)
@@ -82,14 +86,10 @@ def parse_event(spec: str, index: int = 1) -> Event:
         raise OperationError(
             f"bad --event '{spec}': expected conference[:RATE], e.g. conference:8M"
         )
-    return Event(
-        name="cli-conference" + (f"-{index}" if index > 1 else ""),
-        kind="cascaded_conference",
-        rate_bps=_rate("--event", spec, rate.strip()) if rate.strip() else CONFERENCE_RATE,
-        overhead=CONFERENCE_OVERHEAD,
-        mcu_tiers=("province", "city", "county"),
-        participants=("county", "township"),
-    )
+    name = "cli-conference" + (f"-{index}" if index > 1 else "")
+    if rate.strip():
+        return conference_event(name, _rate("--event", spec, rate.strip()))
+    return conference_event(name)
 
 
 def parse_extras(
