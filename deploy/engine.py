@@ -76,8 +76,11 @@ def deploy(
     make: DriverFactory,
     overrides: dict[str, str] | None = None,
     policy: AuditPolicy | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[DeployResult]:
     """Deploy ``hosts``: refuse everything when any config fails render or audit.
+
+    ``progress(1)`` is called (from worker threads) as each device finishes.
 
     Raises:
         OperationError: the options do not fit (see :func:`resolve_options`).
@@ -91,7 +94,10 @@ def deploy(
     platforms = {j.hostname: j.platform for j in jobs}
 
     def worker(host: str, batch: int) -> DeployResult:
-        return deploy_device(by_host[host], make, opts, ctx, batch)
+        result = deploy_device(by_host[host], make, opts, ctx, batch)
+        if progress:
+            progress(1)
+        return result
 
     return run_rollout([j.hostname for j in jobs], platforms, worker, opts)
 

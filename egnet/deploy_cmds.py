@@ -22,13 +22,15 @@ from deploy.result import DeployResult, DriftResult, exit_code, summarise
 from deploy.transport import Credentials, JumpHost, close_jumps
 from deploy.verify import DriverFactory
 from egnet.output import console, emit_json, errconsole, info, table
+from egnet.progress import progress_bar
+from egnet.secrets_cmds import require_secrets
 from lab.manager import DEFAULT_ROOT, resolve_netns
 from lab.netns import ns_wrapper, tcp_opener
 from lab.paths import path_mismatches, sample_pairs
 from topology import load_topology
 from topology.diagnostics import OperationError
 from topology.model import Topology
-from topology.secrets import Secrets
+from topology.secrets import Purpose, Secrets
 
 
 def _options(args: argparse.Namespace) -> DeployOptions:
@@ -58,6 +60,17 @@ def masked_secrets() -> tuple[RecordingSecrets, Masker]:
     return RecordingSecrets(Secrets(), masker), masker
 
 
+def _preflight(
+    topo: Topology, secrets: RecordingSecrets, hosts: list[str], login: bool = True
+) -> None:
+    """Stop before any device is touched when a secret the run needs is missing or weak: the
+    configs' secrets, and the shared login unless the run logs in otherwise (``--change`` uses
+    the operator's personal account)."""
+    purposes = [Purpose.RENDER, Purpose.DEPLOY] if login else [Purpose.RENDER]
+    if isinstance(secrets.inner, Secrets):
+        require_secrets(topo, secrets.inner, purposes, hosts)
+
+
 def mask_deploy(r: DeployResult, m: Masker) -> DeployResult:
     """A deploy result with no secret in its diff or error."""
     return r.model_copy(update={"diff": m.mask(r.diff, r.platform), "error": _opt(m, r.error)})
@@ -78,6 +91,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     hosts = select(topo, args.limit)
     opts = _options(args)
     secrets, masker = masked_secrets()
+    _preflight(topo, secrets, hosts, login=not args.change)
     netns = resolve_netns(args.netns, topo, hosts, Path(args.lab_root))
     start = time.monotonic()
     if args.engine == "ansible":
@@ -91,7 +105,8 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         return _deploy_change(args, topo, secrets, masker, opts, netns, start)
     else:
         make = driver_factory(topo, Credentials.from_secrets(secrets), tcp_opener(netns))
-        results = deploy(topo, hosts, secrets, opts, make)
+        with progress_bar("deploy", len(hosts), min_total=2) as tick:
+            results = deploy(topo, hosts, secrets, opts, make, progress=tick)
         check = _path_check(topo, args, hosts, results)
         paths = check_paths(topo, results, opts, make, check) if check else None
     results = [mask_deploy(r, masker) for r in results]
@@ -312,9 +327,12 @@ def cmd_drift(args: argparse.Namespace) -> int:
     topo = load_topology(args.dir)
     hosts = select(topo, args.limit)
     secrets, masker = masked_secrets()
+    _preflight(topo, secrets, hosts)
     netns = resolve_netns(args.netns, topo, hosts, Path(args.lab_root))
     make = driver_factory(topo, Credentials.from_secrets(secrets), tcp_opener(netns))
-    results = [mask_drift(r, masker) for r in drift(topo, hosts, secrets, make)]
+    with progress_bar("drift", len(hosts), min_total=2) as tick:
+        found = drift(topo, hosts, secrets, make, progress=tick)
+    results = [mask_drift(r, masker) for r in found]
     report_drift(results, args.json)
     if any(r.error for r in results):
         return 2
@@ -418,14 +436,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--workers", type=int, default=16, help="devices in parallel")
     p.add_argument("--scheduled", action="store_true", help="mark the commit as a scheduled run")
     p.set_defaults(func=cmd_backup)
-    p = sub.add_parser("import", help="brownfield import")
-    what = p.add_subparsers(dest="what", required=True)
-    q = what.add_parser("running", help="two-way drift of backed-up running configs vs the model")
-    q.add_argument("dir", help="inventory folder")
-    q.add_argument("--from", dest="source", default="build/backup-repo", help="backup repository")
-    q.add_argument("--limit", help="glob(s) of hostnames, comma-separated")
-    q.add_argument("--json", action="store_true", help="JSON output")
-    q.set_defaults(func=cmd_import)
+    # `egnet import running` (cmd_import) is registered by egnet/import_cmds.py with `import csv`
     p = sub.add_parser("drift", help="report what differs between running and intended configs")
     _common(p)
     p.set_defaults(func=cmd_drift)

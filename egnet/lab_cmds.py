@@ -10,11 +10,23 @@ from egnet.output import emit_json, info, table
 from egnet.zonelab import register_probe
 from lab.manager import DEFAULT_ROOT, down, status, up
 
+LAB_VAULT_NAME = "lab-secrets.yaml"  # beside the lab root: build/lab-secrets.yaml
+
 
 def cmd_up(args: argparse.Namespace) -> int:
     """Build (or complete) the lab for an inventory."""
+    from egnet.secrets_cmds import lab_secrets
+    from topology import load_topology
+
     start = time.monotonic()
-    state = up(Path(args.dir), Path(args.root))
+    vault = Path(args.root).parent / LAB_VAULT_NAME
+    secrets, generated = lab_secrets(load_topology(args.dir), vault)
+    if generated:
+        info(
+            f"{vault}: generated lab secrets {', '.join(generated)} (mode 0600); for deploy and "
+            f"poll on the lab: export EGNET_VAULT={vault}"
+        )
+    state = up(Path(args.dir), Path(args.root), secrets)
     took = time.monotonic() - start
     info(
         f"lab '{state.network}' is up: {len(state.devices)} routers, "

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from egnet.inventory_cmds import load_warning
 from egnet.output import console, emit_json, info, table
 from planner import html as html_report
 from planner.measured import measured_data
@@ -186,7 +187,7 @@ def _sweep(pm: PlanModel, mode: str, user: list[str]) -> Sweep | None:
 def cmd_plan(args: argparse.Namespace) -> int:
     """Build the model, sweep failures, apply what-if, write reports."""
     t0 = time.perf_counter()
-    topo = load_topology(args.dir)
+    topo = load_warning(args.dir)  # warns when the IPAM lock is out of date
     extras = parse_extras(args.demand, args.event, args.no_events, topo.sites, topo.devices)
     model = apply_extras(topo.demands, extras)
     growth = parse_growth(args.growth, args.years) if args.growth else None

@@ -25,4 +25,6 @@ Secrets (environment ``EGNET_SECRET_<NAME>`` or the vault): ``ssh_username``, ``
 ``management.snmp_users``, default ``egnet-nms`` with ``snmp_v3_auth_key``, ``snmp_v3_priv_key``:
 the user the configs create and the poller uses); deploy also reads
 ``ssh_key_file`` (the lab writes a key pair to ``<root>/ssh/id_ed25519``).
+``egnet lab up`` generates every lab secret that is not set into ``build/lab-secrets.yaml``
+(mode 0600, reused on later runs; :func:`egnet.secrets_cmds.lab_secrets`).
 """

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LAB = ROOT / "inventory" / "lab"
 MIXED = ROOT / "tests" / "render" / "inventory"  # has a management section
 SECRETS = {
-    "ospf_key": "sec-ospf-key-0001",
+    "ospf_key": "sec-ospf-key-001",  # keyed MD5 holds 16 characters (secret policy)
     "bgp_password": "sec-bgp-pass-0001",
     "aaa_key": "sec-aaa-key-00001",
     "user_netadmin": "Sec-netadmin-pass-1",
