@@ -11,13 +11,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from egnet.output import console, emit_json, info, table
 from planner import html as html_report
 from planner.extras import apply_extras, extras_data, parse_extras
 from planner.measured import measured_data
 from planner.model import PlanModel, build_model, parse_upgrades
 from planner.redundancy import audit
-from planner.report import check_data, plan_data
+from planner.report import check_data, plan_result
+from planner.result import PLAN_SCHEMA, GrowthInfo, Measured, PlanResult, PolicyInfo, RunInfo
 from planner.scenarios import combine, double_count, single_failures
 from planner.sweep import Sweep, merge, run, run_doubles
 from planner.whatif import compare, exhaustion, parse_growth
@@ -187,54 +190,74 @@ def cmd_plan(args: argparse.Namespace) -> int:
     extras = parse_extras(args.demand, args.event, args.no_events, topo.sites, topo.devices)
     model = apply_extras(topo.demands, extras)
     growth = parse_growth(args.growth, args.years) if args.growth else None
+    before = _read(args.compare) if args.compare else None
     pm = build_model(topo, model, parse_upgrades(topo, args.upgrade))
     sweep = _sweep(pm, args.failures, args.fail)
     years = exhaustion(pm, sweep, growth) if growth is not None else None
-    meta: dict[str, Any] = {
-        "failures": args.failures,
-        "user_failures": args.fail,
-        "upgrades": pm.upgrades,
-        "growth": {"rates": growth.rates, "years": growth.years} if growth else None,
-        "whatif": extras_data(topo.demands, extras),
-        "seconds": round(time.perf_counter() - t0, 3),
-    }
-    plan = plan_data(pm, sweep, meta, years)
+    run = RunInfo(
+        failures=args.failures,
+        user_failures=tuple(args.fail),
+        upgrades=dict(pm.upgrades),
+        growth=GrowthInfo(rates=dict(growth.rates), years=growth.years) if growth else None,
+        whatif=extras_data(topo.demands, extras),
+        seconds=round(time.perf_counter() - t0, 3),
+    )
+    plan = plan_result(pm, sweep, run, years)
+    extra: dict[str, Any] = {}
     if args.measured:
-        plan["measured"] = _measured(pm, sweep, args)
-    if args.compare:
-        plan["comparison"] = {
-            "against": args.compare,
-            "changes": compare(_read(args.compare), plan),
-        }
+        extra["measured"] = _measured(pm, sweep, args)
+    if before is not None:
+        extra["comparison"] = compare(before, plan, args.compare)
+    if extra:
+        plan = plan.model_copy(update=extra)
     if args.html:
         _write(args.html, html_report.render(plan))
     if args.json == "-":
-        emit_json(plan)
+        emit_json(plan.to_json_data())
     else:
         if args.json:
-            _write(args.json, json.dumps(plan, indent=1, ensure_ascii=False))
+            _write(args.json, json.dumps(plan.to_json_data(), indent=1, ensure_ascii=False))
         _print_plan(plan)
-    failing = plan["summary"]["fail"] or plan.get("measured", {}).get("fail", 0)
-    return 1 if failing or plan["baseline_unrouted"]["bps"] > 0 else 0
+    failing = plan.summary.fail or (plan.measured.fail if plan.measured else 0)
+    return 1 if failing or plan.baseline_unrouted.bps > 0 else 0
 
 
-def _measured(pm: PlanModel, sweep: Sweep | None, args: argparse.Namespace) -> dict[str, Any]:
+def _measured(pm: PlanModel, sweep: Sweep | None, args: argparse.Namespace) -> Measured:
     """Read the poller's store here (the composition root) and hand plain data to the planner."""
     from poller.store import measured_loads
 
     loads = measured_loads(args.measured, days=args.measured_days, method=args.measured_method)
-    source = {"database": args.measured, "method": args.measured_method, "days": args.measured_days}
-    return measured_data(pm, sweep, loads, source)
+    return measured_data(
+        pm, sweep, loads, (args.measured, args.measured_method, float(args.measured_days))
+    )
 
 
-def _read(path: str) -> dict[str, Any]:
+MAX_PLAN_BYTES = 512 * 1024 * 1024
+
+
+def _read(path: str) -> PlanResult:
+    """A saved plan (``--compare``), validated against the result types."""
     try:
-        data: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        target = Path(path)
+        if target.stat().st_size > MAX_PLAN_BYTES:
+            raise OperationError(f"{path}: larger than {MAX_PLAN_BYTES >> 20} MiB, not a plan")
+        text = target.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise OperationError(f"cannot read plan {path}: {exc}") from None
-    if data.get("schema") != "egnet.plan/1":
-        raise OperationError(f"{path}: not an egnet plan (schema egnet.plan/1)")
-    return data
+    try:
+        head = json.loads(text)
+    except ValueError as exc:
+        raise OperationError(f"{path}: not JSON: {exc}") from None
+    if not isinstance(head, dict) or head.get("schema") != PLAN_SCHEMA:
+        raise OperationError(f"{path}: not an egnet plan (schema {PLAN_SCHEMA})")
+    try:
+        return PlanResult.model_validate(head, strict=False)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err["loc"])
+        raise OperationError(
+            f"{path}: {where}: {err['msg']} ({exc.error_count()} error(s))"
+        ) from None
 
 
 def _write(path: str, text: str) -> None:
@@ -247,78 +270,79 @@ def _write(path: str, text: str) -> None:
     info(f"wrote {path}")
 
 
-def _print_plan(plan: dict[str, Any]) -> None:
-    s, pol = plan["summary"], plan["policy"]
+def _print_plan(plan: PlanResult) -> None:
+    s, pol = plan.summary, plan.policy
     console.print(
-        f"[bold]{plan['network']['label']}[/]: {plan['demands']['count']} demands "
-        f"({plan['demands']['total_bps'] / 1e9:.2f} Gb/s busy hour), "
-        f"{s['directions']} circuit directions, failures {plan['run']['failures']} "
-        f"({plan['scenarios']['count']} scenarios) in {plan['run']['seconds']:.2f} s"
+        f"[bold]{plan.network.label}[/]: {plan.demands.count} demands "
+        f"({plan.demands.total_bps / 1e9:.2f} Gb/s busy hour), "
+        f"{s.directions} circuit directions, failures {plan.run.failures} "
+        f"({plan.scenarios.count} scenarios) in {plan.run.seconds:.2f} s"
     )
     console.print(
-        f"  fail {s['fail']}, warn {s['warn']} (> {pol['fail_utilisation']:.0%} / "
-        f"> {pol['warn_utilisation']:.0%} worst case); scenarios losing traffic: "
-        f"{s['scenarios_with_unrouted']} (max {s['max_unrouted_bps'] / 1e6:.1f} Mb/s); "
-        f"baseline unrouted {plan['baseline_unrouted']['bps'] / 1e6:.1f} Mb/s"
+        f"  fail {s.fail}, warn {s.warn} (> {pol.fail_utilisation:.0%} / "
+        f"> {pol.warn_utilisation:.0%} worst case); scenarios losing traffic: "
+        f"{s.scenarios_with_unrouted} (max {s.max_unrouted_bps / 1e6:.1f} Mb/s); "
+        f"baseline unrouted {plan.baseline_unrouted.bps / 1e6:.1f} Mb/s"
     )
-    w = plan["run"]["whatif"]
-    if w["demands"] or w["events"] or w["events_dropped"]:
+    w = plan.run.whatif
+    if w.demands or w.events or w.events_dropped:
         console.print(
-            f"  what-if: {len(w['demands'])} extra demand(s), {len(w['events'])} extra event(s)"
-            + (f", dropped {', '.join(w['events_dropped'])}" if w["events_dropped"] else "")
+            f"  what-if: {len(w.demands)} extra demand(s), {len(w.events)} extra event(s)"
+            + (f", dropped {', '.join(w.events_dropped)}" if w.events_dropped else "")
         )
     table(
         "Most loaded circuit directions (worst case)",
         ["circuit", "direction", "baseline %", "worst %", "worst scenario", "exhausted"],
         [
             (
-                t["circuit"],
-                f"{t['from']}→{t['to']}",
-                f"{t['baseline_utilisation']:.0%}",
-                f"{t['worst_utilisation']:.0%}",
-                t["scenario"],
-                "" if t["exhaustion_year"] is None else f"year {t['exhaustion_year']}",
+                t.circuit,
+                f"{t.src}→{t.to}",
+                f"{t.baseline_utilisation:.0%}",
+                f"{t.worst_utilisation:.0%}",
+                t.scenario,
+                "" if t.exhaustion_year is None else f"year {t.exhaustion_year}",
             )
-            for t in s["top"][:5]
+            for t in s.top[:5]
         ],
     )
-    for item in plan["scenarios"]["items"]:
-        if item["kind"] == "user":
-            lost = item["sites_lost"]
+    for item in plan.scenarios.items:
+        if item.kind == "user":
+            lost = item.sites_lost
             console.print(
-                f"  scenario {item['name']}: {item['unrouted_bps'] / 1e6:.1f} Mb/s unrouted, "
+                f"  scenario {item.name}: {item.unrouted_bps / 1e6:.1f} Mb/s unrouted, "
                 f"{len(lost)} site(s) lose service{': ' + ', '.join(lost[:5]) if lost else ''}"
                 f"{' …' if len(lost) > 5 else ''}; max utilisation "
-                f"{item['max_utilisation'] or 0:.0%}, {item['overloaded']} direction(s) over "
-                f"{pol['fail_utilisation']:.0%}"
+                f"{item.max_utilisation or 0:.0%}, {item.overloaded} direction(s) over "
+                f"{pol.fail_utilisation:.0%}"
             )
-    if "measured" in plan:
-        _print_measured(plan["measured"], pol)
-    for change in plan.get("comparison", {}).get("changes", [])[:5]:
-        info(
-            f"  {change['circuit']} {change['from']}: {change['before']:.0%} → "
-            f"{change['after']:.0%} ({change['status_before']} → {change['status_after']})"
-        )
+    if plan.measured is not None:
+        _print_measured(plan.measured, pol)
+    if plan.comparison is not None:
+        for change in plan.comparison.changes[:5]:
+            info(
+                f"  {change.circuit} {change.src}: {change.before:.0%} → "
+                f"{change.after:.0%} ({change.status_before} → {change.status_after})"
+            )
 
 
-def _print_measured(m: dict[str, Any], pol: dict[str, Any]) -> None:
+def _print_measured(m: Measured, pol: PolicyInfo) -> None:
     info(
-        f"measured ({m['method']}, {m['days']:g} days): {m['circuits']} circuits, "
-        f"{m['unmeasured_circuits']} without data, {len(m['unknown_circuits'])} unknown; "
-        f"{m['fail']} direction(s) over {pol['fail_utilisation']:.0%}, {m['warn']} over "
-        f"{pol['warn_utilisation']:.0%}; {len(m['above_model'])} above the model"
+        f"measured ({m.method}, {m.days:g} days): {m.circuits} circuits, "
+        f"{m.unmeasured_circuits} without data, {len(m.unknown_circuits)} unknown; "
+        f"{m.fail} direction(s) over {pol.fail_utilisation:.0%}, {m.warn} over "
+        f"{pol.warn_utilisation:.0%}; {len(m.above_model)} above the model"
     )
     table(
         "Measured above the modelled baseline",
         ["circuit", "direction", "measured Mb/s", "modelled Mb/s", "ratio"],
         [
             (
-                d["circuit"],
-                f"{d['from']}→{d['to']}",
-                f"{d['measured_bps'] / 1e6:.1f}",
-                f"{d['modelled_bps'] / 1e6:.1f}",
-                "-" if d["ratio"] is None else f"{d['ratio']:.2f}",
+                d.circuit,
+                f"{d.src}→{d.to}",
+                f"{d.measured_bps / 1e6:.1f}",
+                f"{d.modelled_bps / 1e6:.1f}",
+                "-" if d.ratio is None else f"{d.ratio:.2f}",
             )
-            for d in m["above_model"][:5]
+            for d in m.above_model[:5]
         ],
     )

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
 
+from planner.result import WhatIf, WhatIfDemand, WhatIfEvent
 from topology.demands import DemandModel, Event, ExplicitDemand, close_names, unknown_endpoint
 from topology.diagnostics import OperationError
 from topology.units import parse_rate
@@ -127,24 +127,24 @@ def apply_extras(model: DemandModel, extras: Extras) -> DemandModel:
     )
 
 
-def extras_data(model: DemandModel, extras: Extras) -> dict[str, Any]:
+def extras_data(model: DemandModel, extras: Extras) -> WhatIf:
     """What the report lists under ``run.whatif``: the applied extras and the dropped events.
 
     Examples:
         >>> from topology.demands import resolve_demands
         >>> x = parse_extras(["a:lab>lab=1M"], [], True, ["lab"], [])
         >>> d = extras_data(resolve_demands(None), x)
-        >>> d["demands"][0]["rate_bps"], d["events_dropped"]
-        (1000000, ['province-video-conference'])
+        >>> d.demands[0].rate_bps, d.events_dropped
+        (1000000, ('province-video-conference',))
     """
-    return {
-        "demands": [
-            {"name": d.name, "src": d.src, "dst": d.dst, "rate_bps": d.rate_bps}
+    return WhatIf(
+        demands=tuple(
+            WhatIfDemand(name=d.name, src=d.src, dst=d.dst, rate_bps=d.rate_bps)
             for d in extras.demands
-        ],
-        "events": [
-            {"name": e.name, "kind": e.kind, "rate_bps": e.rate_bps, "overhead": e.overhead}
+        ),
+        events=tuple(
+            WhatIfEvent(name=e.name, kind=e.kind, rate_bps=e.rate_bps, overhead=e.overhead)
             for e in extras.events
-        ],
-        "events_dropped": [e.name for e in model.events] if extras.no_events else [],
-    }
+        ),
+        events_dropped=tuple(e.name for e in model.events) if extras.no_events else (),
+    )

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from planner.engine import Failure, FloatArray
 from planner.model import PlanModel
+from planner.result import Change, Comparison, DirectionResult, PlanResult
 from planner.sweep import Sweep
 from topology.diagnostics import OperationError
 
@@ -102,25 +102,27 @@ def exhaustion(pm: PlanModel, sweep: Sweep | None, growth: Growth) -> FloatArray
     return years
 
 
-def compare(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per circuit direction present in both plans: worst utilisation before and after."""
+def compare(before: PlanResult, after: PlanResult, against: str) -> Comparison:
+    """Per circuit direction present in both plans whose worst utilisation or status changed,
+    largest change first."""
 
-    def index(plan: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-        return {(c["id"], d["from"]): d for c in plan["circuits"] for d in c["directions"]}
+    def index(plan: PlanResult) -> dict[tuple[str, str], DirectionResult]:
+        return {(cid, d.src): d for cid, d in plan.directions()}
 
-    ia, ib = index(a), index(b)
+    ia, ib = index(before), index(after)
     rows = []
     for key in sorted(ia.keys() & ib.keys()):
-        wa, wb = ia[key]["worst_utilisation"], ib[key]["worst_utilisation"]
-        if abs(wa - wb) > 1e-9 or ia[key]["status"] != ib[key]["status"]:
+        da, db = ia[key], ib[key]
+        if abs(da.worst_utilisation - db.worst_utilisation) > 1e-9 or da.status != db.status:
             rows.append(
-                {
-                    "circuit": key[0],
-                    "from": key[1],
-                    "before": wa,
-                    "after": wb,
-                    "status_before": ia[key]["status"],
-                    "status_after": ib[key]["status"],
-                }
+                Change(
+                    circuit=key[0],
+                    src=key[1],
+                    before=da.worst_utilisation,
+                    after=db.worst_utilisation,
+                    status_before=da.status,
+                    status_after=db.status,
+                )
             )
-    return sorted(rows, key=lambda r: -(abs(r["after"] - r["before"])))
+    rows.sort(key=lambda r: -abs(r.after - r.before))
+    return Comparison(against=against, changes=tuple(rows))

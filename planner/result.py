@@ -1,0 +1,378 @@
+"""Typed plan results: what ``egnet plan`` computes, as frozen pydantic models.
+
+The planner produces a :class:`PlanResult`; the terminal output, the HTML report, ``--compare`` and
+the JSON writer all read it through attributes. ``PlanResult.to_json_data()`` is the document of
+``planner/SCHEMA.md`` (``egnet.plan/1``); its JSON schema is ``PlanResult.model_json_schema()``
+(``egnet plan --schema`` prints it; a test keeps SCHEMA.md's field table in step with it).
+
+A JSON key that is a Python keyword (``from``) is the alias of a field named ``src``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PLAN_SCHEMA = "egnet.plan/1"
+Status = Literal["ok", "warn", "fail"]
+
+
+class Result(BaseModel):
+    """Base of every result type: strict, frozen, no unknown fields; keys by alias."""
+
+    model_config = ConfigDict(
+        strict=True, frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True
+    )
+
+
+class Network(Result):
+    """The network planned."""
+
+    name: str
+    label: str
+    source: str = Field(description="inventory folder")
+
+
+class PolicyInfo(Result):
+    """The planning policy in force."""
+
+    warn_utilisation: float
+    fail_utilisation: float
+    max_paths: int
+    igp: str
+
+
+class DemandSummary(Result):
+    """The demand model's size."""
+
+    count: int
+    total_bps: float
+    by_class_bps: dict[str, float]
+    source: str | None = Field(description="demands file or null")
+
+
+class GrowthInfo(Result):
+    """``--growth``: rate per class per year and the horizon."""
+
+    rates: dict[str, float]
+    years: int
+
+
+class WhatIfDemand(Result):
+    """An extra demand from ``--demand``."""
+
+    name: str
+    src: str
+    dst: str
+    rate_bps: int
+
+
+class WhatIfEvent(Result):
+    """An extra event from ``--event``."""
+
+    name: str
+    kind: str
+    rate_bps: int
+    overhead: float
+
+
+class WhatIf(Result):
+    """What-if options applied on top of the inventory's demand model."""
+
+    demands: tuple[WhatIfDemand, ...] = ()
+    events: tuple[WhatIfEvent, ...] = ()
+    events_dropped: tuple[str, ...] = ()
+
+
+class RunInfo(Result):
+    """How the plan was run."""
+
+    failures: Literal["none", "n-1", "double"]
+    user_failures: tuple[str, ...]
+    upgrades: dict[str, int]
+    growth: GrowthInfo | None
+    whatif: WhatIf
+    seconds: float
+
+
+class Unrouted(Result):
+    """Traffic without a path when nothing has failed."""
+
+    bps: float
+    sites: tuple[str, ...]
+
+
+class SiteResult(Result):
+    """A site of the tree, with the worst case of its uplinks."""
+
+    name: str
+    label: str
+    tier: str
+    parent: str | None
+    uplink_worst_utilisation: float | None
+
+
+class ScenarioLoad(Result):
+    """A scenario and the load it puts on a direction."""
+
+    name: str
+    load_bps: float
+
+
+class DirectionResult(Result):
+    """One direction of a circuit (full duplex: each direction is planned on its own)."""
+
+    src: str = Field(alias="from")
+    to: str
+    baseline_bps: float
+    baseline_utilisation: float
+    worst_bps: float
+    worst_utilisation: float
+    worst_scenarios: tuple[ScenarioLoad, ...]
+    status: Status
+    exhaustion_year: int | None
+
+
+class CircuitResult(Result):
+    """A circuit and both its directions."""
+
+    id: str
+    role: str
+    tier: str
+    type: str
+    carrier: str
+    tail: bool
+    capacity_bps: float
+    directions: tuple[DirectionResult, DirectionResult]
+
+
+class Violation(Result):
+    """A direction not ``ok`` in its worst case."""
+
+    circuit: str
+    src: str = Field(alias="from")
+    to: str
+    level: Status
+    baseline_utilisation: float
+    worst_utilisation: float
+    scenario: str
+
+
+class ScenarioResult(Result):
+    """One swept scenario."""
+
+    name: str
+    kind: str
+    unrouted_bps: float
+    sites_lost: tuple[str, ...]
+    max_utilisation: float | None
+    overloaded: int
+
+
+class Scenarios(Result):
+    """The scenarios swept and the notable ones listed."""
+
+    count: int
+    listed: int
+    items: tuple[ScenarioResult, ...]
+
+
+class TopDirection(Result):
+    """One of the most loaded directions."""
+
+    circuit: str
+    src: str = Field(alias="from")
+    to: str
+    baseline_utilisation: float
+    worst_utilisation: float
+    scenario: str
+    exhaustion_year: int | None
+
+
+class Summary(Result):
+    """Counts over the whole plan."""
+
+    directions: int
+    status: dict[str, int]
+    fail: int
+    warn: int
+    scenarios_with_unrouted: int
+    max_unrouted_bps: float
+    top: tuple[TopDirection, ...]
+
+
+class Change(Result):
+    """A circuit direction whose worst case or status differs between two plans."""
+
+    circuit: str
+    src: str = Field(alias="from")
+    before: float
+    after: float
+    status_before: Status
+    status_after: Status
+
+
+class Comparison(Result):
+    """``--compare``: what changed against a saved plan."""
+
+    against: str
+    changes: tuple[Change, ...]
+
+
+class MeasuredDirection(Result):
+    """A measured direction beside the model."""
+
+    circuit: str
+    src: str = Field(alias="from")
+    to: str
+    measured_bps: float
+    modelled_bps: float
+    ratio: float | None
+    measured_utilisation: float
+    status: Status
+    worst_estimate_bps: float
+    worst_estimate_utilisation: float
+
+
+class AboveModel(Result):
+    """A direction where measured exceeds the modelled baseline."""
+
+    circuit: str
+    src: str = Field(alias="from")
+    to: str
+    measured_bps: float
+    modelled_bps: float
+    ratio: float | None
+
+
+class Measured(Result):
+    """``--measured DB``: measured loads side by side with the model."""
+
+    database: str
+    method: Literal["busy_hour", "p95"]
+    days: float
+    circuits: int
+    unknown_circuits: tuple[str, ...]
+    unmeasured_circuits: int
+    fail: int
+    warn: int
+    directions: tuple[MeasuredDirection, ...]
+    above_model: tuple[AboveModel, ...]
+
+
+class PlanResult(Result):
+    """The whole plan (``egnet.plan/1``)."""
+
+    schema_: Literal["egnet.plan/1"] = Field(default="egnet.plan/1", alias="schema")
+    network: Network
+    policy: PolicyInfo
+    assumptions: tuple[str, ...]
+    demands: DemandSummary
+    run: RunInfo
+    baseline_unrouted: Unrouted
+    sites: tuple[SiteResult, ...]
+    circuits: tuple[CircuitResult, ...]
+    violations: tuple[Violation, ...]
+    scenarios: Scenarios
+    summary: Summary
+    comparison: Comparison | None = None
+    measured: Measured | None = None
+
+    def to_json_data(self) -> dict[str, Any]:
+        """The JSON document: keys by alias; optional sections only when present."""
+        return self.model_dump(
+            mode="json",
+            by_alias=True,
+            exclude={k for k in ("comparison", "measured") if getattr(self, k) is None},
+        )
+
+    def directions(self) -> list[tuple[str, DirectionResult]]:
+        """Every (circuit id, direction) in circuit order."""
+        return [(c.id, d) for c in self.circuits for d in c.directions]
+
+
+# ---- the documentation generated from the types (``planner/SCHEMA.md``, ``plan.schema.json``) ----
+
+SCHEMA_BEGIN = "<!-- generated from planner/result.py: begin -->"
+SCHEMA_END = "<!-- generated from planner/result.py: end -->"
+
+
+def _type_name(tp: Any) -> tuple[str, type[BaseModel] | None, bool]:
+    """(readable type, nested model or None, whether it is a list) of an annotation."""
+    import types
+    import typing
+
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return "object", tp, False
+    if origin in (tuple, list):
+        inner, model, _ = _type_name(args[0])
+        return f"[{inner}]", model, True
+    if origin is dict:
+        return f"{{str: {_type_name(args[1])[0]}}}", None, False
+    if origin is Literal:
+        return " \\| ".join(f"`{a!r}`".replace("'", '"') for a in args), None, False
+    if origin in (typing.Union, types.UnionType):
+        parts = [_type_name(a) for a in args if a is not type(None)]
+        nested = next((m for _, m, _ in parts if m is not None), None)
+        listy = any(li for _, _, li in parts)
+        return " \\| ".join(p for p, _, _ in parts) + " or null", nested, listy
+    return getattr(tp, "__name__", str(tp)), None, False
+
+
+def field_rows(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str, str]]:
+    """(JSON path, type, description) of every field, nested objects flattened.
+
+    Examples:
+        >>> rows = field_rows(PlanResult)
+        >>> ("circuits[].directions[].from", "str", "") in rows
+        True
+    """
+    rows: list[tuple[str, str, str]] = []
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        type_text, nested, listy = _type_name(info.annotation)
+        if name == "directions" and model is CircuitResult:
+            type_text, nested, listy = "[object] (a→b, b→a)", DirectionResult, True
+        path = f"{prefix}{key}"
+        desc = (info.description or "").replace("|", "\\|")
+        rows.append((path, type_text, desc))
+        if nested is not None:
+            rows += field_rows(nested, path + ("[]." if listy else "."))
+    return rows
+
+
+def schema_markdown() -> str:
+    """The generated field table of ``egnet.plan/1`` (between the markers in SCHEMA.md)."""
+    lines = [SCHEMA_BEGIN, "", "| field | type | note |", "|---|---|---|"]
+    lines += [f"| `{p}` | {t} | {d} |" for p, t, d in field_rows(PlanResult)]
+    return "\n".join([*lines, "", SCHEMA_END])
+
+
+def json_schema_text() -> str:
+    """``PlanResult``'s JSON schema (serialisation mode, keys by alias), as stored in
+    ``planner/plan.schema.json``."""
+    import json
+
+    schema = PlanResult.model_json_schema(by_alias=True, mode="serialization")
+    return json.dumps(schema, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def write_docs(folder: str) -> None:
+    """Regenerate ``SCHEMA.md``'s field table and ``plan.schema.json`` in ``folder``."""
+    from pathlib import Path
+
+    md = Path(folder) / "SCHEMA.md"
+    text = md.read_text(encoding="utf-8")
+    head, _, rest = text.partition(SCHEMA_BEGIN)
+    _, _, tail = rest.partition(SCHEMA_END)
+    md.write_text(head + schema_markdown() + tail, encoding="utf-8")
+    (Path(folder) / "plan.schema.json").write_text(json_schema_text(), encoding="utf-8")
+
+
+if __name__ == "__main__":  # .venv/bin/python -m planner.result: regenerate the documents
+    import sys
+
+    write_docs(sys.argv[1] if len(sys.argv) > 1 else "planner")
