@@ -15,12 +15,22 @@ from pydantic import ValidationError
 
 from egnet.output import console, emit_json, info, table
 from planner import html as html_report
+from planner.estimate import check_matrix, estimate, estimate_result, site_demands
 from planner.extras import apply_extras, extras_data, parse_extras
 from planner.measured import measured_data
 from planner.model import PlanModel, build_model, parse_upgrades
 from planner.redundancy import audit
 from planner.report import check_data, plan_result
-from planner.result import PLAN_SCHEMA, GrowthInfo, Measured, PlanResult, PolicyInfo, RunInfo
+from planner.result import (
+    MATRIX_SCHEMA,
+    PLAN_SCHEMA,
+    GrowthInfo,
+    Measured,
+    PlanResult,
+    PolicyInfo,
+    RunInfo,
+    TrafficMatrix,
+)
 from planner.scenarios import combine, double_count, single_failures
 from planner.sweep import Sweep, merge, run, run_doubles
 from planner.whatif import compare, exhaustion, parse_growth
@@ -106,6 +116,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--measured-days", type=float, default=30.0, help="look-back window (default 30)"
     )
+    p.add_argument(
+        "--demands-from",
+        metavar="MATRIX.json",
+        help="plan on a site-to-site traffic matrix (egnet.matrix/1: measured from flows or "
+        "written by `egnet estimate --matrix`) instead of the demand model's rates; each pair "
+        "keeps the model's endpoints and class, a pair the model lacks is an explicit demand",
+    )
     p.add_argument("--compare", metavar="PLAN.json", help="compare with a saved plan")
     p.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
     p.add_argument(
@@ -116,6 +133,43 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="write the plan as JSON to FILE (stdout without FILE)",
     )
     p.set_defaults(func=cmd_plan)
+    _register_estimate(sub)
+
+
+def _register_estimate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "estimate",
+        help="estimate the site-to-site traffic matrix from the poller's measured loads "
+        "(tomogravity on the planner's routing)",
+    )
+    p.add_argument("dir", help="inventory folder")
+    p.add_argument("--db", required=True, metavar="STORE", help="the poller's SQLite store")
+    p.add_argument(
+        "--window",
+        type=float,
+        default=30.0,
+        metavar="DAYS",
+        help="look-back window in days (default 30)",
+    )
+    p.add_argument(
+        "--method",
+        choices=("busy_hour", "p95"),
+        default="busy_hour",
+        help="per direction: busy_hour (highest clock-hour mean, default) or p95",
+    )
+    p.add_argument(
+        "--flows",
+        metavar="MATRIX.json",
+        help="site pairs measured from flows (egnet.matrix/1): fixed in the estimate",
+    )
+    p.add_argument(
+        "--matrix", metavar="FILE", help="write the estimated matrix (egnet.matrix/1) to FILE"
+    )
+    p.add_argument("--top", type=int, default=10, help="residual rows shown (default 10)")
+    p.add_argument(
+        "--json", nargs="?", const="-", metavar="FILE", help="write the estimate as JSON"
+    )
+    p.set_defaults(func=cmd_estimate)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -191,7 +245,17 @@ def cmd_plan(args: argparse.Namespace) -> int:
     model = apply_extras(topo.demands, extras)
     growth = parse_growth(args.growth, args.years) if args.growth else None
     before = _read(args.compare) if args.compare else None
-    pm = build_model(topo, model, parse_upgrades(topo, args.upgrade))
+    upgrades = parse_upgrades(topo, args.upgrade)
+    pm = build_model(topo, model, upgrades)
+    if args.demands_from:
+        matrix = check_matrix(_read_matrix(args.demands_from), pm, args.demands_from)
+        assumed = (
+            f"demands: the site-to-site matrix {args.demands_from} ({len(matrix)} pairs, "
+            f"{sum(matrix.values()) / 1e9:.3f} Gb/s); the profiles below only split a pair "
+            "over its endpoints",
+        )
+        model = model.model_copy(update={"assumptions": assumed + model.assumptions})
+        pm = build_model(topo, model, upgrades, site_demands=site_demands(pm, matrix))
     sweep = _sweep(pm, args.failures, args.fail)
     years = exhaustion(pm, sweep, growth) if growth is not None else None
     run = RunInfo(
@@ -201,6 +265,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         growth=GrowthInfo(rates=dict(growth.rates), years=growth.years) if growth else None,
         whatif=extras_data(topo.demands, extras),
         seconds=round(time.perf_counter() - t0, 3),
+        demands_from=args.demands_from,
     )
     plan = plan_result(pm, sweep, run, years)
     extra: dict[str, Any] = {}
@@ -258,6 +323,82 @@ def _read(path: str) -> PlanResult:
         raise OperationError(
             f"{path}: {where}: {err['msg']} ({exc.error_count()} error(s))"
         ) from None
+
+
+def _read_matrix(path: str) -> TrafficMatrix:
+    """A traffic matrix file (``egnet.matrix/1``), validated."""
+    text = _read_text(path)
+    try:
+        return TrafficMatrix.model_validate_json(text)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err["loc"])
+        raise OperationError(
+            f"{path}: {where}: {err['msg']} ({exc.error_count()} error(s); "
+            f"expected {MATRIX_SCHEMA}: {{schema, network, demands: [{{src, dst, rate_bps}}]}})"
+        ) from None
+
+
+def _read_text(path: str) -> str:
+    try:
+        target = Path(path)
+        if target.stat().st_size > MAX_PLAN_BYTES:
+            raise OperationError(f"{path}: larger than {MAX_PLAN_BYTES >> 20} MiB")
+        return target.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OperationError(f"cannot read {path}: {exc}") from None
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
+    """Estimate the traffic matrix from the poller's store (tomogravity)."""
+    from poller.store import measured_loads
+
+    if not 0 < args.window <= 3650:
+        raise OperationError(f"--window {args.window:g}: expected days in (0, 3650]")
+    topo = load_topology(args.dir)
+    pm = build_model(topo)
+    flows = check_matrix(_read_matrix(args.flows), pm, args.flows) if args.flows else None
+    loads = measured_loads(args.db, days=args.window, method=args.method)
+    if not any(cid in pm.circuit_index for cid in loads):
+        raise OperationError(
+            f"{args.db}: no measurements of {topo.name}'s circuits in the last {args.window:g} days"
+        )
+    est = estimate(pm, loads, flows)
+    result = estimate_result(pm, est, (args.db, args.method, args.window), args.flows)
+    if args.matrix:
+        _write(args.matrix, json.dumps(result.matrix.to_json_data(), indent=1, ensure_ascii=False))
+    if args.json == "-":
+        emit_json(result.to_json_data())
+        return 0
+    if args.json:
+        _write(args.json, json.dumps(result.to_json_data(), indent=1, ensure_ascii=False))
+    f = result.fit
+    console.print(
+        f"[bold]{topo.label}[/]: {f.unknowns} site pairs from {f.measured_directions} measured "
+        f"directions ({args.method}, {args.window:g} days); {f.determined} determined, "
+        f"{f.undetermined} not distinguishable by link loads, {f.fixed_by_flows} fixed by flows, "
+        f"{f.exact_sites} leaf sites measured exactly"
+    )
+    console.print(
+        f"  fit: rms residual {f.rms_residual_bps / 1e6:.3f} Mb/s, max "
+        f"{f.max_abs_residual_bps / 1e6:.3f} Mb/s, relative {f.relative_residual:.2e}; "
+        f"prior scale {f.prior_scale:.3f}"
+    )
+    table(
+        "Largest residuals (fitted - measured)",
+        ["circuit", "direction", "measured Mb/s", "fitted Mb/s", "residual Mb/s"],
+        [
+            (
+                r.circuit,
+                f"{r.src}→{r.to}",
+                f"{r.measured_bps / 1e6:.3f}",
+                f"{r.fitted_bps / 1e6:.3f}",
+                f"{r.residual_bps / 1e6:+.3f}",
+            )
+            for r in result.residuals[: max(args.top, 0)]
+        ],
+    )
+    return 0
 
 
 def _write(path: str, text: str) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,6 +33,9 @@ from scipy.sparse.linalg import lsqr
 from planner.demandgen import SiteDemand
 from planner.engine import FloatArray
 from planner.model import PlanModel
+from planner.result import EstimateResult, Fit, MatrixDemand, Residual, TrafficMatrix
+from topology.demands import close_names
+from topology.diagnostics import OperationError
 from topology.model import Tier
 
 logger = logging.getLogger(__name__)
@@ -152,9 +156,11 @@ class PairModel:
     model_rate: FloatArray  # the demand model's rate per pair
 
 
-def pair_model(pm: PlanModel) -> PairModel:
-    """Group the model's demands by (source site, destination site); a pair's column is the
-    rate-weighted mix of its demands' routes (e.g. a township's access router and service switch)."""
+def pair_groups(
+    pm: PlanModel,
+) -> tuple[list[tuple[str, str]], list[list[int]], FloatArray, FloatArray]:
+    """The model's demands grouped by (source site, destination site): the pairs, each pair's
+    demand indices, each demand's share of its pair (the model's split) and each pair's rate."""
     index: dict[tuple[str, str], int] = {}
     members: list[list[int]] = []
     for d, sd in enumerate(pm.demands):
@@ -163,17 +169,25 @@ def pair_model(pm: PlanModel) -> PairModel:
             members.append([])
         members[k].append(d)
     rate = pm.engine.rate
-    of = np.zeros(len(pm.demands), np.int64)
     weights = np.zeros(len(pm.demands))
     model_rate = np.zeros(len(members))
     for k, ds in enumerate(members):
         total = float(rate[ds].sum())
         model_rate[k] = total
-        of[ds] = k
         weights[ds] = rate[ds] / total if total > 0 else 1.0 / len(ds)
+    return list(index), members, weights, model_rate
+
+
+def pair_model(pm: PlanModel) -> PairModel:
+    """Group the model's demands by (source site, destination site); a pair's column is the
+    rate-weighted mix of its demands' routes (e.g. a township's access router and service switch)."""
+    pairs, members, weights, model_rate = pair_groups(pm)
+    of = np.zeros(len(pm.demands), np.int64)
+    for k, ds in enumerate(members):
+        of[ds] = k
     mix = sp.csr_matrix((weights, (np.arange(len(of)), of)), shape=(len(pm.demands), len(members)))
     routing = (pm.engine.demand_matrix() @ mix).tocsr()
-    return PairModel(list(index), members, weights, routing, model_rate)
+    return PairModel(pairs, members, weights, routing, model_rate)
 
 
 def gravity_prior(
@@ -296,9 +310,9 @@ def site_demands(pm: PlanModel, matrix: Mapping[tuple[str, str], float]) -> list
     ``explicit``); a model pair missing from the matrix carries nothing."""
     from planner.demandgen import endpoints
 
-    pairs = pair_model(pm)
+    names, members, weights, _ = pair_groups(pm)
     out: list[SiteDemand] = []
-    index = {p: k for k, p in enumerate(pairs.pairs)}
+    index = {p: k for k, p in enumerate(names)}
     for (s, d), rate in matrix.items():
         k = index.get((s, d))
         if k is None:
@@ -306,7 +320,98 @@ def site_demands(pm: PlanModel, matrix: Mapping[tuple[str, str], float]) -> list
             dst = endpoints(pm.topo, pm.topo.sites[d])[0][0]
             out.append(SiteDemand(src, dst, float(rate), f"matrix:{s}>{d}", s, d, "explicit"))
             continue
-        for i in pairs.members[k]:
+        for i in members[k]:
             sd = pm.demands[i]
-            out.append(sd._replace(rate_bps=float(rate) * float(pairs.weights[i])))
+            out.append(sd._replace(rate_bps=float(rate) * float(weights[i])))
+    return out
+
+
+def estimate_result(
+    pm: PlanModel,
+    est: Estimate,
+    source: tuple[str, Literal["busy_hour", "p95"], float],
+    flows: str | None,
+) -> EstimateResult:
+    """The typed result of an estimate (``egnet.estimate/1``)."""
+    residual = est.fitted - est.y
+    norm = float(np.linalg.norm(est.y))
+    rows = []
+    for arc, m, f in zip(est.rows.tolist(), est.y.tolist(), est.fitted.tolist(), strict=True):
+        cid, a, b = pm.arc_name(arc)
+        rows.append(
+            Residual(circuit=cid, src=a, to=b, measured_bps=m, fitted_bps=f, residual_bps=f - m)
+        )
+    demands = tuple(
+        MatrixDemand(
+            src=s,
+            dst=d,
+            rate_bps=float(x),
+            determined=bool(det),
+            prior_bps=float(p),
+            source="flow" if fixed else "estimate",
+        )
+        for (s, d), x, det, p, fixed in zip(
+            est.pairs.pairs, est.x.tolist(), est.determined.tolist(), est.prior.tolist(),
+            est.fixed.tolist(), strict=True,
+        )
+    )  # fmt: skip
+    database, method, days = source
+    n_det = int(est.determined.sum())
+    return EstimateResult(
+        network=pm.topo.name,
+        database=database,
+        method=method,
+        days=float(days),
+        flows=flows,
+        fit=Fit(
+            measured_directions=len(est.y),
+            unknowns=len(est.x),
+            determined=n_det,
+            undetermined=len(est.x) - n_det,
+            fixed_by_flows=int(est.fixed.sum()),
+            exact_sites=len(est.exact_sites),
+            prior_scale=est.scale,
+            rms_residual_bps=float(np.sqrt(np.mean(residual**2))) if len(residual) else 0.0,
+            max_abs_residual_bps=float(np.abs(residual).max(initial=0.0)),
+            relative_residual=float(np.linalg.norm(residual)) / norm if norm > 0 else 0.0,
+        ),
+        residuals=tuple(sorted(rows, key=lambda r: (-abs(r.residual_bps), r.circuit, r.src))),
+        matrix=TrafficMatrix(
+            network=pm.topo.name,
+            note=f"tomogravity estimate from {database} ({method}, {days:g} days)",
+            demands=demands,
+        ),
+    )
+
+
+def check_matrix(matrix: TrafficMatrix, pm: PlanModel, where: str) -> dict[tuple[str, str], float]:
+    """Site pairs and rates of a matrix, checked against the topology.
+
+    Raises:
+        OperationError: naming the file and the entry: unknown site (with close names), a demand
+            from a site to itself (except to the site's own egress, which the model has), a pair
+            given twice, a matrix of another network.
+    """
+    topo = pm.topo
+    own = {s for s, d in pair_groups(pm)[0] if s == d}  # a site to its own egress (the model's)
+    if matrix.network != topo.name:
+        raise OperationError(
+            f"{where}: network: the matrix is for '{matrix.network}', the inventory is '{topo.name}'"
+        )
+    out: dict[tuple[str, str], float] = {}
+    for i, d in enumerate(matrix.demands):
+        for end in ("src", "dst"):
+            name = getattr(d, end)
+            if name not in topo.sites:
+                hint = close_names(name, topo.sites, ())
+                raise OperationError(
+                    f"{where}: demands[{i}].{end}: unknown site '{name}' (hint: {hint})"
+                )
+        if d.src == d.dst and d.src not in own:
+            raise OperationError(
+                f"{where}: demands[{i}]: source and destination are the same site '{d.src}'"
+            )
+        if (d.src, d.dst) in out:
+            raise OperationError(f"{where}: demands[{i}]: pair {d.src}>{d.dst} given twice")
+        out[(d.src, d.dst)] = d.rate_bps
     return out

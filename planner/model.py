@@ -164,6 +164,7 @@ def build_model(
     demand_model: DemandModel | None = None,
     upgrades: dict[str, int] | None = None,
     scale: dict[str, float] | None = None,
+    site_demands: list[SiteDemand] | None = None,
 ) -> PlanModel:
     """Lay out ``topo`` for the engine and route the baseline.
 
@@ -172,6 +173,8 @@ def build_model(
         demand_model: demands to use (default: the topology's own).
         upgrades: new usable capacity per circuit id (bit/s).
         scale: multiplier of demand rates per growth class (a tier, ``event`` or ``explicit``).
+        site_demands: the demands themselves, instead of expanding the demand model (a measured
+            or estimated matrix, ``planner.estimate.site_demands``).
     """
     model = demand_model or topo.demands
     upgrades = upgrades or {}
@@ -183,7 +186,7 @@ def build_model(
     ]
     cap = np.repeat([float(upgrades.get(c.id, c.capacity_bps)) for c in circuits], 2)
     with gc_paused():
-        demands = all_demands(topo, model)
+        demands = all_demands(topo, model) if site_demands is None else list(site_demands)
         engine = Engine(
             len(hosts), links, pack_demands(demands, index, scale or {}), topo.policy.max_paths
         )

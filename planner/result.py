@@ -94,6 +94,9 @@ class RunInfo(Result):
     growth: GrowthInfo | None
     whatif: WhatIf
     seconds: float
+    demands_from: str | None = Field(
+        default=None, description="--demands-from: the traffic matrix the demands came from"
+    )
 
 
 class Unrouted(Result):
@@ -376,3 +379,81 @@ if __name__ == "__main__":  # .venv/bin/python -m planner.result: regenerate the
     import sys
 
     write_docs(sys.argv[1] if len(sys.argv) > 1 else "planner")
+
+
+# ---- traffic matrices and estimates (``egnet estimate``, ``egnet plan --demands-from``) ----
+
+MATRIX_SCHEMA = "egnet.matrix/1"
+ESTIMATE_SCHEMA = "egnet.estimate/1"
+MAX_RATE_BPS = 1e13
+
+
+class MatrixDemand(Result):
+    """One site-to-site demand of a traffic matrix (one way, bit/s)."""
+
+    src: str = Field(min_length=1, max_length=128)
+    dst: str = Field(min_length=1, max_length=128)
+    rate_bps: float = Field(ge=0.0, le=MAX_RATE_BPS, allow_inf_nan=False)
+    determined: bool | None = Field(
+        default=None, description="estimates: whether the link loads fix this demand"
+    )
+    prior_bps: float | None = Field(default=None, description="estimates: the gravity prior")
+    source: Literal["flow", "estimate", "given"] = "given"
+
+
+class TrafficMatrix(Result):
+    """A site-to-site traffic matrix (``egnet.matrix/1``): measured from flows, estimated from
+    link loads (``egnet estimate``) or written by hand."""
+
+    schema_: Literal["egnet.matrix/1"] = Field(default="egnet.matrix/1", alias="schema")
+    network: str = Field(max_length=128)
+    note: str = Field(default="", max_length=2000)
+    demands: tuple[MatrixDemand, ...] = Field(max_length=1_000_000)
+
+    def to_json_data(self) -> dict[str, Any]:
+        """The JSON document (keys by alias)."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class Residual(Result):
+    """A measured direction: measured load, the estimate's fitted load and the difference."""
+
+    circuit: str
+    src: str = Field(alias="from")
+    to: str
+    measured_bps: float
+    fitted_bps: float
+    residual_bps: float
+
+
+class Fit(Result):
+    """How well the estimate reproduces the measurements."""
+
+    measured_directions: int
+    unknowns: int
+    determined: int
+    undetermined: int
+    fixed_by_flows: int
+    exact_sites: int = Field(description="leaf sites whose totals the measurements give exactly")
+    prior_scale: float = Field(description="measured / modelled load over the measured directions")
+    rms_residual_bps: float
+    max_abs_residual_bps: float
+    relative_residual: float = Field(description="||A x - y|| / ||y||")
+
+
+class EstimateResult(Result):
+    """``egnet estimate`` (``egnet.estimate/1``)."""
+
+    schema_: Literal["egnet.estimate/1"] = Field(default="egnet.estimate/1", alias="schema")
+    network: str
+    database: str
+    method: Literal["busy_hour", "p95"]
+    days: float
+    flows: str | None
+    fit: Fit
+    residuals: tuple[Residual, ...]
+    matrix: TrafficMatrix
+
+    def to_json_data(self) -> dict[str, Any]:
+        """The JSON document (keys by alias)."""
+        return self.model_dump(mode="json", by_alias=True)
