@@ -68,6 +68,8 @@ class CircuitDraft:
     tail: bool
     src: SourceFile
     path: Path
+    cost_ab: int | None = None  # per direction, over ``cost``
+    cost_ba: int | None = None
 
 
 @dataclass
@@ -323,6 +325,8 @@ class Expander:
                     tail,
                     src,
                     upath,
+                    up.cost_ab,
+                    up.cost_ba,
                 )
             )
 
@@ -405,6 +409,8 @@ class Expander:
                     False,
                     site.src,
                     (*site.path, "circuits", i),
+                    ex.cost_ab,
+                    ex.cost_ba,
                 )
             )
 

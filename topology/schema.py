@@ -71,6 +71,8 @@ class UplinkIn(Input):
     carrier: str
     ducts: tuple[str, ...] = ()
     cost: int | None = Field(default=None, ge=1, le=65535)
+    cost_ab: int | None = Field(default=None, ge=1, le=65535)  # local core → parent core
+    cost_ba: int | None = Field(default=None, ge=1, le=65535)  # parent core → local core
     id: str | None = None
 
 
@@ -198,6 +200,8 @@ class ExtraCircuitIn(Input):
     carrier: str
     ducts: tuple[str, ...] = ()
     cost: int | None = Field(default=None, ge=1, le=65535)
+    cost_ab: int | None = Field(default=None, ge=1, le=65535)  # a → b
+    cost_ba: int | None = Field(default=None, ge=1, le=65535)  # b → a
 
 
 class SiteOverrides(Input):
