@@ -10,7 +10,14 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from planner.result import WhatIf, WhatIfDemand, WhatIfEvent
-from topology.demands import DemandModel, Event, ExplicitDemand, close_names, unknown_endpoint
+from topology.demands import (
+    DemandModel,
+    Event,
+    ExplicitDemand,
+    close_names,
+    same_site,
+    unknown_endpoint,
+)
 from topology.diagnostics import OperationError
 from topology.units import parse_rate
 
@@ -58,6 +65,9 @@ def parse_demand(spec: str, sites: Collection[str], hosts: Collection[str]) -> E
         if message is not None:
             hint = close_names(end, sites, hosts)
             raise OperationError(f"bad --demand '{spec}': {message} (hint: {hint})")
+    message = same_site(src, dst, sites, hosts)
+    if message is not None:
+        raise OperationError(f"bad --demand '{spec}': {message}")
     return ExplicitDemand(
         name=name, src=src, dst=dst, rate_bps=_rate("--demand", spec, rate), where="--demand"
     )
@@ -98,7 +108,7 @@ def parse_extras(
     """Parse every ``--demand`` and ``--event`` option.
 
     Examples:
-        >>> x = parse_extras(["a:lab>lab=1M"], ["conference"], True, ["lab"], [])
+        >>> x = parse_extras(["a:lab>city=1M"], ["conference"], True, ["lab", "city"], [])
         >>> len(x.demands), x.events[0].name, x.no_events
         (1, 'cli-conference', True)
     """
@@ -132,7 +142,7 @@ def extras_data(model: DemandModel, extras: Extras) -> WhatIf:
 
     Examples:
         >>> from topology.demands import resolve_demands
-        >>> x = parse_extras(["a:lab>lab=1M"], [], True, ["lab"], [])
+        >>> x = parse_extras(["a:lab>city=1M"], [], True, ["lab", "city"], [])
         >>> d = extras_data(resolve_demands(None), x)
         >>> d.demands[0].rate_bps, d.events_dropped
         (1000000, ('province-video-conference',))

@@ -21,7 +21,7 @@ File layout (every key optional)::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from difflib import get_close_matches
 from pathlib import Path as FsPath
 from typing import Annotated, Literal
@@ -316,16 +316,68 @@ def close_names(name: str, sites: Collection[str], hosts: Collection[str]) -> st
     return "did you mean: " + ", ".join(close) if close else known(sites)
 
 
+def endpoint_site(name: str, sites: Collection[str], hosts: Collection[str]) -> str | None:
+    """The site an endpoint belongs to: a site name itself, or a device's site when ``hosts``
+    maps hostnames to objects with a ``site``; None when unknown.
+
+    Examples:
+        >>> from types import SimpleNamespace as NS
+        >>> endpoint_site("lab", ["lab"], {}), endpoint_site("r1", [], {"r1": NS(site="lab")})
+        ('lab', 'lab')
+    """
+    if name in sites:
+        return name
+    if isinstance(hosts, Mapping):
+        site = getattr(hosts.get(name), "site", None)
+        return site if isinstance(site, str) else None
+    return None
+
+
+def same_site(src: str, dst: str, sites: Collection[str], hosts: Collection[str]) -> str | None:
+    """The error message when a demand runs from a site to itself, else None.
+
+    A site name stands for the site's endpoints, so a demand from a site to itself (or to one of
+    its own devices) would load nothing: it is refused. Two different devices of one site are
+    allowed: their traffic crosses the site's own circuits (interconnect, service link).
+
+    Examples:
+        >>> same_site("lab", "lab", ["lab"], {})
+        "source and destination are the same site 'lab'"
+        >>> same_site("lab", "beicheng", ["lab", "beicheng"], {}) is None
+        True
+    """
+    if src == dst:
+        return f"source and destination are the same {'site' if src in sites else 'device'} '{src}'"
+    if src not in sites and dst not in sites:
+        return None
+    a, b = endpoint_site(src, sites, hosts), endpoint_site(dst, sites, hosts)
+    if a is not None and a == b:
+        return f"source and destination are the same site '{a}'"
+    return None
+
+
 def check_references(
     spec: DemandsFile, src: SourceFile, sites: Collection[str], hosts: Collection[str]
 ) -> list[Diagnostic]:
-    """Every explicit demand must name a known site or device at both ends."""
+    """Every explicit demand must name a known site or device at both ends, and two different
+    sites."""
     errors: list[Diagnostic] = []
     for i, d in enumerate(spec.demands):
+        bad = False
         for end in ("src", "dst"):
             message = unknown_endpoint(getattr(d, end), sites, hosts)
             if message is not None:
+                bad = True
                 errors.append(src.error(("demands", i, end), message, known(sites)))
+        message = None if bad else same_site(d.src, d.dst, sites, hosts)
+        if message is not None:
+            errors.append(
+                src.error(
+                    ("demands", i, "dst"),
+                    message,
+                    "a demand runs between two sites (or two devices of one site)",
+                )
+            )
     return errors
 
 

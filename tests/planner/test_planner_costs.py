@@ -53,3 +53,34 @@ def test_bad_cost_is_a_located_error(tmp_path: Path) -> None:
         load_topology(str(_lab(tmp_path, ", cost_ab: 0")))
     text = exc.value.render()
     assert "9901-beicheng.yaml" in text and "cost_ab" in text
+
+
+# ---- a demand between a site and itself is refused (issue 14 item 7) ----------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "  - {name: loop, src: beicheng, dst: beicheng, rate: 1M}",
+        "  - {name: loop, src: beicheng-core1, dst: beicheng, rate: 1M}",  # a device of the site
+    ],
+)
+def test_demand_within_one_site_is_a_located_error(tmp_path: Path, line: str) -> None:
+    root = tmp_path / "lab"
+    shutil.copytree("inventory/lab", root)
+    f = root / "demands.yaml"
+    text = f.read_text(encoding="utf-8").replace("demands:\n", "demands:\n" + line + "\n", 1)
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(InventoryError) as exc:
+        load_topology(str(root))
+    out = exc.value.render()
+    assert "demands.yaml:3:" in out and "same site 'beicheng'" in out
+
+
+def test_what_if_demand_within_one_site_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    from egnet.cli import main
+
+    rc = main(["plan", "inventory/lab", "--demand", "x:beicheng-core2>beicheng=5M"])
+    assert rc in (1, 2)
+    err = capsys.readouterr().err
+    assert "bad --demand" in err and "same site 'beicheng'" in err
