@@ -15,7 +15,9 @@ from pydantic import ValidationError
 
 from egnet.output import console, emit_json, info, table
 from planner import html as html_report
+from planner.engine import Failure
 from planner.estimate import check_matrix, estimate, estimate_result, site_demands
+from planner.explain import explain, parse_target, user_scenario
 from planner.extras import apply_extras, extras_data, parse_extras
 from planner.measured import measured_data
 from planner.model import PlanModel, build_model, parse_upgrades
@@ -24,6 +26,7 @@ from planner.report import check_data, plan_result
 from planner.result import (
     MATRIX_SCHEMA,
     PLAN_SCHEMA,
+    Explanation,
     GrowthInfo,
     Measured,
     PlanResult,
@@ -122,6 +125,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="plan on a site-to-site traffic matrix (egnet.matrix/1: measured from flows or "
         "written by `egnet estimate --matrix`) instead of the demand model's rates; each pair "
         "keeps the model's endpoints and class, a pair the model lacks is an explicit demand",
+    )
+    p.add_argument(
+        "--explain",
+        action="append",
+        default=[],
+        metavar="CIRCUIT[:FROM]",
+        help="list the demands making up a direction's load, by class and kind, under the "
+        "--fail scenario if given (FROM: the sending device, or ab/ba; both without it; "
+        "repeatable)",
+    )
+    p.add_argument(
+        "--top", type=int, default=10, metavar="N", help="rows of each table (default 10)"
     )
     p.add_argument("--compare", metavar="PLAN.json", help="compare with a saved plan")
     p.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
@@ -256,6 +271,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
         )
         model = model.model_copy(update={"assumptions": assumed + model.assumptions})
         pm = build_model(topo, model, upgrades, site_demands=site_demands(pm, matrix))
+    if not 0 <= args.top <= 100_000:
+        raise OperationError(f"--top {args.top}: expected 0 to 100000")
+    targets = [parse_target(pm, spec) for spec in args.explain]
+    user = combine(pm, args.fail) if args.fail else None
     sweep = _sweep(pm, args.failures, args.fail)
     years = exhaustion(pm, sweep, growth) if growth is not None else None
     run = RunInfo(
@@ -273,6 +292,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
         extra["measured"] = _measured(pm, sweep, args)
     if before is not None:
         extra["comparison"] = compare(before, plan, args.compare)
+    if user is not None:
+        extra["user_scenario"] = user_scenario(pm, user.name, user.failure)
+    if targets:
+        failure, name = (user.failure, user.name) if user is not None else (Failure(), "baseline")
+        extra["explain"] = tuple(
+            e for arcs in targets for e in explain(pm, arcs, failure, name, args.top)
+        )
     if extra:
         plan = plan.model_copy(update=extra)
     if args.html:
@@ -282,7 +308,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     else:
         if args.json:
             _write(args.json, json.dumps(plan.to_json_data(), indent=1, ensure_ascii=False))
-        _print_plan(plan)
+        _print_plan(plan, args.top)
     failing = plan.summary.fail or (plan.measured.fail if plan.measured else 0)
     return 1 if failing or plan.baseline_unrouted.bps > 0 else 0
 
@@ -411,7 +437,32 @@ def _write(path: str, text: str) -> None:
     info(f"wrote {path}")
 
 
-def _print_plan(plan: PlanResult) -> None:
+def _print_explain(e: Explanation) -> None:
+    parts = ", ".join(f"{k} {v / 1e6:.2f}" for k, v in e.by_class_bps.items())
+    console.print(
+        f"[bold]{e.circuit} {e.src}→{e.to}[/] ({e.scenario}): {e.load_bps / 1e6:.2f} Mb/s, "
+        f"{e.utilisation:.0%} of {e.capacity_bps / 1e6:g} Mb/s; by class (Mb/s): {parts or '-'}"
+    )
+    table(
+        f"Demands on {e.circuit} {e.src}→{e.to}"
+        + (f" (largest {len(e.demands)}; {e.more} more)" if e.more else ""),
+        ["from site", "to site", "kind", "class", "rate Mb/s", "share", "load Mb/s"],
+        [
+            (
+                d.src_site,
+                d.dst_site,
+                d.kind,
+                d.traffic_class,
+                f"{d.rate_bps / 1e6:.3f}",
+                f"{d.fraction:.0%}",
+                f"{d.load_bps / 1e6:.3f}",
+            )
+            for d in e.demands
+        ],
+    )
+
+
+def _print_plan(plan: PlanResult, top: int = 10) -> None:
     s, pol = plan.summary, plan.policy
     console.print(
         f"[bold]{plan.network.label}[/]: {plan.demands.count} demands "
@@ -443,7 +494,7 @@ def _print_plan(plan: PlanResult) -> None:
                 t.scenario,
                 "" if t.exhaustion_year is None else f"year {t.exhaustion_year}",
             )
-            for t in s.top[:5]
+            for t in s.top[:top]
         ],
     )
     for item in plan.scenarios.items:
@@ -458,6 +509,8 @@ def _print_plan(plan: PlanResult) -> None:
             )
     if plan.measured is not None:
         _print_measured(plan.measured, pol)
+    for e in plan.explain or ():
+        _print_explain(e)
     if plan.comparison is not None:
         for change in plan.comparison.changes[:5]:
             info(

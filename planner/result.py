@@ -264,6 +264,54 @@ class Measured(Result):
     above_model: tuple[AboveModel, ...]
 
 
+class ScenarioDirection(Result):
+    """A direction's load in the ``--fail`` scenario."""
+
+    circuit: str
+    src: str = Field(alias="from")
+    to: str
+    load_bps: float
+    utilisation: float
+    delta_bps: float = Field(description="load minus the no-failure baseline")
+
+
+class UserScenario(Result):
+    """``--fail``: the load of every circuit direction in the user scenario (all failed elements
+    together), so the planner can compare each with a measurement."""
+
+    name: str
+    unrouted_bps: float
+    directions: tuple[ScenarioDirection, ...]
+
+
+class DemandShare(Result):
+    """One demand's part of a direction's load."""
+
+    src_site: str
+    dst_site: str
+    kind: str = Field(description="what the demand is for: province_cloud/up, event:NAME/down, …")
+    traffic_class: str = Field(description="profile tier, event or explicit")
+    rate_bps: float
+    fraction: float = Field(description="share of the demand's rate on this direction (ECMP)")
+    load_bps: float
+
+
+class Explanation(Result):
+    """``--explain``: the demands making up one direction's load."""
+
+    circuit: str
+    src: str = Field(alias="from")
+    to: str
+    scenario: str
+    capacity_bps: float
+    load_bps: float
+    utilisation: float
+    by_class_bps: dict[str, float]
+    by_kind_bps: dict[str, float]
+    demands: tuple[DemandShare, ...] = Field(description="largest first")
+    more: int = Field(description="demands left out of the list (--top)")
+
+
 class PlanResult(Result):
     """The whole plan (``egnet.plan/1``)."""
 
@@ -281,6 +329,8 @@ class PlanResult(Result):
     summary: Summary
     comparison: Comparison | None = None
     measured: Measured | None = None
+    user_scenario: UserScenario | None = None
+    explain: tuple[Explanation, ...] | None = None
 
     def to_json_data(self) -> dict[str, Any]:
         """The JSON document: keys by alias; optional sections only when present."""
