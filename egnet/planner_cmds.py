@@ -21,6 +21,7 @@ from planner.explain import explain, parse_target, user_scenario
 from planner.extras import apply_extras, extras_data, parse_extras
 from planner.measured import measured_data
 from planner.model import PlanModel, build_model, parse_upgrades
+from planner.perclass import per_class
 from planner.redundancy import audit
 from planner.report import check_data, plan_result
 from planner.result import (
@@ -29,6 +30,7 @@ from planner.result import (
     Explanation,
     GrowthInfo,
     Measured,
+    PerClass,
     PlanResult,
     PolicyInfo,
     RunInfo,
@@ -134,6 +136,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="list the demands making up a direction's load, by class and kind, under the "
         "--fail scenario if given (FROM: the sending device, or ab/ba; both without it; "
         "repeatable)",
+    )
+    p.add_argument(
+        "--per-class",
+        action="store_true",
+        help="check each queued class (AF41 video: the conferences; EF voice) against its "
+        "queue share of the shaped rate under every scenario swept; exit 1 when one exceeds "
+        "the fail threshold",
     )
     p.add_argument(
         "--top", type=int, default=10, metavar="N", help="rows of each table (default 10)"
@@ -294,6 +303,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
         extra["comparison"] = compare(before, plan, args.compare)
     if user is not None:
         extra["user_scenario"] = user_scenario(pm, user.name, user.failure)
+    if args.per_class:
+        extra["per_class"] = per_class(
+            pm,
+            single_failures(pm) if args.failures in ("n-1", "double") else [],
+            args.failures == "double",
+            user,
+        )
     if targets:
         failure, name = (user.failure, user.name) if user is not None else (Failure(), "baseline")
         extra["explain"] = tuple(
@@ -309,7 +325,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
         if args.json:
             _write(args.json, json.dumps(plan.to_json_data(), indent=1, ensure_ascii=False))
         _print_plan(plan, args.top)
-    failing = plan.summary.fail or (plan.measured.fail if plan.measured else 0)
+    failing = (
+        plan.summary.fail
+        or (plan.measured.fail if plan.measured else 0)
+        or (plan.per_class.fail if plan.per_class else 0)
+    )
     return 1 if failing or plan.baseline_unrouted.bps > 0 else 0
 
 
@@ -437,6 +457,29 @@ def _write(path: str, text: str) -> None:
     info(f"wrote {path}")
 
 
+def _print_per_class(pc: PerClass, pol: PolicyInfo, top: int) -> None:
+    shares = ", ".join(f"{k} {v:.0%}" for k, v in pc.shares.items())
+    console.print(
+        f"  per class (queue shares {shares}): {pc.fail} direction(s) over "
+        f"{pol.fail_utilisation:.0%} of their share, {pc.warn} over {pol.warn_utilisation:.0%}"
+    )
+    table(
+        "Queued classes above the warn threshold of their share (worst case)",
+        ["circuit", "direction", "class", "worst Mb/s", "of share", "worst scenario"],
+        [
+            (
+                r.circuit,
+                f"{r.src}→{r.to}",
+                r.traffic_class,
+                f"{r.worst_bps / 1e6:.2f}",
+                f"{r.worst_utilisation:.0%}",
+                r.scenario,
+            )
+            for r in pc.directions[:top]
+        ],
+    )
+
+
 def _print_explain(e: Explanation) -> None:
     parts = ", ".join(f"{k} {v / 1e6:.2f}" for k, v in e.by_class_bps.items())
     console.print(
@@ -509,6 +552,8 @@ def _print_plan(plan: PlanResult, top: int = 10) -> None:
             )
     if plan.measured is not None:
         _print_measured(plan.measured, pol)
+    if plan.per_class is not None:
+        _print_per_class(plan.per_class, pol, top)
     for e in plan.explain or ():
         _print_explain(e)
     if plan.comparison is not None:

@@ -264,6 +264,30 @@ class Measured(Result):
     above_model: tuple[AboveModel, ...]
 
 
+class ClassLoad(Result):
+    """A queued class on one direction, worst over the baseline and the scenarios swept."""
+
+    circuit: str
+    src: str = Field(alias="from")
+    to: str
+    traffic_class: str = Field(description="VOICE (EF) or VIDEO (AF41)")
+    share: float = Field(description="the class's queue share of the shaped rate")
+    baseline_bps: float
+    worst_bps: float
+    worst_utilisation: float = Field(description="worst class load / (share x capacity)")
+    scenario: str
+    status: Status
+
+
+class PerClass(Result):
+    """``--per-class``: every queued class against its queue share under every scenario."""
+
+    shares: dict[str, float]
+    fail: int
+    warn: int
+    directions: tuple[ClassLoad, ...] = Field(description="directions not ok, worst first")
+
+
 class ScenarioDirection(Result):
     """A direction's load in the ``--fail`` scenario."""
 
@@ -312,6 +336,9 @@ class Explanation(Result):
     more: int = Field(description="demands left out of the list (--top)")
 
 
+OPTIONAL_SECTIONS = ("comparison", "measured", "user_scenario", "per_class", "explain")
+
+
 class PlanResult(Result):
     """The whole plan (``egnet.plan/1``)."""
 
@@ -330,6 +357,7 @@ class PlanResult(Result):
     comparison: Comparison | None = None
     measured: Measured | None = None
     user_scenario: UserScenario | None = None
+    per_class: PerClass | None = None
     explain: tuple[Explanation, ...] | None = None
 
     def to_json_data(self) -> dict[str, Any]:
@@ -337,7 +365,7 @@ class PlanResult(Result):
         return self.model_dump(
             mode="json",
             by_alias=True,
-            exclude={k for k in ("comparison", "measured") if getattr(self, k) is None},
+            exclude={k for k in OPTIONAL_SECTIONS if getattr(self, k) is None},
         )
 
     def directions(self) -> list[tuple[str, DirectionResult]]:

@@ -38,11 +38,11 @@ def test_json_schema_file_is_generated_from_the_types() -> None:
 def test_every_field_of_the_hand_written_table_exists() -> None:
     """Each top-level field SCHEMA.md's egnet.plan/1 table describes is a field of PlanResult."""
     text = (PLANNER / "SCHEMA.md").read_text(encoding="utf-8")
-    section = text.split("→ `egnet.plan/1`", 1)[1].split("Exit codes", 1)[0]
+    section = text.split("→ `egnet.plan/1`", 1)[1].split("### ", 1)[0]
     described = {
         line.split("`")[1].split(".")[0].split("[")[0]
         for line in section.splitlines()
-        if line.startswith("| `") and not line.startswith("| `…")
+        if line.startswith("| `") and not line.startswith("| `…")  # … continues a row above
     }
     top = {p for p, _, _ in field_rows(PlanResult) if "." not in p and "[" not in p}
     assert described <= top, described - top
