@@ -131,7 +131,12 @@ def pack_demands(
     src: list[int] = []
     lens: list[int] = []
     dst: list[int] = []
+    level: list[int] = []
     for d in demands:
+        if d.standby:
+            level.extend(min(k, 1) for k in range(len(d.src)))
+        else:
+            level.extend([0] * len(d.src))
         ids = src_ids.get(id(d.src))
         if ids is None:
             ids = src_ids[id(d.src)] = tuple(index[h] for h in d.src)
@@ -156,6 +161,7 @@ def pack_demands(
         np.array(src, np.int64).reshape(-1),
         np.array(dst, np.int64).reshape(-1),
         tuple(keys),
+        np.array(level, np.int64).reshape(-1) if any(level) else None,
     )
 
 

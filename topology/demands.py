@@ -17,6 +17,8 @@ File layout (every key optional)::
       - {name: backup, src: lab, dst: beicheng, rate: 50M}
     events:
       - {name: conference, kind: cascaded_conference, rate: 4M, overhead: 1.2}
+    sources:             # source-side split of a dual-cored site (default load_share)
+      beicheng: {split: active_standby, master: beicheng-core1}
 """
 
 from __future__ import annotations
@@ -116,12 +118,22 @@ class EventIn(_Frozen):
     enabled: bool = True
 
 
+class SourceIn(_Frozen):
+    """How a dual-cored site's own traffic leaves it: ``load_share`` (evenly from every core that
+    is up, the default, as the design documents describe) or ``active_standby`` (all from
+    ``master``, a core of the site; from the other cores only while the master is down)."""
+
+    split: Literal["load_share", "active_standby"] = "load_share"
+    master: str | None = Field(default=None, max_length=64)
+
+
 class DemandsFile(_Frozen):
     """``demands.yaml`` (optional)."""
 
     profiles: ProfilesIn = ProfilesIn()
     demands: tuple[DemandIn, ...] = ()
     events: tuple[EventIn, ...] | None = None
+    sources: dict[str, SourceIn] = Field(default_factory=dict, max_length=100_000)
 
 
 class FlowRates(_Frozen):
@@ -161,13 +173,18 @@ class Event(_Frozen):
 
 
 class DemandModel(_Frozen):
-    """Resolved demand model (empty by default; :func:`resolve_demands` fills in the defaults)."""
+    """Resolved demand model (empty by default; :func:`resolve_demands` fills in the defaults).
+
+    ``masters``: sites whose own traffic leaves active/standby, with the master core's hostname
+    (every other site load-shares over its cores).
+    """
 
     source: str | None = None
     profiles: dict[str, TierProfile] = {}
     demands: tuple[ExplicitDemand, ...] = ()
     events: tuple[Event, ...] = ()
     assumptions: tuple[str, ...] = ()
+    masters: dict[str, str] = {}
 
 
 def default_flow(tier: str, target: str) -> FlowRates:
@@ -273,12 +290,18 @@ def resolve_demands(spec: DemandsFile | None, src: SourceFile | None = None) -> 
                     name=f"{d.name}/return", src=d.dst, dst=d.src, rate_bps=d.rate, where=where
                 )
             )
+    masters = {
+        site: so.master
+        for site, so in spec.sources.items()
+        if so.split == "active_standby" and so.master is not None
+    }
     return DemandModel(
         source=src.name if src else None,
         profiles=profiles,
         demands=tuple(demands),
         events=events,
         assumptions=tuple(assumed),
+        masters=masters,
     )
 
 
@@ -378,7 +401,46 @@ def check_references(
                     "a demand runs between two sites (or two devices of one site)",
                 )
             )
+    for name, so in spec.sources.items():
+        errors += _check_source(name, so, src, sites, hosts)
     return errors
+
+
+def _check_source(
+    name: str, so: SourceIn, src: SourceFile, sites: Collection[str], hosts: Collection[str]
+) -> list[Diagnostic]:
+    """A ``sources`` entry names a site; active/standby names one of its cores as master."""
+    if name not in sites:
+        return [src.error(("sources", name), f"unknown site '{name}'", known(sites))]
+    cores = [
+        h
+        for h, dev in (hosts.items() if isinstance(hosts, Mapping) else ())
+        if getattr(dev, "site", None) == name
+        and str(getattr(getattr(dev, "role", None), "value", "")) in ("core", "cloud_gw")
+    ]
+    if so.split == "load_share":
+        if so.master is not None:
+            return [
+                src.error(("sources", name, "master"), "a master only goes with active_standby")
+            ]
+        return []
+    if len(cores) < 2:
+        return [
+            src.error(
+                ("sources", name, "split"),
+                f"active_standby needs two cores; site '{name}' has {len(cores)}",
+            )
+        ]
+    if so.master not in cores:
+        found = "no master" if so.master is None else f"master '{so.master}' is not a core of it"
+        return [
+            src.error(
+                ("sources", name, "master" if so.master is not None else "split"),
+                f"active_standby of site '{name}': {found}",
+                "cores: " + ", ".join(cores),
+            )
+        ]
+    return []
 
 
 ParseFn = Callable[
