@@ -189,6 +189,12 @@ def _register_estimate(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p.add_argument(
         "--matrix", metavar="FILE", help="write the estimated matrix (egnet.matrix/1) to FILE"
     )
+    p.add_argument(
+        "--write-demands",
+        metavar="FILE",
+        help="also calibrate the demand model (profile rates, conference stream rate) to the "
+        "measured loads and write it as a demands.yaml with the fit stated in its header",
+    )
     p.add_argument("--top", type=int, default=10, help="residual rows shown (default 10)")
     p.add_argument(
         "--json", nargs="?", const="-", metavar="FILE", help="write the estimate as JSON"
@@ -413,6 +419,16 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     result = estimate_result(pm, est, (args.db, args.method, args.window), args.flows)
     if args.matrix:
         _write(args.matrix, json.dumps(result.matrix.to_json_data(), indent=1, ensure_ascii=False))
+    if args.write_demands:
+        from planner.calibrate import calibrate, demands_yaml
+
+        cal = calibrate(pm, loads)
+        note = f"measured: {args.db} ({args.method}, last {args.window:g} days)"
+        _write(args.write_demands, demands_yaml(pm.demand_model, cal, note))
+        info(
+            f"calibrated demand model: relative residual {cal.relative_residual:.3g}, "
+            f"R² {cal.r2:.4f} over {cal.directions} directions"
+        )
     if args.json == "-":
         emit_json(result.to_json_data())
         return 0

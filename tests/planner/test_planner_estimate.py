@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -229,3 +230,46 @@ def test_matrix_of_another_network_is_refused(
     f.write_text(json.dumps({"schema": "egnet.matrix/1", "network": "jiangxi", "demands": []}))
     assert main(["plan", "inventory/lab", "--demands-from", str(f)]) in (1, 2)
     assert "the matrix is for 'jiangxi'" in capsys.readouterr().err
+
+
+def test_calibrated_demands_reproduce_loads_of_a_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Loads made by a model with other profile rates and a bigger conference: the calibrated
+    demands.yaml, loaded as an inventory's, reproduces them, and states its fit."""
+    other = tmp_path / "other"
+    shutil.copytree("inventory/lab", other)
+    (other / "demands.yaml").write_text(
+        "profiles:\n  township:\n    province_cloud: {up: 0.5M, down: 3M}\n"
+        "  county:\n    egress: {up: 2M, down: 9M}\n"
+        "demands:\n  - {name: backup, src: lab-cloud, dst: beicheng, rate: 10M}\n"
+        "events:\n  - {name: province-video-conference, rate: 6M, overhead: 1.2}\n",
+        encoding="utf-8",
+    )
+    pm = build_model(load_topology(str(other)))
+    loads = pm.engine.baseline.loads
+    measured = {
+        c.id: (float(loads[2 * j]), float(loads[2 * j + 1])) for j, c in enumerate(pm.circuits)
+    }
+    db = tmp_path / "p.sqlite"
+    start = (time.time() // 3600 - 3) * 3600
+    store = Store(db)
+    try:
+        store.write_samples(
+            CircuitSample(circuit=cid, at=start + 60 * k, state=State.UP, capacity_bps=10**10,
+                          ab_bps=ab, ba_bps=ba)
+            for k in range(90)
+            for cid, (ab, ba) in measured.items()
+        )  # fmt: skip
+    finally:
+        store.close()
+    out = tmp_path / "calibrated.yaml"
+    assert main(["estimate", "inventory/lab", "--db", str(db), "--write-demands", str(out)]) == 0
+    assert "calibrated demand model" in capsys.readouterr().err
+    text = out.read_text(encoding="utf-8")
+    assert "relative residual" in text and str(db) in text
+    fitted = tmp_path / "fitted"
+    shutil.copytree("inventory/lab", fitted)
+    shutil.copy(out, fitted / "demands.yaml")
+    got = build_model(load_topology(str(fitted))).engine.baseline.loads
+    np.testing.assert_allclose(got, loads, rtol=1e-4, atol=100.0)
