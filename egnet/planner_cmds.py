@@ -27,6 +27,7 @@ from planner.report import check_data, plan_result
 from planner.result import (
     MATRIX_SCHEMA,
     PLAN_SCHEMA,
+    Comparison,
     Explanation,
     GrowthInfo,
     Measured,
@@ -38,7 +39,7 @@ from planner.result import (
 )
 from planner.scenarios import combine, double_count, single_failures
 from planner.sweep import Sweep, merge, run, run_doubles
-from planner.whatif import compare, exhaustion, parse_growth
+from planner.whatif import compare, growth_outlook, parse_growth
 from topology import load_topology
 from topology.diagnostics import OperationError
 
@@ -146,6 +147,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--top", type=int, default=10, metavar="N", help="rows of each table (default 10)"
+    )
+    p.add_argument(
+        "--format",
+        choices=("table", "csv", "tsv"),
+        default="table",
+        help="tables on stdout as rich tables (default) or CSV/TSV (each headed by a '# title' "
+        "line; the summary lines go to stderr)",
     )
     p.add_argument("--compare", metavar="PLAN.json", help="compare with a saved plan")
     p.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
@@ -291,7 +299,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     targets = [parse_target(pm, spec) for spec in args.explain]
     user = combine(pm, args.fail) if args.fail else None
     sweep = _sweep(pm, args.failures, args.fail)
-    years = exhaustion(pm, sweep, growth) if growth is not None else None
+    outlook = growth_outlook(pm, sweep, growth) if growth is not None else None
     run = RunInfo(
         failures=args.failures,
         user_failures=tuple(args.fail),
@@ -301,7 +309,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         seconds=round(time.perf_counter() - t0, 3),
         demands_from=args.demands_from,
     )
-    plan = plan_result(pm, sweep, run, years)
+    plan = plan_result(pm, sweep, run, outlook)
     extra: dict[str, Any] = {}
     if args.measured:
         extra["measured"] = _measured(pm, sweep, args)
@@ -330,7 +338,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     else:
         if args.json:
             _write(args.json, json.dumps(plan.to_json_data(), indent=1, ensure_ascii=False))
-        _print_plan(plan, args.top)
+        _print_plan(plan, args.top, args.format)
     failing = (
         plan.summary.fail
         or (plan.measured.fail if plan.measured else 0)
@@ -473,13 +481,42 @@ def _write(path: str, text: str) -> None:
     info(f"wrote {path}")
 
 
-def _print_per_class(pc: PerClass, pol: PolicyInfo, top: int) -> None:
+class _Out:
+    """Where the plan's text goes: rich tables on the terminal, or CSV/TSV tables on stdout
+    (each headed by a ``# title`` line, a blank line between tables) with the prose on stderr."""
+
+    def __init__(self, fmt: str = "table") -> None:
+        self.fmt = fmt
+        self.tables = 0
+
+    def line(self, text: str) -> None:
+        if self.fmt == "table":
+            console.print(text, markup=False, highlight=False)
+        else:
+            info(text)
+
+    def table(self, title: str, columns: list[str], rows: list[tuple[str, ...]]) -> None:
+        if self.fmt == "table":
+            table(title, columns, rows)
+            return
+        import csv
+
+        if self.tables:
+            sys.stdout.write("\n")
+        self.tables += 1
+        sys.stdout.write(f"# {title}\n")
+        writer = csv.writer(sys.stdout, delimiter="\t" if self.fmt == "tsv" else ",")
+        writer.writerow(columns)
+        writer.writerows(rows)
+
+
+def _print_per_class(out: _Out, pc: PerClass, pol: PolicyInfo, top: int) -> None:
     shares = ", ".join(f"{k} {v:.0%}" for k, v in pc.shares.items())
-    console.print(
+    out.line(
         f"  per class (queue shares {shares}): {pc.fail} direction(s) over "
         f"{pol.fail_utilisation:.0%} of their share, {pc.warn} over {pol.warn_utilisation:.0%}"
     )
-    table(
+    out.table(
         "Queued classes above the warn threshold of their share (worst case)",
         ["circuit", "direction", "class", "worst Mb/s", "of share", "worst scenario"],
         [
@@ -496,13 +533,13 @@ def _print_per_class(pc: PerClass, pol: PolicyInfo, top: int) -> None:
     )
 
 
-def _print_explain(e: Explanation) -> None:
+def _print_explain(out: _Out, e: Explanation) -> None:
     parts = ", ".join(f"{k} {v / 1e6:.2f}" for k, v in e.by_class_bps.items())
-    console.print(
-        f"[bold]{e.circuit} {e.src}→{e.to}[/] ({e.scenario}): {e.load_bps / 1e6:.2f} Mb/s, "
+    out.line(
+        f"{e.circuit} {e.src}→{e.to} ({e.scenario}): {e.load_bps / 1e6:.2f} Mb/s, "
         f"{e.utilisation:.0%} of {e.capacity_bps / 1e6:g} Mb/s; by class (Mb/s): {parts or '-'}"
     )
-    table(
+    out.table(
         f"Demands on {e.circuit} {e.src}→{e.to}"
         + (f" (largest {len(e.demands)}; {e.more} more)" if e.more else ""),
         ["from site", "to site", "kind", "class", "rate Mb/s", "share", "load Mb/s"],
@@ -521,15 +558,106 @@ def _print_explain(e: Explanation) -> None:
     )
 
 
-def _print_plan(plan: PlanResult, top: int = 10) -> None:
+def _print_growth(out: _Out, plan: PlanResult, top: int) -> None:
+    growth = plan.run.growth
+    if growth is None:
+        return
+    hit = sorted(
+        ((cid, d) for cid, d in plan.directions() if d.exhaustion_year is not None),
+        key=lambda x: (x[1].exhaustion_year or 0, -(x[1].horizon_bps or 0.0), x[0], x[1].src),
+    )
+    capacity = {c.id: c.capacity_bps for c in plan.circuits}
+    out.line(
+        f"  growth over {growth.years} years: {len(hit)} circuit direction(s) exceed "
+        f"{plan.policy.fail_utilisation:.0%} in their worst case"
+    )
+    out.table(
+        f"Exhaustion within {growth.years} years and the smallest upgrade that fixes it",
+        ["circuit", "direction", "exhausted", "capacity Mb/s", f"year {growth.years} Mb/s",
+         "smallest upgrade"],
+        [
+            (
+                cid,
+                f"{d.src}→{d.to}",
+                f"year {d.exhaustion_year}",
+                f"{capacity[cid] / 1e6:g}",
+                f"{(d.horizon_bps or 0.0) / 1e6:.1f}",
+                f"{d.upgrade_type} ({(d.upgrade_bps or 0) / 1e6:g} Mb/s)"
+                if d.upgrade_type
+                else "none in the inventory",
+            )
+            for cid, d in hit[:top]
+        ],
+    )  # fmt: skip
+
+
+def _print_losses(out: _Out, plan: PlanResult, top: int) -> None:
+    s = plan.summary
+    if not s.scenarios_with_unrouted:
+        return
+    out.line(
+        f"  scenarios losing traffic: {s.scenarios_with_unrouted}: {s.expected_losses} expected "
+        "(townships that are single-homed or lose their own device, or sites the scenario fails "
+        f"wholly: accepted by design), {s.unexpected_losses} unexpected"
+    )
+    bad = [i for i in plan.scenarios.items if i.expected_loss is False]
+    if bad:
+        out.table(
+            "Unexpected losses (a site that should survive loses traffic)",
+            ["scenario", "unrouted Mb/s", "sites losing traffic"],
+            [
+                (
+                    i.name,
+                    f"{i.unrouted_bps / 1e6:.2f}",
+                    ", ".join(i.sites_lost[:6]) + (" …" if len(i.sites_lost) > 6 else ""),
+                )
+                for i in sorted(bad, key=lambda i: -i.unrouted_bps)[:top]
+            ],
+        )
+
+
+def _print_comparison(out: _Out, c: Comparison, top: int) -> None:
+    out.line(
+        f"  comparison with {c.against}: {len(c.changes)} direction(s) changed, "
+        f"{c.unchanged} unchanged"
+    )
+    out.table(
+        "Changes against the saved plan (worst-case utilisation)",
+        ["circuit", "direction", "before %", "after %", "status"],
+        [
+            (
+                ch.circuit,
+                f"{ch.src}→{ch.to}" if ch.to else ch.src,
+                f"{ch.before:.1%}",
+                f"{ch.after:.1%}",
+                ch.status_before
+                if ch.status_before == ch.status_after
+                else f"{ch.status_before} → {ch.status_after}",
+            )
+            for ch in c.changes[:top]
+        ],
+    )
+    for label, names in (
+        ("added circuits", c.added_circuits),
+        ("removed circuits", c.removed_circuits),
+        ("added sites", c.added_sites),
+        ("removed sites", c.removed_sites),
+    ):
+        if names:
+            out.line(f"  {label} ({len(names)}): {', '.join(names[:top])}"
+                     + (" …" if len(names) > top else ""))  # fmt: skip
+
+
+def _print_plan(plan: PlanResult, top: int = 10, fmt: str = "table") -> None:
+    out = _Out(fmt)
     s, pol = plan.summary, plan.policy
-    console.print(
-        f"[bold]{plan.network.label}[/]: {plan.demands.count} demands "
+    out.line(
+        f"{plan.network.label}: {plan.demands.count} demands "
         f"({plan.demands.total_bps / 1e9:.2f} Gb/s busy hour), "
         f"{s.directions} circuit directions, failures {plan.run.failures} "
         f"({plan.scenarios.count} scenarios) in {plan.run.seconds:.2f} s"
     )
-    console.print(
+    out.line(
         f"  fail {s.fail}, warn {s.warn} (> {pol.fail_utilisation:.0%} / "
         f"> {pol.warn_utilisation:.0%} worst case); scenarios losing traffic: "
         f"{s.scenarios_with_unrouted} (max {s.max_unrouted_bps / 1e6:.1f} Mb/s); "
@@ -537,57 +665,58 @@ def _print_plan(plan: PlanResult, top: int = 10) -> None:
     )
     w = plan.run.whatif
     if w.demands or w.events or w.events_dropped:
-        console.print(
+        out.line(
             f"  what-if: {len(w.demands)} extra demand(s), {len(w.events)} extra event(s)"
             + (f", dropped {', '.join(w.events_dropped)}" if w.events_dropped else "")
         )
-    table(
+    if plan.run.demands_from:
+        out.line(f"  demands: the traffic matrix {plan.run.demands_from}")
+    _print_losses(out, plan, top)
+    rows = sorted(plan.directions(), key=lambda x: (-x[1].worst_utilisation, x[0], x[1].src))
+    out.table(
         "Most loaded circuit directions (worst case)",
         ["circuit", "direction", "baseline %", "worst %", "worst scenario", "exhausted"],
         [
             (
-                t.circuit,
-                f"{t.src}→{t.to}",
-                f"{t.baseline_utilisation:.0%}",
-                f"{t.worst_utilisation:.0%}",
-                t.scenario,
-                "" if t.exhaustion_year is None else f"year {t.exhaustion_year}",
+                cid,
+                f"{d.src}→{d.to}",
+                f"{d.baseline_utilisation:.0%}",
+                f"{d.worst_utilisation:.0%}",
+                d.worst_scenarios[0].name if d.worst_scenarios else "baseline",
+                "" if d.exhaustion_year is None else f"year {d.exhaustion_year}",
             )
-            for t in s.top[:top]
+            for cid, d in rows[:top]
         ],
     )
     for item in plan.scenarios.items:
         if item.kind == "user":
             lost = item.sites_lost
-            console.print(
+            out.line(
                 f"  scenario {item.name}: {item.unrouted_bps / 1e6:.1f} Mb/s unrouted, "
                 f"{len(lost)} site(s) lose service{': ' + ', '.join(lost[:5]) if lost else ''}"
                 f"{' …' if len(lost) > 5 else ''}; max utilisation "
                 f"{item.max_utilisation or 0:.0%}, {item.overloaded} direction(s) over "
                 f"{pol.fail_utilisation:.0%}"
             )
+    _print_growth(out, plan, top)
     if plan.measured is not None:
-        _print_measured(plan.measured, pol)
+        _print_measured(out, plan.measured, pol, top)
     if plan.per_class is not None:
-        _print_per_class(plan.per_class, pol, top)
+        _print_per_class(out, plan.per_class, pol, top)
     for e in plan.explain or ():
-        _print_explain(e)
+        _print_explain(out, e)
     if plan.comparison is not None:
-        for change in plan.comparison.changes[:5]:
-            info(
-                f"  {change.circuit} {change.src}: {change.before:.0%} → "
-                f"{change.after:.0%} ({change.status_before} → {change.status_after})"
-            )
+        _print_comparison(out, plan.comparison, top)
 
 
-def _print_measured(m: Measured, pol: PolicyInfo) -> None:
-    info(
+def _print_measured(out: _Out, m: Measured, pol: PolicyInfo, top: int) -> None:
+    out.line(
         f"measured ({m.method}, {m.days:g} days): {m.circuits} circuits, "
         f"{m.unmeasured_circuits} without data, {len(m.unknown_circuits)} unknown; "
         f"{m.fail} direction(s) over {pol.fail_utilisation:.0%}, {m.warn} over "
         f"{pol.warn_utilisation:.0%}; {len(m.above_model)} above the model"
     )
-    table(
+    out.table(
         "Measured above the modelled baseline",
         ["circuit", "direction", "measured Mb/s", "modelled Mb/s", "ratio"],
         [
@@ -598,6 +727,6 @@ def _print_measured(m: Measured, pol: PolicyInfo) -> None:
                 f"{d.modelled_bps / 1e6:.1f}",
                 "-" if d.ratio is None else f"{d.ratio:.2f}",
             )
-            for d in m.above_model[:5]
+            for d in m.above_model[:top]
         ],
     )

@@ -6,7 +6,7 @@ import html
 import math
 from collections import Counter
 
-from planner.result import Measured, PlanResult, WhatIf
+from planner.result import Comparison, Measured, PlanResult, WhatIf
 
 TIERS = ("cloud", "province", "city", "county", "township")
 BINS = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
@@ -160,7 +160,10 @@ def hierarchy_map(plan: PlanResult, size: int = 820) -> str:
     for r in roots:
         place(r, start, start + 2 * math.pi * leaves[r] / total)
         start += 2 * math.pi * leaves[r] / total
-    out = [f'<svg width="{size}" height="{size}" role="img">']
+    out = [
+        f'<svg id="tree" width="{size}" height="{size}" viewBox="0 0 {size} {size}" '
+        f'role="img" data-size="{size}">'
+    ]
     for name, (x, y) in pos.items():
         parent = sites[name].parent
         if parent is not None and parent in pos:
@@ -180,12 +183,79 @@ def hierarchy_map(plan: PlanResult, size: int = 820) -> str:
         rad = {"province": 8, "cloud": 6, "city": 6, "county": 3.5}.get(s.tier, 1.6)
         tip = f"{s.label} ({name}) {'' if u is None else f'uplinks worst {u:.0%}'}"
         out.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{rad}" fill="'
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{rad}" class="site" '
+            f'data-name="{_esc(name)}" data-label="{_esc(s.label)}" fill="'
             f'{colour(u, pol.warn_utilisation, pol.fail_utilisation)}">'
             f"<title>{_esc(tip)}</title></circle>"
         )
+    for name, (x, y) in pos.items():  # labels: above township level always, townships on zoom
+        s = sites[name]
+        cls = "lbl tl" if s.tier == "township" else "lbl"
+        fs = {"province": 11, "cloud": 8, "city": 9, "county": 6}.get(s.tier, 2.2)
+        out.append(
+            f'<text x="{x + 2:.1f}" y="{y - 2:.1f}" class="{cls}" font-size="{fs}">'
+            f"{_esc(s.label)}</text>"
+        )
     out.append("</svg>")
     return "".join(out)
+
+
+TREE_TOOLS = """<div class="tools"><input id="find" type="search" placeholder="site name or label"
+ aria-label="find a site"> <button id="zin" type="button">+</button> <button id="zout"
+ type="button">−</button> <button id="zfit" type="button">fit</button> <span id="found"></span></div>"""
+
+TREE_SCRIPT = """<script>
+(function () {
+  var svg = document.getElementById("tree"); if (!svg) return;
+  var size = +svg.dataset.size, view = [0, 0, size, size];
+  function show() {
+    svg.setAttribute("viewBox", view.join(" "));
+    svg.classList.toggle("zoomed", view[2] < size / 3);
+  }
+  function zoom(f, cx, cy) {
+    if (cx === undefined) { cx = view[0] + view[2] / 2; cy = view[1] + view[3] / 2; }
+    var w = Math.min(size, Math.max(size / 200, view[2] * f));
+    view = [cx - (cx - view[0]) * w / view[2], cy - (cy - view[1]) * w / view[3], w, w];
+    show();
+  }
+  svg.addEventListener("wheel", function (e) {
+    e.preventDefault();
+    var r = svg.getBoundingClientRect();
+    zoom(e.deltaY > 0 ? 1.25 : 0.8, view[0] + (e.clientX - r.left) / r.width * view[2],
+         view[1] + (e.clientY - r.top) / r.height * view[3]);
+  }, {passive: false});
+  var drag = null;
+  svg.addEventListener("mousedown", function (e) { drag = [e.clientX, e.clientY]; });
+  window.addEventListener("mouseup", function () { drag = null; });
+  svg.addEventListener("mousemove", function (e) {
+    if (!drag) return;
+    var r = svg.getBoundingClientRect(), k = view[2] / r.width;
+    view[0] -= (e.clientX - drag[0]) * k; view[1] -= (e.clientY - drag[1]) * k;
+    drag = [e.clientX, e.clientY]; show();
+  });
+  document.getElementById("zin").onclick = function () { zoom(0.5); };
+  document.getElementById("zout").onclick = function () { zoom(2); };
+  document.getElementById("zfit").onclick = function () { view = [0, 0, size, size]; show(); };
+  function find(text) {
+    var q = text.trim().toLowerCase(), hit = null, n = 0;
+    svg.querySelectorAll("circle.site").forEach(function (c) {
+      var ok = q && (c.dataset.name.toLowerCase().indexOf(q) >= 0 ||
+                     c.dataset.label.toLowerCase().indexOf(q) >= 0);
+      c.classList.toggle("hit", !!ok);
+      if (ok) { n += 1; if (!hit) hit = c; }
+    });
+    document.getElementById("found").textContent = q ? n + " found" : "";
+    if (hit) {
+      var w = size / 12, x = +hit.getAttribute("cx"), y = +hit.getAttribute("cy");
+      view = [x - w / 2, y - w / 2, w, w]; show();
+    }
+  }
+  var box = document.getElementById("find");
+  box.addEventListener("keydown", function (e) { if (e.key === "Enter") find(box.value); });
+  var m = /[#&]find=([^&]*)/.exec(location.hash);  // deep link: report.html#find=NAME
+  if (m) { box.value = decodeURIComponent(m[1]); find(box.value); }
+})();
+</script>"""
 
 
 def _table(head: list[str], rows: list[list[str]]) -> str:
@@ -252,6 +322,88 @@ failures move there per the model.</p>
 """
 
 
+def comparison_section(c: Comparison | None, limit: int = 500) -> str:
+    """``--compare``: changed directions and the circuits and sites added or removed."""
+    if c is None:
+        return ""
+    rows = [
+        [
+            _esc(ch.circuit),
+            f"{_esc(ch.src)}→{_esc(ch.to)}",
+            f"{ch.before:.1%}",
+            f"{ch.after:.1%}",
+            _esc(ch.status_before if ch.status_before == ch.status_after
+                 else f"{ch.status_before} → {ch.status_after}"),
+        ]
+        for ch in c.changes[:limit]
+    ]  # fmt: skip
+    lists = "".join(
+        f"<p>{label} ({len(names)}): {_esc(', '.join(names))}</p>"
+        for label, names in (
+            ("Added circuits", c.added_circuits),
+            ("Removed circuits", c.removed_circuits),
+            ("Added sites", c.added_sites),
+            ("Removed sites", c.removed_sites),
+        )
+        if names
+    )
+    return f"""<h2 id="comparison">Comparison with {_esc(c.against)}</h2>
+<p>{len(c.changes)} circuit direction(s) changed their worst case or status, {c.unchanged}
+unchanged.</p>{lists}
+{_table(["circuit", "direction", "before", "after", "status"], rows)}
+"""
+
+
+def growth_section(plan: PlanResult, limit: int = 500) -> str:
+    """With ``--growth``: each exhausted direction, its year and the smallest upgrade."""
+    growth = plan.run.growth
+    if growth is None:
+        return ""
+    cap = {c.id: c.capacity_bps for c in plan.circuits}
+    hit = sorted(
+        ((cid, d) for cid, d in plan.directions() if d.exhaustion_year is not None),
+        key=lambda x: (x[1].exhaustion_year or 0, -(x[1].horizon_bps or 0.0), x[0]),
+    )
+    rows = [
+        [
+            _esc(cid),
+            f"{_esc(d.src)}→{_esc(d.to)}",
+            f"year {d.exhaustion_year}",
+            _mbps(cap[cid]),
+            _mbps(d.horizon_bps or 0.0),
+            _esc(f"{d.upgrade_type} ({(d.upgrade_bps or 0) / 1e6:g} Mb/s)")
+            if d.upgrade_type
+            else "none in the inventory",
+        ]
+        for cid, d in hit[:limit]
+    ]
+    return f"""<h3>Exhaustion and the smallest upgrade that fixes it ({len(hit)})</h3>
+{_table(["circuit", "direction", "exhausted", "capacity Mb/s", f"year {growth.years} Mb/s",
+         "smallest upgrade"], rows)}
+"""  # fmt: skip
+
+
+def losses_section(plan: PlanResult, limit: int = 200) -> str:
+    """Scenarios losing traffic, expected (accepted by design) apart from unexpected."""
+    s = plan.summary
+    if not s.scenarios_with_unrouted:
+        return ""
+    bad = sorted(
+        (i for i in plan.scenarios.items if i.expected_loss is False),
+        key=lambda i: -i.unrouted_bps,
+    )
+    rows = [
+        [_esc(i.name), _mbps(i.unrouted_bps), _esc(", ".join(i.sites_lost))] for i in bad[:limit]
+    ]
+    return f"""<h2 id="losses">Scenarios losing traffic</h2>
+<p>{s.scenarios_with_unrouted} scenario(s) lose traffic: {s.expected_losses} expected (townships
+that are single-homed or lose one of their own devices or circuits, or sites the scenario fails
+wholly: accepted by design) and <b>{s.unexpected_losses} unexpected</b> (a site that should survive
+loses traffic).</p>
+{_table(["scenario", "unrouted Mb/s", "sites losing traffic"], rows)}
+"""
+
+
 def whatif_line(w: WhatIf) -> str:
     """The what-if options applied (``--demand``, ``--event``, ``--no-events``), if any.
 
@@ -286,7 +438,10 @@ def render(plan: PlanResult) -> str:
 <html lang="zh-CN"><head><meta charset="utf-8"><title>egnet plan: {_esc(net.label)}</title>
 <style>body{{font-family:sans-serif;margin:2em;color:#222}}figure{{display:inline-block;margin:0 1em 1em 0}}
 table{{border-collapse:collapse;font-size:12px}}td,th{{border:1px solid #ccc;padding:2px 6px}}
-.legend span{{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px}}</style></head><body>
+.legend span{{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px}}
+#tree{{border:1px solid #ddd;cursor:grab}}#tree .lbl{{pointer-events:none;fill:#333}}
+#tree .tl{{display:none}}#tree.zoomed .tl{{display:inline}}
+#tree circle.hit{{stroke:#000;stroke-width:2}}</style></head><body>
 <h1>Capacity plan — {_esc(net.label)} ({_esc(net.name)})</h1>
 <p>Failures: <b>{_esc(plan.run.failures)}</b>, {plan.scenarios.count} scenarios;
 {s.directions} circuit directions: {s.status.get("fail", 0)} fail, {s.status.get("warn", 0)} warn
@@ -294,13 +449,16 @@ table{{border-collapse:collapse;font-size:12px}}td,th{{border:1px solid #ccc;pad
 Baseline unrouted: {plan.baseline_unrouted.bps / 1e6:.2f} Mb/s.{whatif_line(plan.run.whatif)}</p>
 <p class="legend"><span style="background:#2e8b57"></span>ok<span style="background:#e0a000"></span>warn
 <span style="background:#c0392b"></span>fail<span style="background:#999"></span>no uplink</p>
-<h2>Hierarchy, coloured by worst-case uplink utilisation</h2>{hierarchy_map(plan)}
+<h2>Hierarchy, coloured by worst-case uplink utilisation</h2>{TREE_TOOLS}{hierarchy_map(plan)}
 <h2>Worst-case utilisation per tier</h2>{histograms(plan)}
 <h2>Top circuit directions by worst case</h2>{top_chart(plan)}
-<h2>Time to exhaustion</h2>{exhaustion_chart(plan)}
+<h2>Time to exhaustion</h2>{exhaustion_chart(plan)}{growth_section(plan)}
+{losses_section(plan)}
 <h2>Violations</h2><table><tr><th>circuit</th><th>direction</th><th>level</th><th>baseline</th>
 <th>worst</th><th>worst scenario</th></tr>{viol}</table>
-{measured_section(plan.measured)}<h2>Assumptions</h2><ul>{assumptions}</ul>
+{measured_section(plan.measured)}{comparison_section(plan.comparison)}
+<h2>Assumptions</h2><ul>{assumptions}</ul>
 <p>Each finding relates to 等保 2.0 §8.1.2.1 (bandwidth of every part meets the business peak).</p>
+{TREE_SCRIPT}
 </body></html>
 """

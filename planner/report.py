@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -28,7 +29,9 @@ from planner.result import (
     Unrouted,
     Violation,
 )
-from planner.sweep import Sweep
+from planner.sweep import Outcome, Sweep
+from planner.whatif import smallest_upgrade
+from topology.model import Tier
 
 CHECK_SCHEMA = "egnet.check/1"
 MAX_SCENARIOS = 5000
@@ -45,13 +48,19 @@ def status(util: float, warn: float, fail: float) -> Status:
 
 
 def _direction(
-    pm: PlanModel, sweep: Sweep | None, base: np.ndarray, arc: int, years: np.ndarray | None
+    pm: PlanModel,
+    sweep: Sweep | None,
+    base: np.ndarray,
+    arc: int,
+    outlook: tuple[np.ndarray, np.ndarray] | None,
 ) -> DirectionResult:
     policy = pm.topo.policy
     cap = float(pm.capacity[arc])
     worst = float(sweep.worst[arc]) if sweep is not None else float(base[arc])
     _, src, dst = pm.arc_name(arc)
-    year = years[arc] if years is not None else np.nan
+    year = outlook[0][arc] if outlook is not None else np.nan
+    horizon = float(outlook[1][arc]) if outlook is not None else None
+    upgrade = smallest_upgrade(pm, horizon) if horizon is not None and not np.isnan(year) else None
     return DirectionResult(
         src=src,
         to=dst,
@@ -64,6 +73,9 @@ def _direction(
         else (),
         status=status(worst / cap, policy.warn_utilisation, policy.fail_utilisation),
         exhaustion_year=None if np.isnan(year) else int(year),
+        horizon_bps=horizon,
+        upgrade_type=upgrade[0] if upgrade else None,
+        upgrade_bps=upgrade[1] if upgrade else None,
     )
 
 
@@ -72,9 +84,13 @@ def _worst_name(d: DirectionResult) -> str:
 
 
 def plan_result(
-    pm: PlanModel, sweep: Sweep | None, run: RunInfo, years: np.ndarray | None = None
+    pm: PlanModel,
+    sweep: Sweep | None,
+    run: RunInfo,
+    outlook: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> PlanResult:
-    """The whole plan as a typed result (``planner/SCHEMA.md``)."""
+    """The whole plan as a typed result (``planner/SCHEMA.md``); ``outlook``: per arc the year
+    of exhaustion and the horizon load (``whatif.growth_outlook``)."""
     from planner.sweep import lost_sites
 
     topo = pm.topo
@@ -89,8 +105,8 @@ def plan_result(
             tail=c.tail,
             capacity_bps=float(pm.capacity[2 * j]),
             directions=(
-                _direction(pm, sweep, base, 2 * j, years),
-                _direction(pm, sweep, base, 2 * j + 1, years),
+                _direction(pm, sweep, base, 2 * j, outlook),
+                _direction(pm, sweep, base, 2 * j + 1, outlook),
             ),
         )
         for j, c in enumerate(pm.circuits)
@@ -125,8 +141,8 @@ def plan_result(
         sites=_sites(pm, circuits),
         circuits=circuits,
         violations=violations,
-        scenarios=_scenarios(sweep),
-        summary=_summary(circuits, violations, sweep),
+        scenarios=_scenarios(pm, sweep),
+        summary=_summary(pm, circuits, violations, sweep),
     )
 
 
@@ -160,12 +176,65 @@ def _demand_summary(pm: PlanModel) -> DemandSummary:
     )
 
 
-def _scenarios(sweep: Sweep | None) -> Scenarios:
+def loss_classifier(pm: PlanModel) -> Callable[[Outcome], bool | None]:
+    """Whether a scenario's loss is expected (see ``ScenarioResult.expected_loss``)."""
+    from planner.redundancy import uplinks_by_site
+    from planner.sweep import lost_sites
+
+    topo = pm.topo
+    ups = uplinks_by_site(topo)
+    township = {s.name for s in topo.sites_of(Tier.TOWNSHIP)}
+    single = {s for s in township if len(ups.get(s, ())) < 2}
+    site_of = [topo.devices[h].site for h in pm.hosts]
+    size = Counter(site_of)
+    chain: dict[str, list[str]] = {}
+    for name in topo.sites:
+        out = [name]
+        while topo.sites[out[-1]].parent is not None:
+            out.append(topo.sites[out[-1]].parent or "")
+        chain[name] = out
+    already = set(lost_sites(pm, pm.engine.baseline.unrouted))
+
+    inner = {  # circuits inside one township (access router ↔ service switch)
+        j: site_of[pm.host_index[c.a.device]]
+        for j, c in enumerate(pm.circuits)
+        if site_of[pm.host_index[c.a.device]] == site_of[pm.host_index[c.b.device]]
+        and site_of[pm.host_index[c.a.device]] in township
+    }
+
+    def excused(s: str, dead: Counter[str], wholly: set[str]) -> bool:
+        return s in single or (s in township and dead[s] > 0) or any(a in wholly for a in chain[s])
+
+    def expected(o: Outcome) -> bool | None:
+        lost = [s for s in o.sites_lost if s not in already]
+        if o.unrouted_bps <= 0 or not lost:
+            return None
+        dead = Counter(site_of[n] for n in o.failure.nodes)
+        dead.update(inner[j] for j in o.failure.links if j in inner)
+        wholly = {s for s, k in dead.items() if k == size[s] and s not in township}
+        wholly |= {site_of[n] for n in o.failure.nodes if dead[site_of[n]] >= size[site_of[n]]}
+        if all(excused(s, dead, wholly) for s in lost):
+            return True
+        # a site may lose traffic only toward a site that is gone (or cut off by design):
+        # look at the demands themselves (rare: only when the quick test fails)
+        base = pm.engine.baseline.unrouted
+        gone = pm.engine.evaluate(o.failure).unrouted - base
+        for d in np.flatnonzero(gone > 1e-6 * np.maximum(pm.engine.rate, 1.0)).tolist():
+            sd = pm.demands[d]
+            if not (excused(sd.src_site, dead, wholly) or excused(sd.dst_site, dead, wholly)):
+                return False
+        return True
+
+    return expected
+
+
+def _scenarios(pm: PlanModel, sweep: Sweep | None) -> Scenarios:
     if sweep is None:
         return Scenarios(count=0, listed=0, items=())
     notable = [
         o for o in sweep.outcomes if o.kind != "double" or o.unrouted_bps > 0 or o.overloaded
     ]
+    expected = loss_classifier(pm)
     items = tuple(
         ScenarioResult(
             name=o.name,
@@ -174,6 +243,7 @@ def _scenarios(sweep: Sweep | None) -> Scenarios:
             sites_lost=o.sites_lost,
             max_utilisation=o.max_utilisation,
             overloaded=o.overloaded,
+            expected_loss=expected(o),
         )
         for o in notable[:MAX_SCENARIOS]
     )
@@ -181,6 +251,7 @@ def _scenarios(sweep: Sweep | None) -> Scenarios:
 
 
 def _summary(
+    pm: PlanModel,
     circuits: tuple[CircuitResult, ...],
     violations: tuple[Violation, ...],
     sweep: Sweep | None,
@@ -188,6 +259,8 @@ def _summary(
     dirs = [(c.id, d) for c in circuits for d in c.directions]
     top = sorted(dirs, key=lambda x: -x[1].worst_utilisation)[:10]
     lossy = [o for o in sweep.outcomes if o.unrouted_bps > 0] if sweep is not None else []
+    expected = loss_classifier(pm)
+    kinds = Counter(expected(o) for o in lossy)
     return Summary(
         directions=len(dirs),
         status=dict(Counter(d.status for _, d in dirs)),
@@ -195,6 +268,8 @@ def _summary(
         warn=sum(1 for v in violations if v.level == "warn"),
         scenarios_with_unrouted=len(lossy),
         max_unrouted_bps=max((o.unrouted_bps for o in lossy), default=0.0),
+        expected_losses=kinds[True],
+        unexpected_losses=kinds[False],
         top=tuple(
             TopDirection(
                 circuit=cid,

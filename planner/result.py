@@ -135,6 +135,16 @@ class DirectionResult(Result):
     worst_scenarios: tuple[ScenarioLoad, ...]
     status: Status
     exhaustion_year: int | None
+    horizon_bps: float | None = Field(
+        default=None,
+        description="with --growth: the worst candidate's load in the last year of the horizon",
+    )
+    upgrade_type: str | None = Field(
+        default=None,
+        description="with --growth, when exhausted: the inventory's smallest circuit type whose "
+        "usable rate keeps the horizon load under the fail threshold (null: none does)",
+    )
+    upgrade_bps: int | None = Field(default=None, description="that type's usable rate")
 
 
 class CircuitResult(Result):
@@ -171,6 +181,13 @@ class ScenarioResult(Result):
     sites_lost: tuple[str, ...]
     max_utilisation: float | None
     overloaded: int
+    expected_loss: bool | None = Field(
+        default=None,
+        description="when traffic is lost: true when every site losing it (beyond the baseline's) "
+        "is a township (single-homed, or losing one of its own devices: accepted by design) or "
+        "lies in a site the scenario fails wholly; false when a site that should survive loses "
+        "traffic; null when nothing is lost",
+    )
 
 
 class Scenarios(Result):
@@ -202,6 +219,10 @@ class Summary(Result):
     warn: int
     scenarios_with_unrouted: int
     max_unrouted_bps: float
+    expected_losses: int = Field(default=0, description="scenarios losing only expected traffic")
+    unexpected_losses: int = Field(
+        default=0, description="scenarios where a site that should survive loses traffic"
+    )
     top: tuple[TopDirection, ...]
 
 
@@ -210,6 +231,7 @@ class Change(Result):
 
     circuit: str
     src: str = Field(alias="from")
+    to: str = ""
     before: float
     after: float
     status_before: Status
@@ -220,7 +242,14 @@ class Comparison(Result):
     """``--compare``: what changed against a saved plan."""
 
     against: str
-    changes: tuple[Change, ...]
+    changes: tuple[Change, ...] = Field(
+        description="directions in both plans whose worst utilisation or status changed"
+    )
+    added_circuits: tuple[str, ...] = ()
+    removed_circuits: tuple[str, ...] = ()
+    added_sites: tuple[str, ...] = ()
+    removed_sites: tuple[str, ...] = ()
+    unchanged: int = Field(default=0, description="directions in both plans that did not change")
 
 
 class MeasuredDirection(Result):

@@ -78,6 +78,14 @@ def class_loads(pm: PlanModel, failures: list[Failure]) -> dict[str, np.ndarray]
 def exhaustion(pm: PlanModel, sweep: Sweep | None, growth: Growth) -> FloatArray:
     """Per arc: the first year (0 = now) its worst candidate exceeds the fail threshold; NaN when
     not within the horizon."""
+    return growth_outlook(pm, sweep, growth)[0]
+
+
+def growth_outlook(
+    pm: PlanModel, sweep: Sweep | None, growth: Growth
+) -> tuple[FloatArray, FloatArray]:
+    """Per arc: the year of exhaustion (NaN: not within the horizon) and the worst candidate's
+    load in the last year of the horizon (the load an upgrade must carry)."""
     narcs = len(pm.capacity)
     cands: list[Failure] = [Failure()]
     index = {Failure(): 0}
@@ -94,12 +102,38 @@ def exhaustion(pm: PlanModel, sweep: Sweep | None, growth: Growth) -> FloatArray
     limit = pm.topo.policy.fail_utilisation * pm.capacity
     years = np.full(narcs, np.nan)
     cols = np.arange(narcs)
+    worst = np.zeros(narcs)
     for year in range(growth.years + 1):
         total = sum(loads * (1 + growth.rates[c]) ** year for c, loads in per_class.items())
         worst = np.max(np.asarray(total)[pick, cols[:, None]], axis=1)
         hit = np.isnan(years) & (worst > limit)
         years[hit] = year
-    return years
+    return years, worst
+
+
+def smallest_upgrade(pm: PlanModel, load: float) -> tuple[str, int] | None:
+    """The inventory's smallest circuit type whose usable rate keeps ``load`` at or under the fail
+    threshold (name, usable bit/s); None when even the largest cannot.
+
+    Examples:
+        >>> from topology import load_topology
+        >>> from planner.model import build_model
+        >>> pm = build_model(load_topology("inventory/lab"))
+        >>> smallest_upgrade(pm, 30e6)[1] >= 30e6 / pm.topo.policy.fail_utilisation
+        True
+        >>> smallest_upgrade(pm, 1e15) is None
+        True
+    """
+    limit = pm.topo.policy.fail_utilisation
+    fits = [
+        (t.usable_bps, t.name)
+        for t in pm.topo.circuit_types.values()
+        if load <= limit * t.usable_bps
+    ]
+    if not fits:
+        return None
+    rate, name = min(fits)
+    return name, rate
 
 
 def compare(before: PlanResult, after: PlanResult, against: str) -> Comparison:
@@ -111,6 +145,7 @@ def compare(before: PlanResult, after: PlanResult, against: str) -> Comparison:
 
     ia, ib = index(before), index(after)
     rows = []
+    same = 0
     for key in sorted(ia.keys() & ib.keys()):
         da, db = ia[key], ib[key]
         if abs(da.worst_utilisation - db.worst_utilisation) > 1e-9 or da.status != db.status:
@@ -118,11 +153,24 @@ def compare(before: PlanResult, after: PlanResult, against: str) -> Comparison:
                 Change(
                     circuit=key[0],
                     src=key[1],
+                    to=db.to,
                     before=da.worst_utilisation,
                     after=db.worst_utilisation,
                     status_before=da.status,
                     status_after=db.status,
                 )
             )
-    rows.sort(key=lambda r: -abs(r.after - r.before))
-    return Comparison(against=against, changes=tuple(rows))
+        else:
+            same += 1
+    rows.sort(key=lambda r: (-abs(r.after - r.before), r.circuit, r.src))
+    ca, cb = {c.id for c in before.circuits}, {c.id for c in after.circuits}
+    sa, sb = {s.name for s in before.sites}, {s.name for s in after.sites}
+    return Comparison(
+        against=against,
+        changes=tuple(rows),
+        added_circuits=tuple(sorted(cb - ca)),
+        removed_circuits=tuple(sorted(ca - cb)),
+        added_sites=tuple(sorted(sb - sa)),
+        removed_sites=tuple(sorted(sa - sb)),
+        unchanged=same,
+    )
