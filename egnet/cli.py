@@ -33,6 +33,8 @@ COMMANDS: dict[str, str] = {
     "poll": "egnet.poller_cmds",
     "poll-loads": "egnet.poller_cmds",
     "serve": "egnet.poller_cmds",
+    "change": "egnet.change_cmds",
+    "flows": "egnet.flows_cmds",
 }
 
 

@@ -17,6 +17,14 @@ from pydantic import BaseModel, ValidationError
 
 from topology.build import assemble, check_pools, run_ipam
 from topology.demands import load_demands
+from topology.departments import (
+    DEPARTMENTS_FILE,
+    DEPARTMENTS_LOCK,
+    DepartmentsFile,
+    read_lock,
+    resolve,
+    site_views,
+)
 from topology.diagnostics import Diagnostic, InventoryError, known
 from topology.diagnostics import Path as DataPath
 from topology.expand import Drafts, Expander
@@ -309,8 +317,51 @@ def _load(root: Path) -> LoadResult:
     _checkpoint(errors)
     demands = load_demands(root, _parse, drafts.sites, drafts.devices)
     topo = assemble(net, drafts, alloc.lock, str(root), demands)
+    topo = _with_departments(root, topo)
     logger.debug("loaded %s: %d sites, %d devices", root, len(topo.sites), len(topo.devices))
     return LoadResult(topo, alloc.lock, root / LOCK_NAME, lock_text, alloc.new, alloc.dropped)
+
+
+def _with_departments(root: Path, topo: Topology) -> Topology:
+    """Resolve ``departments.yaml`` (when present) against the built model and attach it."""
+    path = root / DEPARTMENTS_FILE
+    if not path.exists():
+        return topo
+    spec, src, errors = _parse(path, f"{root}/{DEPARTMENTS_FILE}", DepartmentsFile)
+    _checkpoint(errors)
+    assert spec is not None
+    lock, lock_errors = read_lock(root / DEPARTMENTS_LOCK)
+    _checkpoint(lock_errors)
+    # a department attaches to the PE cores of its site; at a township, to its access router
+    pe_roles = {"core", "cloud_gw", "access"}
+    views = site_views(
+        {
+            name: (
+                str(site.tier),
+                tuple(h for h in site.devices if str(topo.devices[h].role) in pe_roles),
+            )
+            for name, site in topo.sites.items()
+        },
+        {z.name: {b.site: b.prefix for b in z.blocks} for z in topo.zones.values()},
+    )
+    depts, problems = resolve(
+        spec,
+        views,
+        {z.name: z.kind for z in topo.zones.values()},
+        [m.name for m in topo.device_models.values() if m.kind in ("switch", "firewall")],
+        lock,
+    )
+    _checkpoint([src.error(where, message, hint) for where, message, hint in problems])
+    taken = set(topo.devices)
+    clash = [
+        src.error(
+            ("departments", i, "ce", "hostname"), f"CE hostname '{d.ce_hostname}' is a device"
+        )
+        for i, d in enumerate(depts.values())
+        if d.ce_hostname in taken
+    ]
+    _checkpoint(clash)
+    return topo.model_copy(update={"departments": depts})
 
 
 def load_topology(root: Path | str) -> Topology:

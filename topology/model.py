@@ -12,6 +12,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from topology.demands import DemandModel
+from topology.departments import Department
 from topology.management import Management
 
 SCHEMA_VERSION = 1
@@ -238,6 +239,7 @@ class Topology(Frozen):
     egress: dict[str, Egress]
     management: Management = Management()
     demands: DemandModel = DemandModel()
+    departments: dict[str, Department] = {}
 
     def root(self) -> Site:
         """Return the province site."""

@@ -51,7 +51,10 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     construct = _CONSTRUCTOR.yaml_constructors.get(node.tag)
     if construct is None:
         return node.value
-    return construct(_CONSTRUCTOR, node)
+    try:
+        return construct(_CONSTRUCTOR, node)
+    except (ValueError, OverflowError):  # e.g. 2024-13-40: the schema reports the text, located
+        return node.value
 
 
 class _Builder:
