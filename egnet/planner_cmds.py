@@ -395,7 +395,8 @@ def _read_matrix(path: str) -> TrafficMatrix:
         where = ".".join(str(x) for x in err["loc"])
         raise OperationError(
             f"{path}: {where}: {err['msg']} ({exc.error_count()} error(s); "
-            f"expected {MATRIX_SCHEMA}: {{schema, network, demands: [{{src, dst, rate_bps}}]}})"
+            f"expected {MATRIX_SCHEMA}, as `egnet flows matrix` or `egnet estimate --matrix` "
+            "write it)"
         ) from None
 
 
@@ -417,14 +418,18 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         raise OperationError(f"--window {args.window:g}: expected days in (0, 3650]")
     topo = load_topology(args.dir)
     pm = build_model(topo)
-    flows = check_matrix(_read_matrix(args.flows), pm, args.flows) if args.flows else None
+    flows = (
+        check_matrix(_read_matrix(args.flows), pm, args.flows, rate="frame") if args.flows else None
+    )
     loads = measured_loads(args.db, days=args.window, method=args.method)
     if not any(cid in pm.circuit_index for cid in loads):
         raise OperationError(
             f"{args.db}: no measurements of {topo.name}'s circuits in the last {args.window:g} days"
         )
     est = estimate(pm, loads, flows)
-    result = estimate_result(pm, est, (args.db, args.method, args.window), args.flows)
+    now = int(time.time())
+    span = (now - int(args.window * 86400), now)
+    result = estimate_result(pm, est, (args.db, args.method, args.window), args.flows, span)
     if args.matrix:
         _write(args.matrix, json.dumps(result.matrix.to_json_data(), indent=1, ensure_ascii=False))
     if args.write_demands:

@@ -33,7 +33,15 @@ from scipy.sparse.linalg import lsqr
 from planner.demandgen import SiteDemand
 from planner.engine import FloatArray
 from planner.model import PlanModel
-from planner.result import EstimateResult, Fit, MatrixDemand, Residual, TrafficMatrix
+from planner.result import (
+    EstimatedPair,
+    EstimateResult,
+    Fit,
+    MatrixDemand,
+    MatrixWindow,
+    Residual,
+    TrafficMatrix,
+)
 from topology.demands import close_names
 from topology.diagnostics import OperationError
 from topology.model import Tier
@@ -333,8 +341,10 @@ def estimate_result(
     est: Estimate,
     source: tuple[str, Literal["busy_hour", "p95"], float],
     flows: str | None,
+    window: tuple[int, int],
 ) -> EstimateResult:
-    """The typed result of an estimate (``egnet.estimate/1``)."""
+    """The typed result of an estimate (``egnet.estimate/1``); ``window``: (start, end) Unix
+    seconds of the measurements."""
     residual = est.fitted - est.y
     norm = float(np.linalg.norm(est.y))
     rows = []
@@ -343,8 +353,8 @@ def estimate_result(
         rows.append(
             Residual(circuit=cid, src=a, to=b, measured_bps=m, fitted_bps=f, residual_bps=f - m)
         )
-    demands = tuple(
-        MatrixDemand(
+    pairs = tuple(
+        EstimatedPair(
             src=s,
             dst=d,
             rate_bps=float(x),
@@ -378,29 +388,49 @@ def estimate_result(
             relative_residual=float(np.linalg.norm(residual)) / norm if norm > 0 else 0.0,
         ),
         residuals=tuple(sorted(rows, key=lambda r: (-abs(r.residual_bps), r.circuit, r.src))),
+        pairs=pairs,
         matrix=TrafficMatrix(
-            network=pm.topo.name,
-            note=f"tomogravity estimate from {database} ({method}, {days:g} days)",
-            demands=demands,
+            method="tomogravity",
+            inventory=pm.topo.name,
+            window=MatrixWindow(start=window[0], end=window[1], seconds=max(window[1] - window[0], 1)),
+            demands=tuple(
+                MatrixDemand(
+                    src=p.src, dst=p.dst, dscp="any", rate_bps=p.rate_bps,
+                    frame_rate_bps=p.rate_bps, packets=0,
+                )
+                for p in pairs
+            ),
         ),
-    )
+    )  # fmt: skip
 
 
-def check_matrix(matrix: TrafficMatrix, pm: PlanModel, where: str) -> dict[tuple[str, str], float]:
-    """Site pairs and rates of a matrix, checked against the topology.
+def check_matrix(
+    matrix: TrafficMatrix, pm: PlanModel, where: str, rate: Literal["ip", "frame"] = "ip"
+) -> dict[tuple[str, str], float]:
+    """Site pairs and rates of a matrix (summed over DSCP), checked against the topology.
+
+    Args:
+        matrix: the matrix.
+        pm: the plan model.
+        where: the file name, for messages.
+        rate: ``ip`` (``rate_bps``: what a plan's capacities, usable IP rates, compare with) or
+            ``frame`` (``frame_rate_bps``: what interface octet counters, hence measured circuit
+            loads, count).
 
     Raises:
         OperationError: naming the file and the entry: unknown site (with close names), a demand
-            from a site to itself (except to the site's own egress, which the model has), a pair
-            given twice, a matrix of another network.
+            from a site to itself (except to the site's own egress, which the model has), a
+            (pair, DSCP) given twice, a matrix of another network.
     """
     topo = pm.topo
     own = {s for s, d in pair_groups(pm)[0] if s == d}  # a site to its own egress (the model's)
-    if matrix.network != topo.name:
+    if matrix.inventory != topo.name:
         raise OperationError(
-            f"{where}: network: the matrix is for '{matrix.network}', the inventory is '{topo.name}'"
+            f"{where}: inventory: the matrix is for '{matrix.inventory}', the inventory is "
+            f"'{topo.name}'"
         )
     out: dict[tuple[str, str], float] = {}
+    seen: set[tuple[str, str, str]] = set()
     for i, d in enumerate(matrix.demands):
         for end in ("src", "dst"):
             name = getattr(d, end)
@@ -413,7 +443,11 @@ def check_matrix(matrix: TrafficMatrix, pm: PlanModel, where: str) -> dict[tuple
             raise OperationError(
                 f"{where}: demands[{i}]: source and destination are the same site '{d.src}'"
             )
-        if (d.src, d.dst) in out:
-            raise OperationError(f"{where}: demands[{i}]: pair {d.src}>{d.dst} given twice")
-        out[(d.src, d.dst)] = d.rate_bps
+        if (d.src, d.dst, d.dscp) in seen:
+            raise OperationError(
+                f"{where}: demands[{i}]: {d.src}>{d.dst} DSCP {d.dscp} given twice"
+            )
+        seen.add((d.src, d.dst, d.dscp))
+        value = d.rate_bps if rate == "ip" else d.frame_rate_bps
+        out[(d.src, d.dst)] = out.get((d.src, d.dst), 0.0) + value
     return out

@@ -496,30 +496,61 @@ MAX_RATE_BPS = 1e13
 
 
 class MatrixDemand(Result):
-    """One site-to-site demand of a traffic matrix (one way, bit/s)."""
+    """One demand of a matrix: source site → destination site, one DSCP, mean rate."""
 
     src: str = Field(min_length=1, max_length=128)
     dst: str = Field(min_length=1, max_length=128)
+    dscp: str = Field(max_length=16, description="DSCP name; `any` for an estimate")
     rate_bps: float = Field(ge=0.0, le=MAX_RATE_BPS, allow_inf_nan=False)
-    determined: bool | None = Field(
-        default=None, description="estimates: whether the link loads fix this demand"
-    )
-    prior_bps: float | None = Field(default=None, description="estimates: the gravity prior")
-    source: Literal["flow", "estimate", "given"] = "given"
+    frame_rate_bps: float = Field(ge=0.0, le=MAX_RATE_BPS, allow_inf_nan=False)
+    packets: int = Field(ge=0)
+
+
+class MatrixWindow(Result):
+    """The measurement window (Unix seconds)."""
+
+    start: int
+    end: int
+    seconds: int = Field(gt=0)
+
+
+class MatrixUnmapped(Result):
+    """Flow traffic whose source or destination is in no prefix of the model."""
+
+    records: int = 0
+    bytes: int = 0
+    addresses: tuple[str, ...] = Field(default=(), max_length=100_000)
 
 
 class TrafficMatrix(Result):
-    """A site-to-site traffic matrix (``egnet.matrix/1``): measured from flows, estimated from
-    link loads (``egnet estimate``) or written by hand."""
+    """A site-to-site traffic matrix (``egnet.matrix/1``), the format ``egnet flows matrix``
+    writes (``poller/flowmatrix.py``; a test keeps the two definitions identical) and
+    ``egnet estimate --matrix`` writes (method ``tomogravity``, DSCP ``any``, both rates in the
+    units of the measured loads)."""
 
     schema_: Literal["egnet.matrix/1"] = Field(default="egnet.matrix/1", alias="schema")
-    network: str = Field(max_length=128)
-    note: str = Field(default="", max_length=2000)
+    method: str = Field(max_length=64)
+    inventory: str = Field(max_length=128, description="the network (topology name)")
+    window: MatrixWindow
     demands: tuple[MatrixDemand, ...] = Field(max_length=1_000_000)
+    transit_records: int = 0
+    unknown_exporters: tuple[str, ...] = Field(default=(), max_length=100_000)
+    unmapped: MatrixUnmapped = MatrixUnmapped()
 
     def to_json_data(self) -> dict[str, Any]:
         """The JSON document (keys by alias)."""
         return self.model_dump(mode="json", by_alias=True)
+
+
+class EstimatedPair(Result):
+    """One estimated site pair with its prior and whether the measurements determine it."""
+
+    src: str
+    dst: str
+    rate_bps: float
+    prior_bps: float
+    determined: bool
+    source: Literal["flow", "estimate"]
 
 
 class Residual(Result):
@@ -559,6 +590,7 @@ class EstimateResult(Result):
     flows: str | None
     fit: Fit
     residuals: tuple[Residual, ...]
+    pairs: tuple[EstimatedPair, ...]
     matrix: TrafficMatrix
 
     def to_json_data(self) -> dict[str, Any]:

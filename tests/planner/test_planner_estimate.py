@@ -96,6 +96,69 @@ def test_flow_measurements_fix_pairs_the_loads_cannot_separate() -> None:
 # ---- end to end on the lab inventory with a real poller store ------------------------------------
 
 
+def _entry(src: str, dst: str, rate: float, dscp: str = "be") -> dict[str, Any]:
+    return {"src": src, "dst": dst, "dscp": dscp, "rate_bps": rate, "frame_rate_bps": rate,
+            "packets": 1}  # fmt: skip
+
+
+def _matrix(demands: list[dict[str, Any]]) -> dict[str, Any]:
+    """An egnet.matrix/1 document as ``egnet flows matrix`` writes it."""
+    return {"schema": "egnet.matrix/1", "method": "flows", "inventory": "lab",
+            "window": {"start": 0, "end": 60, "seconds": 60}, "demands": demands,
+            "transit_records": 0, "unknown_exporters": [],
+            "unmapped": {"records": 0, "bytes": 0, "addresses": []}}  # fmt: skip
+
+
+def test_matrix_format_is_the_flow_collectors() -> None:
+    """planner.result.TrafficMatrix and poller.flowmatrix.TrafficMatrix describe one format."""
+    from planner.result import TrafficMatrix
+    from poller.flowmatrix import MatrixDemand as FlowDemand
+    from poller.flowmatrix import MatrixWindow as FlowWindow
+    from poller.flowmatrix import TrafficMatrix as FlowMatrix
+
+    def shape(model: Any) -> dict[str, Any]:
+        schema = model.model_json_schema(by_alias=True)
+        return {
+            name: sorted(body.get("properties", {}))
+            for name, body in [("top", schema), *schema.get("$defs", {}).items()]
+        }
+
+    ours, theirs = shape(TrafficMatrix), shape(FlowMatrix)
+    assert ours["top"] == theirs["top"]
+    assert sorted(ours["MatrixDemand"]) == sorted(theirs["MatrixDemand"])
+    assert sorted(ours["MatrixWindow"]) == sorted(theirs["MatrixWindow"])
+    written = FlowMatrix(
+        method="flows", inventory="lab", window=FlowWindow(start=0, end=60, seconds=60),
+        demands=(FlowDemand(src="lab", dst="beicheng", dscp="af41", rate_bps=1e6,
+                            frame_rate_bps=1.01e6, packets=90),),
+    ).model_dump_json(by_alias=True)  # fmt: skip
+    back = TrafficMatrix.model_validate_json(written)
+    assert back.demands[0].frame_rate_bps == 1.01e6 and back.inventory == "lab"
+
+
+def test_flow_pairs_are_fixed_in_the_estimate(
+    known: tuple[Path, dict[tuple[str, str], float]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    db, truth = known
+    loose = [p for p in truth if p[0] != p[1]][:3]
+    flows = tmp_path / "flows.json"
+    # two DSCPs of one pair add up; the frame rate is what the link loads count
+    entries = [_entry(s, d, 0.0, "be") | {"frame_rate_bps": truth[(s, d)] * 0.25} for s, d in loose]
+    entries += [
+        _entry(s, d, 0.0, "af41") | {"frame_rate_bps": truth[(s, d)] * 0.75} for s, d in loose
+    ]
+    flows.write_text(json.dumps(_matrix(entries)), encoding="utf-8")
+    main(["estimate", "inventory/lab", "--db", str(db), "--flows", str(flows), "--json"])
+    result = json.loads(capsys.readouterr().out)
+    got = {(p["src"], p["dst"]): p for p in result["pairs"]}
+    assert result["fit"]["fixed_by_flows"] == len(loose)
+    for pair in loose:
+        assert got[pair]["source"] == "flow"
+        assert got[pair]["rate_bps"] == pytest.approx(truth[pair], rel=1e-9)
+
+
 def _known_matrix() -> tuple[dict[str, tuple[float, float]], dict[tuple[str, str], float]]:
     """A known site-to-site matrix (the model's pairs at random rates) and the loads it makes."""
     pm = build_model(load_topology("inventory/lab"))
@@ -144,13 +207,15 @@ def test_estimate_from_the_store_recovers_the_determined_demands(
     assert fit["relative_residual"] < 1e-6
     assert fit["determined"] > 0 and fit["undetermined"] > 0  # the lab has both kinds
     assert fit["exact_sites"] >= 3  # single-homed townships: totals measured exactly
-    got = {(d["src"], d["dst"]): d for d in result["matrix"]["demands"]}
+    got = {(d["src"], d["dst"]): d for d in result["pairs"]}
     assert set(got) == set(truth)
     for pair, d in got.items():
         if d["determined"]:
             assert d["rate_bps"] == pytest.approx(truth[pair], rel=1e-6, abs=1e-3), pair
     matrix = json.loads(out.read_text(encoding="utf-8"))
-    assert matrix["schema"] == "egnet.matrix/1" and matrix["network"] == "lab"
+    assert matrix["schema"] == "egnet.matrix/1" and matrix["inventory"] == "lab"
+    assert matrix["method"] == "tomogravity"
+    assert {(d["src"], d["dst"]) for d in matrix["demands"]} == set(truth)
 
 
 def _baseline(plan: dict[str, Any]) -> dict[tuple[str, str], float]:
@@ -167,16 +232,7 @@ def test_plan_on_a_matrix_reproduces_its_loads_and_the_estimate_fits(
     db, truth = known
     measured, _ = _known_matrix()
     given = tmp_path / "truth.json"
-    given.write_text(
-        json.dumps(
-            {
-                "schema": "egnet.matrix/1",
-                "network": "lab",
-                "demands": [{"src": s, "dst": d, "rate_bps": r} for (s, d), r in truth.items()],
-            }
-        ),
-        encoding="utf-8",
-    )
+    given.write_text(json.dumps(_matrix([_entry(s, d, r) for (s, d), r in truth.items()])))
     main(["plan", "inventory/lab", "--demands-from", str(given), "--json"])
     plan = json.loads(capsys.readouterr().out)
     assert plan["run"]["demands_from"] == str(given)
@@ -203,10 +259,10 @@ def test_plan_on_a_matrix_reproduces_its_loads_and_the_estimate_fits(
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
-        ({"src": "nowhere", "dst": "lab", "rate_bps": 1.0}, "demands[0].src: unknown site 'nowhere'"),
-        ({"src": "xiqu-hexi", "dst": "xiqu-hexi", "rate_bps": 1.0}, "demands[0]: source and destination are the same site"),
-        ({"src": "lab", "dst": "beicheng", "rate_bps": -5.0}, "demands.0.rate_bps"),
-        ({"src": "lab", "dst": "beicheng", "rate_bps": 1.0, "extra": 1}, "demands.0.extra"),
+        ({"src": "nowhere"}, "demands[0].src: unknown site 'nowhere'"),
+        ({"src": "xiqu-hexi", "dst": "xiqu-hexi"}, "demands[0]: source and destination are the same site"),
+        ({"rate_bps": -5.0}, "demands.0.rate_bps"),
+        ({"extra": 1}, "demands.0.extra"),
     ],
 )  # fmt: skip
 def test_bad_matrix_is_a_located_error(
@@ -214,7 +270,7 @@ def test_bad_matrix_is_a_located_error(
 ) -> None:
     f = tmp_path / "bad.json"
     f.write_text(
-        json.dumps({"schema": "egnet.matrix/1", "network": "lab", "demands": [entry]}),
+        json.dumps(_matrix([_entry("lab", "beicheng", 1.0) | entry])),
         encoding="utf-8",
     )
     assert main(["plan", "inventory/lab", "--demands-from", str(f)]) in (1, 2)
@@ -227,7 +283,7 @@ def test_matrix_of_another_network_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     f = tmp_path / "other.json"
-    f.write_text(json.dumps({"schema": "egnet.matrix/1", "network": "jiangxi", "demands": []}))
+    f.write_text(json.dumps(_matrix([]) | {"inventory": "jiangxi"}))
     assert main(["plan", "inventory/lab", "--demands-from", str(f)]) in (1, 2)
     assert "the matrix is for 'jiangxi'" in capsys.readouterr().err
 
