@@ -1,13 +1,21 @@
-"""Intended vs running: normalise both texts, then a unified diff (pure).
+"""Intended vs running (pure).
 
 Volatile lines that devices add or rewrite by themselves (version stamps, banners of ``show``
-commands, block terminators) are ignored, per platform, as data.
+commands, block terminators) are ignored, per platform, as data. Where hier_config has a driver
+for the platform (Huawei VRP, H3C Comware, Cisco IOS) the difference is a *remediation*: the
+commands that take the running config to the intended one (``undo``/``no`` forms, sections closed
+with ``quit``/``exit``), computed by hier_config v3; for FRR it is a canonical unified diff.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+
+from hier_config import HConfig, HConfigChild, Platform, WorkflowRemediation, get_hconfig
+from hier_config.platforms.driver_base import HConfigDriverBase, HConfigDriverRules
+from hier_config.platforms.hp_comware5.driver import HConfigDriverHPComware5
+from hier_config.platforms.huawei_vrp.driver import HConfigDriverHuaweiVrp
 
 IGNORED: dict[str, tuple[str, ...]] = {
     "frr": (
@@ -26,8 +34,8 @@ IGNORED: dict[str, tuple[str, ...]] = {
         r"^! Last configuration change",
         r"^ntp clock-period",
     ),
-    "huawei_vrp": (r"^#", r"^return$", r"^!Software Version", r"^!Last configuration"),
-    "hp_comware": (r"^#", r"^return$", r"^ version "),
+    "huawei_vrp": (r"^\s*#", r"^return$", r"^!Software Version", r"^!Last configuration"),
+    "hp_comware": (r"^\s*#", r"^return$", r"^ version "),
 }
 
 
@@ -123,8 +131,103 @@ def canonical(text: str, platform: str) -> list[str]:
     return lines
 
 
+def unified_diff(running: str, intended: str, platform: str, name: str = "") -> str:
+    """Return the canonical unified diff from running to intended ('' when equivalent).
+
+    Examples:
+        >>> print(unified_diff("hostname a\\n", "hostname b\\n", "frr", "r1"), end="")
+        --- r1 running
+        +++ r1 intended
+        @@ -1 +1 @@
+        -hostname a
+        +hostname b
+        >>> unified_diff("hostname a\\n!\\n", "frr version 8.4\\nhostname a\\n", "frr")
+        ''
+    """
+    a, b = canonical(running, platform), canonical(intended, platform)
+    if a == b:
+        return ""
+    label = f"{name} " if name else ""
+    lines = difflib.unified_diff(a, b, f"{label}running", f"{label}intended", lineterm="")
+    return "\n".join(lines) + "\n"
+
+
+class VrpDriver(HConfigDriverHuaweiVrp):
+    """hier_config's VRP driver, indented by one space as VRP prints its configs."""
+
+    @staticmethod
+    def _instantiate_rules() -> HConfigDriverRules:
+        return HConfigDriverHuaweiVrp._instantiate_rules().model_copy(update={"indentation": 1})
+
+
+class ComwareDriver(HConfigDriverHPComware5):
+    """hier_config's Comware driver, with Comware 7's ``quit`` closing every section and one-space
+    indentation."""
+
+    @staticmethod
+    def _instantiate_rules() -> HConfigDriverRules:
+        return HConfigDriverHPComware5._instantiate_rules().model_copy(update={"indentation": 1})
+
+    def sectional_exit(self, config: HConfigChild) -> str | None:
+        result = super().sectional_exit(config)
+        return "quit" if result == "exit" else result
+
+
+def _drivers() -> dict[str, Platform | HConfigDriverBase]:
+    return {
+        "huawei_vrp": VrpDriver(),
+        "hp_comware": ComwareDriver(),
+        "cisco_ios": Platform.CISCO_IOS,
+    }
+
+
+#: platforms whose differences are hier_config remediations
+REMEDIATION_PLATFORMS = frozenset(_drivers())
+
+
+def hconfig(text: str, platform: str) -> HConfig:
+    """Parse a config into hier_config's tree, volatile lines (``#``, ``return``, …) removed.
+
+    Examples:
+        >>> tree = hconfig("#\\nsysname r1\\n#\\ninterface LoopBack0\\n ip address 1.1.1.1 32\\n#\\n"
+        ...                "return\\n", "hp_comware")
+        >>> [c.text for c in tree.children]
+        ['sysname r1', 'interface LoopBack0']
+    """
+    drivers = _drivers()
+    if platform not in drivers:
+        raise ValueError(f"hier_config has no driver for platform '{platform}'")
+    # separators at any depth are not config (Comware prints " #" inside bgp/vpn blocks)
+    lines = [ln for ln in normalise(text, platform) if not ln.lstrip().startswith("#")]
+    return get_hconfig(drivers[platform], "\n".join(lines))
+
+
+def remediation(running: str, intended: str, platform: str) -> str:
+    """Return the commands that turn ``running`` into ``intended`` ('' when equivalent).
+
+    Examples:
+        >>> print(remediation("sysname a\\ninterface LoopBack0\\n ip address 1.1.1.1 32\\n",
+        ...                   "sysname a\\ninterface LoopBack0\\n ip address 1.1.1.2 32\\n",
+        ...                   "hp_comware"), end="")
+        interface LoopBack0
+         undo ip address 1.1.1.1 32
+         ip address 1.1.1.2 32
+         quit
+    """
+    work = WorkflowRemediation(hconfig(running, platform), hconfig(intended, platform))
+    lines = work.remediation_config.dump_simple(sectional_exiting=True)
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def rollback_commands(running: str, intended: str, platform: str) -> str:
+    """Return the commands that undo :func:`remediation` (intended back to running)."""
+    return remediation(intended, running, platform)
+
+
 def config_diff(running: str, intended: str, platform: str, name: str = "") -> str:
-    """Return the unified diff from running to intended ('' when equivalent).
+    """Return what differs from running to intended ('' when equivalent): a hier_config
+    remediation headed ``# <name> remediation`` where hier_config supports the platform, else a
+    canonical unified diff.
 
     Examples:
         >>> print(config_diff("hostname a\\n", "hostname b\\n", "frr", "r1"), end="")
@@ -135,10 +238,46 @@ def config_diff(running: str, intended: str, platform: str, name: str = "") -> s
         +hostname b
         >>> config_diff("hostname a\\n!\\n", "frr version 8.4\\nhostname a\\n", "frr")
         ''
+        >>> print(config_diff("#\\nsysname a\\n#\\nreturn\\n", "sysname b\\n", "huawei_vrp", "r1"),
+        ...       end="")
+        # r1 remediation (running -> intended)
+        undo sysname a
+        sysname b
     """
-    a, b = canonical(running, platform), canonical(intended, platform)
-    if a == b:
-        return ""
-    label = f"{name} " if name else ""
-    lines = difflib.unified_diff(a, b, f"{label}running", f"{label}intended", lineterm="")
-    return "\n".join(lines) + "\n"
+    if platform in REMEDIATION_PLATFORMS:
+        text = remediation(running, intended, platform)
+        if not text:
+            return ""
+        label = f"{name} " if name else ""
+        return f"# {label}remediation (running -> intended)\n{text}"
+    return unified_diff(running, intended, platform, name)
+
+
+def _leaves(text: str, platform: str) -> set[str]:
+    """Every config line as its path from the top (``interface X > ip address …``)."""
+    if platform in REMEDIATION_PLATFORMS:
+        tree = hconfig(text, platform)
+        return {" > ".join(c.path()) for c in tree.all_children() if not c.children}
+    out: set[str] = set()
+    header = ""
+    for line in canonical(text, platform):
+        if line.startswith(" "):
+            out.discard(header)
+            out.add(f"{header} > {line.strip()}")
+        else:
+            header = line
+            out.add(line)
+    return out
+
+
+def two_way(running: str, intended: str, platform: str) -> tuple[list[str], list[str]]:
+    """Drift in both directions: (lines only on the device — the model does not know them,
+    lines only in the model — the device lacks them), each as sorted ``parent > child`` paths.
+
+    Examples:
+        >>> two_way("sysname r1\\nntp-service unicast-server 1.1.1.1\\n",
+        ...         "sysname r1\\ninterface LoopBack0\\n ip address 1.1.1.1 32\\n", "hp_comware")
+        (['ntp-service unicast-server 1.1.1.1'], ['interface LoopBack0 > ip address 1.1.1.1 32'])
+    """
+    a, b = _leaves(running, platform), _leaves(intended, platform)
+    return sorted(a - b), sorted(b - a)

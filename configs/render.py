@@ -27,6 +27,7 @@ from configs.context import TopologyIndex, build_context
 from configs.platform_data import TEMPLATES
 from topology.diagnostics import OperationError
 from topology.model import Topology
+from topology.private_files import private_dir, write_private
 from topology.secrets import SecretSource
 
 logger = logging.getLogger(__name__)
@@ -134,9 +135,8 @@ def _render_chunk(chunk: Sequence[str]) -> list[Path]:
 
 
 def _write(out: Path, hostname: str, text: str) -> Path:
-    path = out / f"{hostname}{CONFIG_SUFFIX}"
-    path.write_text(text, encoding="utf-8")
-    return path
+    """Write one config: it holds keys, so 0600 in a 0700 folder (topology.private_files)."""
+    return write_private(out / f"{hostname}{CONFIG_SUFFIX}", text)
 
 
 def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
@@ -167,8 +167,7 @@ def render_all(
     Returns:
         The written config paths, in hostname order.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = private_dir(Path(out_dir))
     names = select_devices(topo, devices, platform)
     paths: list[Path] = []
     if jobs <= 1 or len(names) < PARALLEL_MIN:

@@ -29,6 +29,7 @@ from deploy.transport import Credentials
 from topology.diagnostics import OperationError
 from topology.export import ansible_inventory
 from topology.model import Topology
+from topology.private_files import private_dir, write_private
 from topology.secrets import ENV_PREFIX, SecretSource
 
 logger = logging.getLogger(__name__)
@@ -57,15 +58,13 @@ class AnsibleWorkspace:
         self.opts = opts
         self.creds = creds
         for sub in ("inventory/host_vars", "configs", "results", "runner"):
-            (self.work / sub).mkdir(parents=True, exist_ok=True)
+            private_dir(self.work / sub)
         inv = ansible_inventory(topo)
         (self.work / "inventory" / "hosts.yml").write_text(
             yaml.safe_dump(inv, allow_unicode=True, sort_keys=False), encoding="utf-8"
         )
         for job in jobs:
-            (self.work / "configs" / f"{job.hostname}.cfg").write_text(
-                job.intended, encoding="utf-8"
-            )
+            write_private(self.work / "configs" / f"{job.hostname}.cfg", job.intended)
         self.netns = netns
 
     def host_vars(self, host: str, expected: list[str]) -> None:
@@ -149,7 +148,7 @@ def _batch(
     start = time.monotonic()
     stamp = backup_name(time.time()).removesuffix(".cfg")
     for job in jobs:
-        (ws.opts.backups / job.hostname).mkdir(parents=True, exist_ok=True)
+        private_dir(ws.opts.backups / job.hostname)
     stats = ws.run(
         "backup.yml",
         [j.hostname for j in jobs],
@@ -165,6 +164,7 @@ def _batch(
                 **base, stage="connect", error=f"backup failed ({_stat(stats, job)})"
             )
             continue
+        path.chmod(0o600)  # written by Ansible under the umask; it holds keys
         running = strip_banner(path.read_text(encoding="utf-8").replace("\r", ""))
         diff = config_diff(running, job.intended, job.platform, job.hostname)
         results[job.hostname] = DeployResult(

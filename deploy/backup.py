@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from topology.private_files import private_dir, write_private
+
 DEFAULT_BACKUPS = Path("build/backups")
 
 
@@ -21,11 +23,9 @@ def backup_name(epoch: float) -> str:
 
 def save_backup(root: Path, device: str, text: str, epoch: float | None = None) -> Path:
     """Write one backup of ``device`` and return its path."""
-    folder = root / device
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / backup_name(time.time() if epoch is None else epoch)
-    path.write_text(text, encoding="utf-8")
-    return path
+    path = root / device / backup_name(time.time() if epoch is None else epoch)
+    private_dir(root)
+    return write_private(path, text)
 
 
 def latest_backup(root: Path, device: str) -> Path | None:

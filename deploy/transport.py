@@ -13,7 +13,8 @@ import socket
 import threading
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+import paramiko
+from pydantic import BaseModel, ConfigDict, Field
 
 from topology.secrets import SecretSource
 
@@ -30,7 +31,7 @@ class Credentials(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     username: str
-    password: str
+    password: str = Field(repr=False)
     key_file: str | None = None
 
     @classmethod
@@ -44,6 +45,32 @@ class Credentials(BaseModel):
             username=secrets.get("ssh_username"), password=secrets.get("ssh_password"), key_file=key
         )
 
+    @classmethod
+    def for_operator(cls, secrets: SecretSource, operator: str) -> Credentials:
+        """The operator's personal login: user ``operator`` with secret
+        ``user_<operator>_password`` and optional ``user_<operator>_key_file`` (no shared login)."""
+        try:
+            key: str | None = secrets.get(f"user_{operator}_key_file")
+        except Exception:
+            key = None
+        try:
+            password = secrets.get(f"user_{operator}_password")
+        except Exception:
+            if key is None:
+                raise
+            password = ""
+        return cls(username=operator, password=password, key_file=key)
+
+
+class JumpHost(BaseModel):
+    """A bastion that forwards SSH to the devices (``direct-tcpip``), logged in as the operator."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str
+    port: int = 22
+    creds: Credentials
+
 
 class Endpoint(BaseModel):
     """Where a device answers: management address, port and the namespace to connect from."""
@@ -54,6 +81,7 @@ class Endpoint(BaseModel):
     port: int = 22
     netns: str | None = None
     timeout: float = 10.0
+    jump: JumpHost | None = None
 
 
 def _setns(fd: int) -> None:
@@ -82,8 +110,55 @@ def netns_socket(
             os.close(target)
 
 
-def connect(ep: Endpoint) -> socket.socket:
-    """Return a TCP connection to ``ep`` (raises ``OSError`` on failure)."""
+_jumps: dict[tuple[str, int, str], paramiko.Transport] = {}
+
+
+def _jump_transport(ep: Endpoint, jump: JumpHost) -> paramiko.Transport:
+    """One authenticated SSH session per bastion and operator, shared by every device session;
+    the bastion is reached the way the devices would be (same namespace)."""
+    key = (jump.host, jump.port, jump.creds.username)
+    with _lock:
+        cached = _jumps.get(key)
+        if cached is not None and cached.is_active():
+            return cached
+    sock = _tcp(ep.model_copy(update={"host": jump.host, "port": jump.port, "jump": None}))
+    transport = paramiko.Transport(sock)
+    try:
+        pkey = paramiko.PKey.from_path(jump.creds.key_file) if jump.creds.key_file else None
+        transport.connect(username=jump.creds.username, password=jump.creds.password, pkey=pkey)
+    except (paramiko.SSHException, OSError) as exc:
+        transport.close()
+        raise OSError(f"jump host {jump.host}:{jump.port}: {exc}") from exc
+    with _lock:
+        _jumps[key] = transport
+    return transport
+
+
+def close_jumps() -> None:
+    """Close every bastion session (end of a run)."""
+    with _lock:
+        for t in _jumps.values():
+            t.close()
+        _jumps.clear()
+
+
+def connect(ep: Endpoint) -> socket.socket | paramiko.Channel:
+    """Return a stream to ``ep``'s SSH port: a TCP socket, or a ``direct-tcpip`` channel through
+    the jump host when ``ep`` names one (raises ``OSError`` on failure)."""
+    if ep.jump is None:
+        return _tcp(ep)
+    transport = _jump_transport(ep, ep.jump)
+    try:
+        chan = transport.open_channel(
+            "direct-tcpip", (ep.host, ep.port), ("127.0.0.1", 0), timeout=ep.timeout
+        )
+    except (paramiko.SSHException, OSError) as exc:
+        raise OSError(f"{ep.host}:{ep.port} via jump host {ep.jump.host}: {exc}") from exc
+    chan.settimeout(ep.timeout)
+    return chan
+
+
+def _tcp(ep: Endpoint) -> socket.socket:
     sock = netns_socket(ep.netns)
     sock.settimeout(ep.timeout)
     try:

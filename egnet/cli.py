@@ -30,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "lab": "egnet.lab_cmds",
     "deploy": "egnet.deploy_cmds",
     "drift": "egnet.deploy_cmds",
+    "backup": "egnet.deploy_cmds",
+    "import": "egnet.deploy_cmds",
     "poll": "egnet.poller_cmds",
     "poll-loads": "egnet.poller_cmds",
     "serve": "egnet.poller_cmds",

@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import time
 from pathlib import Path
 
+from configs.masking import Masker, MaskingFilter, RecordingSecrets
+from deploy.backup_repo import BackupRepo, fetch_running, snapshot
+from deploy.change import ChangeRefused, load_change
+from deploy.change_run import run_change
 from deploy.drift import drift
+from deploy.drivers.base import DeviceDriver
 from deploy.drivers.registry import driver_factory
 from deploy.engine import deploy
+from deploy.importer import ImportResult, import_running
 from deploy.intent import select
 from deploy.options import DeployOptions
 from deploy.result import DeployResult, DriftResult, exit_code
-from deploy.transport import Credentials
+from deploy.transport import Credentials, JumpHost, close_jumps
+from deploy.verify import DriverFactory
 from egnet.output import console, emit_json, info, table
 from lab.manager import DEFAULT_ROOT, resolve_netns
 from topology import load_topology
+from topology.diagnostics import OperationError
+from topology.model import Topology
 from topology.secrets import Secrets
 
 
@@ -32,12 +42,38 @@ def _options(args: argparse.Namespace) -> DeployOptions:
     )
 
 
+def masked_secrets() -> tuple[RecordingSecrets, Masker]:
+    """The run's secret source, remembering every value it resolves, and the masker that hides
+    them (and every secret-bearing command) in all output; installs the log filter."""
+    masker = Masker()
+    root = logging.getLogger()
+    for target in [root, *root.handlers]:
+        for old in [f for f in target.filters if isinstance(f, MaskingFilter)]:
+            target.removeFilter(old)  # one run, one masker (a process may run several commands)
+        target.addFilter(MaskingFilter(masker))
+    return RecordingSecrets(Secrets(), masker), masker
+
+
+def mask_deploy(r: DeployResult, m: Masker) -> DeployResult:
+    """A deploy result with no secret in its diff or error."""
+    return r.model_copy(update={"diff": m.mask(r.diff, r.platform), "error": _opt(m, r.error)})
+
+
+def mask_drift(r: DriftResult, m: Masker) -> DriftResult:
+    """A drift result with no secret in its diff or error."""
+    return r.model_copy(update={"diff": m.mask(r.diff, r.platform), "error": _opt(m, r.error)})
+
+
+def _opt(m: Masker, text: str | None) -> str | None:
+    return None if text is None else m.mask(text)
+
+
 def cmd_deploy(args: argparse.Namespace) -> int:
     """Render, audit, back up, diff and (with --commit) safely apply."""
     topo = load_topology(args.dir)
     hosts = select(topo, args.limit)
     opts = _options(args)
-    secrets = Secrets()
+    secrets, masker = masked_secrets()
     netns = resolve_netns(args.netns, topo, hosts, Path(args.lab_root))
     start = time.monotonic()
     if args.engine == "ansible":
@@ -46,11 +82,138 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         results = ansible_deploy(
             topo, Path(args.dir), hosts, secrets, opts, netns, Path(args.ansible_dir)
         )
+    elif args.change:
+        return _deploy_change(args, topo, secrets, masker, opts, netns, start)
     else:
         make = driver_factory(topo, Credentials.from_secrets(secrets), netns)
         results = deploy(topo, hosts, secrets, opts, make)
+    results = [mask_deploy(r, masker) for r in results]
     report_deploy(results, args.json, opts.commit, time.monotonic() - start)
     return exit_code(results)
+
+
+def jump_host(topo: Topology, creds: Credentials) -> JumpHost | None:
+    """The bastion the inventory names (``management.jump_host``), logged in as ``creds``."""
+    m = topo.management
+    if m.jump_host is None:
+        return None
+    return JumpHost(host=m.jump_host, port=m.jump_port, creds=creds)
+
+
+def _deploy_change(
+    args: argparse.Namespace,
+    topo: Topology,
+    secrets: RecordingSecrets,
+    masker: Masker,
+    opts: DeployOptions,
+    netns: str | None,
+    start: float,
+) -> int:
+    """``egnet deploy --change ID --changes REPO``: the change-controlled run."""
+    if args.engine != "native":
+        raise OperationError("--change runs with the native engine only")
+    repo = BackupRepo(Path(args.changes))
+    rec = load_change(repo, args.change)
+    hosts = select(topo, args.limit) if args.limit else list(rec.devices)
+    unknown = sorted(set(hosts) - set(topo.devices))
+    if unknown:
+        raise OperationError(f"change {rec.id} names devices not in the inventory: {unknown[:10]}")
+    made: list[DriverFactory] = []
+
+    def make(host: str) -> DeviceDriver:
+        """The operator's login is resolved only once the change has passed its gate."""
+        if not made:
+            creds = Credentials.for_operator(secrets, rec.operator)
+            made.append(driver_factory(topo, creds, netns, jump=jump_host(topo, creds)))
+        return made[0](host)
+
+    try:
+        results, outcome = run_change(
+            topo, repo, rec, hosts, secrets, opts, make, deploy, lambda t: masker.mask(t)
+        )
+    except ChangeRefused as exc:
+        info(f"refused: {exc} (recorded in {repo.path}/changes/{rec.id}.yaml)")
+        return 1
+    finally:
+        close_jumps()
+    results = [mask_deploy(r, masker) for r in results]
+    report_deploy(results, args.json, opts.commit, time.monotonic() - start)
+    info(
+        f"change {rec.id}: {outcome.status} as {rec.operator}; backups {outcome.backup_before} "
+        f"-> {outcome.backup_after}; recorded in {repo.path}/changes/{rec.id}.yaml"
+    )
+    return 0 if outcome.status == "done" else 1
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Fetch every device's running config into the git backup repository."""
+    topo = load_topology(args.dir)
+    hosts = select(topo, args.limit)
+    secrets, masker = masked_secrets()
+    netns = resolve_netns(args.netns, topo, hosts, Path(args.lab_root))
+    if args.operator:
+        creds = Credentials.for_operator(secrets, args.operator)
+    else:
+        creds = Credentials.from_secrets(secrets)
+    make = driver_factory(topo, creds, netns, jump=jump_host(topo, creds))
+    try:
+        configs, errors = fetch_running(hosts, make, args.workers)
+    finally:
+        close_jumps()
+    errors = {h: masker.mask(e) for h, e in errors.items()}
+    repo = BackupRepo(Path(args.to))
+    commit = snapshot(repo, configs, errors, "scheduled" if args.scheduled else "manual")
+    if args.json:
+        emit_json({"commit": commit, "devices": len(configs), "errors": errors})
+    else:
+        for h, e in sorted(errors.items()):
+            info(f"{h}: not backed up: {e}")
+        state = f"commit {commit}" if commit else "no change, no commit"
+        info(f"{len(configs)} of {len(hosts)} device(s) backed up into {repo.path}: {state}")
+    return 1 if errors else 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """``egnet import running DIR --from REPO``: two-way drift from backed-up running configs."""
+    topo = load_topology(args.dir)
+    hosts = select(topo, args.limit)
+    secrets, masker = masked_secrets()
+    repo = BackupRepo(Path(args.source))
+    if not (repo.path / "configs").is_dir():
+        raise OperationError(f"{repo.path}: no configs/ folder (run `egnet backup` first)")
+    results = [mask_import(r, masker) for r in import_running(topo, repo, hosts, secrets)]
+    report_import(results, args.json)
+    if any(r.status == "error" for r in results):
+        return 2
+    return 0 if all(r.status == "in_sync" for r in results) else 1
+
+
+def mask_import(r: ImportResult, m: Masker) -> ImportResult:
+    """An import result with every secret masked."""
+    return r.model_copy(
+        update={
+            "unknown": tuple(m.mask(x, r.platform) for x in r.unknown),
+            "missing": tuple(m.mask(x, r.platform) for x in r.missing),
+            "error": _opt(m, r.error),
+        }
+    )
+
+
+def report_import(results: list[ImportResult], as_json: bool) -> None:
+    """Print the two-way drift per device."""
+    if as_json:
+        emit_json([r.model_dump(mode="json") for r in results])
+        return
+    for r in results:
+        for line in r.unknown:
+            console.print(f"{r.device}: device only (model does not know): {line}", markup=False)
+        for line in r.missing:
+            console.print(f"{r.device}: model only (device lacks): {line}", markup=False)
+    table(
+        "Import running",
+        ["device", "status", "device only", "model only", "error"],
+        ((r.device, r.status, len(r.unknown), len(r.missing), r.error or "") for r in results),
+    )
 
 
 def report_deploy(results: list[DeployResult], as_json: bool, commit: bool, took: float) -> None:
@@ -96,10 +259,10 @@ def cmd_drift(args: argparse.Namespace) -> int:
     """Report per device what differs between running and intended."""
     topo = load_topology(args.dir)
     hosts = select(topo, args.limit)
-    secrets = Secrets()
+    secrets, masker = masked_secrets()
     netns = resolve_netns(args.netns, topo, hosts, Path(args.lab_root))
     make = driver_factory(topo, Credentials.from_secrets(secrets), netns)
-    results = drift(topo, hosts, secrets, make)
+    results = [mask_drift(r, masker) for r in drift(topo, hosts, secrets, make)]
     report_drift(results, args.json)
     if any(r.error for r in results):
         return 2
@@ -121,16 +284,27 @@ def report_drift(results: list[DriftResult], as_json: bool) -> None:
             (
                 r.device,
                 r.drifted,
-                sum(
-                    1
-                    for ln in r.diff.splitlines()
-                    if ln[:1] in "+-" and ln[:3] not in ("+++", "---")
-                ),
+                changed_lines(r.diff),
                 r.error or "",
             )
             for r in results
         ),
     )
+
+
+def changed_lines(diff: str) -> int:
+    """Lines a diff changes: ``+``/``-`` lines of a unified diff, or remediation commands.
+
+    Examples:
+        >>> changed_lines("--- a\\n+++ b\\n@@ -1 +1 @@\\n-x\\n+y\\n")
+        2
+        >>> changed_lines("# r1 remediation (running -> intended)\\nundo sysname a\\nsysname b\\n")
+        2
+    """
+    lines = diff.splitlines()
+    if lines and lines[0].startswith("# ") and "remediation" in lines[0]:
+        return sum(1 for ln in lines[1:] if ln.strip() and ln.strip() not in ("quit", "exit"))
+    return sum(1 for ln in lines if ln[:1] in "+-" and ln[:3] not in ("+++", "---"))
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -160,7 +334,26 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--workers", type=int, default=16, help="devices in parallel")
     p.add_argument("--backups", default="build/backups", help="backup folder")
     p.add_argument("--ansible-dir", default="build/ansible", help="ansible-runner work folder")
+    p.add_argument("--change", help="run under this change record (approval, window, operator)")
+    p.add_argument(
+        "--changes", default="build/backup-repo", help="backup git repository holding changes/"
+    )
     p.set_defaults(func=cmd_deploy)
+    p = sub.add_parser("backup", help="keep every device's running config in a git repository")
+    _common(p)
+    p.add_argument("--to", default="build/backup-repo", help="backup git repository")
+    p.add_argument("--operator", help="log in with this operator's personal account")
+    p.add_argument("--workers", type=int, default=16, help="devices in parallel")
+    p.add_argument("--scheduled", action="store_true", help="mark the commit as a scheduled run")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("import", help="brownfield import")
+    what = p.add_subparsers(dest="what", required=True)
+    q = what.add_parser("running", help="two-way drift of backed-up running configs vs the model")
+    q.add_argument("dir", help="inventory folder")
+    q.add_argument("--from", dest="source", default="build/backup-repo", help="backup repository")
+    q.add_argument("--limit", help="glob(s) of hostnames, comma-separated")
+    q.add_argument("--json", action="store_true", help="JSON output")
+    q.set_defaults(func=cmd_import)
     p = sub.add_parser("drift", help="report what differs between running and intended configs")
     _common(p)
     p.set_defaults(func=cmd_drift)

@@ -106,6 +106,20 @@ def _reload(base: Path, conf: Path) -> tuple[int, str]:
     return rc or save.returncode, out
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write a candidate/rollback config (it holds keys) 0600, whatever the umask.
+
+    The standalone copy of ``topology.private_files.write_private`` (this script runs with the
+    system Python, without egnet installed); the folder, ``var/``, is created 0700 by ``lab up``.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
 def _check(base: Path, conf: Path) -> tuple[int, str]:
     proc = subprocess.run(
         [*vtysh_argv(base), "-C", "-f", str(conf)], capture_output=True, text=True, check=False
@@ -154,7 +168,7 @@ def commit_confirmed(base: Path, seconds: int, candidate: str) -> int:
     """Apply ``candidate`` with a rollback timer of ``seconds``; return an exit status."""
     var = base / "var"
     _disarm(base)
-    (var / "candidate.conf").write_text(candidate)
+    write_private(var / "candidate.conf", candidate)
     rc, out = _check(base, var / "candidate.conf")
     if rc:
         sys.stdout.write(f"% candidate rejected by vtysh -C\n{out}")
@@ -163,7 +177,7 @@ def commit_confirmed(base: Path, seconds: int, candidate: str) -> int:
     if running.returncode:
         sys.stdout.write(f"% cannot read running config\n{running.stdout}{running.stderr}")
         return 3
-    (var / "rollback.conf").write_text(clean_running(running.stdout))
+    write_private(var / "rollback.conf", clean_running(running.stdout))
     (var / "last-rollback").unlink(missing_ok=True)
     _arm(base, seconds)
     deadline = time.monotonic() + 5
@@ -214,7 +228,7 @@ def egnet_verb(base: Path, words: list[str]) -> int:
     verb = words[1] if len(words) > 1 else ""
     if verb == "check":
         path = base / "var" / "check.conf"
-        path.write_text(candidate_text(words, 2))
+        write_private(path, candidate_text(words, 2))
         rc, out = _check(base, path)
         sys.stdout.write(out)
         return rc

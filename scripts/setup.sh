@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(frr frr-pythontools snmpd snmp iperf3 pmacct nftables openssh-server chromium chromium-driver fonts-wqy-microhei iproute2 iputils-ping procps)
+APT_PACKAGES=(frr frr-pythontools snmpd snmp iperf3 pmacct nftables openssh-server chromium chromium-driver fonts-wqy-microhei iproute2 iputils-ping procps git)
 PYTHON=${PYTHON:-python3}
 
 missing=()

@@ -107,6 +107,8 @@ class ManagementIn(_Frozen):
     bgp_password_secret: str = "bgp_password"
     timezone: str = Field(default="CST", pattern=r"^[A-Z]{2,5}$")
     utc_offset_hours: int = Field(default=8, ge=-12, le=14)
+    jump_host: Host | None = None  # bastion that deploy/backup reach the devices through (SSH)
+    jump_port: int = Field(default=22, ge=1, le=65535)
 
     @model_validator(mode="after")
     def _unique_users(self) -> ManagementIn:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from deploy.drivers.base import DriverError, Unreachable
-from deploy.transport import Credentials, Endpoint
+from deploy.transport import Credentials, Endpoint, connect
 from topology.model import Platform
 
 logger = logging.getLogger(__name__)
@@ -68,12 +68,17 @@ class NapalmIosDriver:
     def open(self) -> None:
         """Open the NAPALM session."""
         try:
+            optional: dict[str, Any] = {"port": self.endpoint.port, "inline_transfer": True}
+            if self.creds.key_file:  # the operator's personal key
+                optional |= {"key_file": self.creds.key_file, "use_keys": True}
+            if self.endpoint.netns or self.endpoint.jump is not None:
+                optional["sock"] = connect(self.endpoint)  # namespace socket or jump channel
             self.device = self.factory(
                 hostname=self.endpoint.host,
                 username=self.creds.username,
                 password=self.creds.password,
                 timeout=int(self.endpoint.timeout),
-                optional_args={"port": self.endpoint.port, "inline_transfer": True},
+                optional_args=optional,
             )
             self.device.open()
         except Exception as exc:

@@ -18,9 +18,11 @@ import pytest
 
 from configs.render import render_device
 from deploy.ansible_engine import ansible_deploy, ansible_verify
+from deploy.backup_repo import BackupRepo, fetch_running, snapshot
 from deploy.drift import drift
 from deploy.drivers.registry import driver_factory
 from deploy.engine import deploy
+from deploy.importer import import_running
 from deploy.intent import select
 from deploy.options import DeployOptions
 from deploy.result import DeployResult
@@ -323,6 +325,46 @@ def test_drift_is_clean_after_deploy_and_sees_out_of_band_changes(lab: Lab) -> N
     fixed = deploy(lab.topo, [host], lab.secrets, _opts(lab, commit=True, canary=0), _make(lab))
     assert fixed[0].committed and "10.99.0.0/24" in fixed[0].diff
     assert not drift(lab.topo, [host], lab.secrets, _make(lab))[0].drifted
+    _wait_converged(lab)
+
+
+def test_backup_history_and_import_running_after_deploy(lab: Lab, tmp_path: Path) -> None:
+    """Issue 15: git backups of the deployed lab, import running in sync, a vtysh change seen."""
+    hosts = sorted(lab.topo.devices)
+    repo = BackupRepo(tmp_path / "backup-repo")
+    first = snapshot(repo, *fetch_running(hosts, _make(lab)), "lab")
+    assert first is not None and sorted(repo.hostnames()) == hosts
+    assert [
+        r.device
+        for r in import_running(lab.topo, repo, hosts, lab.secrets)
+        if r.status != "in_sync"
+    ] == []
+    assert snapshot(repo, *fetch_running(hosts, _make(lab)), "lab") is None  # nothing changed
+    host, ns = "lab-core2", namespace_name("lab-core2")
+    base = lab.root / ns
+    vtysh = [
+        "ip",
+        "netns",
+        "exec",
+        ns,
+        "vtysh",
+        "--vty_socket",
+        str(base / "run"),
+        "--config_dir",
+        str(base / "etc"),
+    ]
+    subprocess.run(
+        [*vtysh, "-c", "configure terminal", "-c", "ip route 10.98.0.0/24 Null0"],
+        check=True,
+        capture_output=True,
+    )
+    second = snapshot(repo, *fetch_running(hosts, _make(lab)), "lab")
+    assert second is not None and len(repo.log(f"configs/{host}.cfg")) == 2
+    by = {r.device: r for r in import_running(lab.topo, repo, hosts, lab.secrets)}
+    assert [h for h, r in by.items() if r.status != "in_sync"] == [host]
+    assert by[host].unknown == ("ip route 10.98.0.0/24 Null0",) and by[host].missing == ()
+    fixed = deploy(lab.topo, [host], lab.secrets, _opts(lab, commit=True, canary=0), _make(lab))
+    assert fixed[0].committed
     _wait_converged(lab)
 
 
