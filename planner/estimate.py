@@ -233,7 +233,7 @@ def measured_rows(
     pm: PlanModel, measured: Mapping[str, tuple[float, float]]
 ) -> tuple[np.ndarray, FloatArray]:
     """Arc indices with a measurement and their measured loads (circuits unknown to the topology
-    are left out)."""
+    and values that are not finite non-negative numbers are left out)."""
     rows: list[int] = []
     vals: list[float] = []
     for cid, pair in sorted(measured.items()):
@@ -241,8 +241,10 @@ def measured_rows(
         if j is None:
             continue
         for k in (0, 1):
-            rows.append(2 * j + k)
-            vals.append(float(pair[k]))
+            value = float(pair[k])
+            if np.isfinite(value) and value >= 0:
+                rows.append(2 * j + k)
+                vals.append(value)
     return np.array(rows, np.int64).reshape(-1), np.array(vals, np.float64).reshape(-1)
 
 
@@ -263,6 +265,8 @@ def leaf_totals(
     for name, site in topo.sites.items():
         ends = links.get(name, [])
         if site.tier is not Tier.TOWNSHIP or not ends or any(c not in measured for c, _ in ends):
+            continue
+        if not all(np.isfinite(v) and v >= 0 for c, _ in ends for v in measured[c]):
             continue
         up = sum(measured[c][0 if a_side else 1] for c, a_side in ends)
         down = sum(measured[c][1 if a_side else 0] for c, a_side in ends)

@@ -21,6 +21,7 @@ from topology.diagnostics import OperationError
 
 logger = logging.getLogger(__name__)
 CLASSES = ("province", "city", "county", "township", "event", "explicit")
+MAX_YEARS = 100
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,8 @@ def parse_growth(specs: list[str], years: int) -> Growth:
             raise OperationError(f"bad --growth '{spec}': {exc}") from None
         for k in CLASSES if key == "all" else (key,):
             rates[k] = rate
-    if years < 1:
-        raise OperationError("--years must be at least 1")
+    if not 1 <= years <= MAX_YEARS:
+        raise OperationError(f"--years {years}: expected 1 to {MAX_YEARS}")
     return Growth(rates, years)
 
 

@@ -329,3 +329,20 @@ def test_calibrated_demands_reproduce_loads_of_a_model(
     shutil.copy(out, fitted / "demands.yaml")
     got = build_model(load_topology(str(fitted))).engine.baseline.loads
     np.testing.assert_allclose(got, loads, rtol=1e-4, atol=100.0)
+
+
+def test_bad_measurements_are_left_out() -> None:
+    from planner.estimate import estimate
+
+    measured, _ = _known_matrix()
+    pm = build_model(load_topology("inventory/lab"))
+    broken = dict(measured)
+    broken["beicheng-up1"] = (float("nan"), -5.0)
+    est = estimate(pm, broken)
+    assert np.isfinite(est.x).all()
+    assert len(est.y) == 2 * len(measured) - 2  # the two bad directions are not measurements
+
+
+def test_years_are_bounded(capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["plan", "inventory/lab", "--growth", "tier=all:5%", "--years", "1000000000"])
+    assert rc in (1, 2) and "--years 1000000000: expected 1 to 100" in capsys.readouterr().err
