@@ -75,6 +75,11 @@ class BlockCheck(_Frozen):
     header: str
     when: str | None = None
     unless: str | None = None
+    unless_subinterfaces: bool = Field(
+        default=False,
+        description="skip an interface block when the config has sub-interfaces of it "
+        "('interface <name>.<n>'): a trunk that carries zone sub-interfaces is in use",
+    )
     require: str
     each: str | None = None
     via: str | None = None
@@ -167,6 +172,11 @@ RULE_IDS = (
     "routing-auth",
     "banner",
     "unused-ports-shut",
+    # area boundary (§8.1.3): zones kept apart, and access control, audit and NAT at the egress
+    "zone-binding",
+    "boundary-policy",
+    "boundary-logging",
+    "egress-nat",
 )
 
 
@@ -307,6 +317,25 @@ def _values(cfg: ParsedConfig, checks: tuple[ValueCheck, ...], policy: AuditPoli
     return evidence, problems
 
 
+def _if_name(header: str) -> str:
+    """The interface name of an ``interface`` block header ('' for other blocks).
+
+    Examples:
+        >>> _if_name(" interface GigabitEthernet0/0/5.100 vrf x"), _if_name("router bgp 1")
+        ('GigabitEthernet0/0/5.100', '')
+    """
+    words = header.split()
+    return words[1] if len(words) > 1 and words[0] == "interface" else ""
+
+
+def _subif_parents(cfg: ParsedConfig) -> frozenset[str]:
+    """Interfaces that have sub-interfaces (``<parent>.<n>``) in the config."""
+    names = (_if_name(b.header) for b in cfg.blocks)
+    return frozenset(
+        n.rpartition(".")[0] for n in names if "." in n and "/" not in n.rpartition(".")[2]
+    )
+
+
 def _blocks(cfg: ParsedConfig, checks: tuple[BlockCheck, ...]) -> Found:
     evidence: list[str] = []
     problems: list[str] = []
@@ -315,10 +344,13 @@ def _blocks(cfg: ParsedConfig, checks: tuple[BlockCheck, ...]) -> Found:
         when = _rx(c.when) if c.when else None
         unless = _rx(c.unless) if c.unless else None
         seen = 0
+        parents = _subif_parents(cfg) if c.unless_subinterfaces else frozenset()
         for b in cfg.blocks:
             if not head.search("\n" + b.header) or (when and not when.search(b.body)):
                 continue
             if unless and unless.search(b.body):
+                continue
+            if parents and _if_name(b.header) in parents:
                 continue
             seen += 1
             if c.each is not None:

@@ -9,12 +9,14 @@ platform's config carries (``templates/<platform>/platform.yaml``).
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
+from configs.egress import CoreEgressCtx, FirewallCtx, core_egress, firewall
 from configs.hashing import hash_password
 from configs.platform_data import PlatformRender, active_sections, clean_text, platform_render
 from configs.qos import QOS_CLASSES, QOS_POLICY, QosClass, shaper_name
+from configs.zones import LanPortCtx, ZoneIfCtx, zone_interfaces
 from topology.management import Management
 from topology.model import Circuit, Device, Interface, Role, Topology
 from topology.secrets import SecretSource
@@ -114,6 +116,7 @@ class VrfCtx:
     rt: str
     vpn_id: int
     networks: tuple[Addr, ...]
+    default_route: bool = False  # advertise the level's internet default in BGP (configs/egress.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +202,10 @@ class DeviceContext:
     shapers: tuple[Shaper, ...]
     access: AccessCtx
     sections: frozenset[str] = field(default_factory=frozenset)
+    lan_ports: tuple[LanPortCtx, ...] = ()
+    zone_ifs: tuple[ZoneIfCtx, ...] = ()
+    egress: CoreEgressCtx | None = None
+    firewall: FirewallCtx | None = None
 
 
 @dataclass
@@ -387,10 +394,16 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
     ifs = tuple(
         _interface(dev, i, topo.circuits[i.circuit], pr, "qos" in sections)
         for i in dev.interfaces
-        if i.circuit is not None
+        if i.circuit is not None and i.vrf is None  # VRF-bound links: configs/egress.py
     )
     pe = dev.role in PE_ROLES and "bgp" in sections
     mgmt_if = next(i for i in dev.interfaces if i.kind == "mgmt")
+    lan, zifs = zone_interfaces(topo, dev, pr) if "vrfs" in sections else ((), ())
+    egress = core_egress(topo, dev, pr) if "vrfs" in sections else None
+    vrfs = _vrfs(ix, dev, pe) if "vrfs" in sections else ()
+    if egress is not None:
+        vrfs = tuple(replace(v, default_route=v.name == egress.vrf) for v in vrfs)
+    used = {i.name for i in dev.interfaces if i.kind in ("p2p", "egress")} | {p.name for p in lan}
     return DeviceContext(
         hostname=hostname,
         platform=dev.platform,
@@ -405,17 +418,21 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
         mgmt_addr=Addr.parse(dev.mgmt_address),
         mgmt_vrf=mgmt_if.vrf,
         interfaces=ifs,
-        unused_ports=unused_ports(topo, dev, {i.name for i in ifs}),
+        unused_ports=unused_ports(topo, dev, used),
         ospf_area=topo.policy.ospf_area,
         ospf_key=secrets.get(mg.ospf_key_secret, device=hostname),
         ospf_key_id=mg.ospf_key_id,
         reference_bandwidth_mbps=topo.policy.reference_bandwidth_bps // 1_000_000,
         max_paths=topo.policy.max_paths,
         bgp=_bgp(ix, dev, secrets) if pe else None,
-        vrfs=_vrfs(ix, dev, pe) if "vrfs" in sections else (),
+        vrfs=vrfs,
         qos_classes=QOS_CLASSES if "qos" in sections else (),
         qos_policy=QOS_POLICY,
         shapers=_shapers(ifs, pr.shape_unit_bps) if "qos" in sections else (),
         access=_access(ix, dev, sections, secrets),
         sections=sections,
+        lan_ports=lan,
+        zone_ifs=zifs,
+        egress=egress,
+        firewall=firewall(topo, dev, pr, _servers(mg.syslog_servers, ix)),
     )

@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "poll": "egnet.poller_cmds",
     "poll-loads": "egnet.poller_cmds",
     "serve": "egnet.poller_cmds",
+    "egress": "egnet.egress_cmds",
     "change": "egnet.change_cmds",
     "flows": "egnet.flows_cmds",
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,9 @@ import yaml
 
 from egnet.output import emit_json, info, table
 from topology import load_inventory
+from topology.cloud import CSV_FIELDS, border_document, border_rows, cloud_borders
 from topology.export import ansible_inventory, graph_json, graphml
+from topology.model import Topology
 from topology.summary import summarize
 
 
@@ -76,9 +79,34 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_cloud(topo: Topology, out: Path, fmt: str) -> int:
+    """Write the government-cloud border document; exit 1 when a cloud has problems."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    borders = cloud_borders(topo)
+    if fmt == "csv":
+        with out.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
+            w.writeheader()
+            w.writerows(border_rows(borders))
+    else:
+        out.write_text(json.dumps(border_document(topo), ensure_ascii=False, indent=1), "utf-8")
+    problems = [p for b in borders for p in b.problems]
+    for p in problems:
+        info(f"finding: {p}")
+    info(f"wrote {out} ({len(borders)} cloud(s), {len(problems)} problem(s))")
+    return 1 if problems else 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     topo = load_inventory(args.dir).topology
     out = Path(args.output)
+    fmt = args.format or {"graph": "graphml", "cloud": "json"}.get(args.kind, "")
+    allowed = {"graph": ("graphml", "json"), "cloud": ("json", "csv"), "ansible": ("",)}
+    if fmt not in allowed[args.kind] and args.format is not None:
+        info(f"error: --format {args.format} does not apply to '{args.kind}'")
+        return 2
+    if args.kind == "cloud":
+        return _export_cloud(topo, out, fmt)
     if args.kind == "ansible":
         out.mkdir(parents=True, exist_ok=True)
         inv = ansible_inventory(topo)
@@ -90,7 +118,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         text = (
             graphml(topo)
-            if args.format == "graphml"
+            if fmt == "graphml"
             else json.dumps(graph_json(topo), ensure_ascii=False, indent=1)
         )
         out.write_text(text, encoding="utf-8")
@@ -129,10 +157,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_inspect)
 
     p = sub.add_parser("export", help="export the model for other tools")
-    p.add_argument("kind", choices=["ansible", "graph"])
+    p.add_argument("kind", choices=["ansible", "graph", "cloud"])
     p.add_argument("dir")
-    p.add_argument("-o", "--output", required=True, help="output folder (ansible) or file (graph)")
-    p.add_argument("--format", choices=["graphml", "json"], default="graphml", help="graph format")
+    p.add_argument(
+        "-o", "--output", required=True, help="output folder (ansible) or file (graph, cloud)"
+    )
+    p.add_argument(
+        "--format",
+        choices=["graphml", "json", "csv"],
+        help="graph: graphml (default) or json; cloud: json (default) or csv",
+    )
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("ipam", help="address allocation lock file")

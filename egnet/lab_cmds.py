@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from egnet.output import emit_json, info, table
+from egnet.zonelab import register_probe
 from lab.manager import DEFAULT_ROOT, down, status, up
 
 
@@ -74,3 +75,4 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.add_argument("--root", default=str(DEFAULT_ROOT), help="lab folder (default build/lab)")
     q.add_argument("--list", dest="verbose_down", action="store_true", help="list what was removed")
     q.set_defaults(func=cmd_down)
+    register_probe(lab)

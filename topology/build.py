@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from topology.demands import DemandModel
 from topology.diagnostics import Diagnostic
+from topology.egress import handoff_keys, internet_zone, outside_interfaces, resolve_egress
 from topology.expand import CircuitDraft, Drafts
 from topology.ipam import (
     Allocation,
@@ -24,10 +25,10 @@ from topology.model import (
     Carrier,
     Circuit,
     CircuitEnd,
+    CircuitRole,
     CircuitType,
     Device,
     DeviceModel,
-    Egress,
     Interface,
     Policy,
     Site,
@@ -39,6 +40,7 @@ from topology.platforms import PLATFORMS, interface_name
 from topology.schema import NetworkFile
 from topology.source import SourceFile
 from topology.units import format_rate
+from topology.zones import LAN_PORT, lan_devices, site_zones, zone_interfaces, zone_vlan
 
 MGMT_RESERVED = 28  # the first /28 of the management pool is the NMS segment (lab host side: .1)
 
@@ -89,10 +91,14 @@ def _requests(net: NetworkFile, d: Drafts) -> Iterator[Request]:
         yield Request("mgmt", "", host, 32)
     for cid in d.circuits:
         yield Request("p2p", "", cid, net.pools.p2p_prefix)
+    for keys in handoff_keys(d).values():
+        for key in keys:
+            yield Request("p2p", "", key, net.pools.p2p_prefix)
+    served = site_zones(net, d)
     for zname, zone in net.zones.items():
         for site in d.sites.values():
             plen = zone.site_prefix.get(site.tier.value)
-            if plen is not None:
+            if plen is not None and zname in served[site.name]:
                 yield Request("zones", zname, site.name, plen)
 
 
@@ -113,6 +119,10 @@ def run_ipam(net: NetworkFile, d: Drafts, old: Lock) -> Allocation:
     for c in d.circuits.values():
         wanted[c.a].append(c.id)
         wanted[c.b].append(c.id)
+    for h in lan_devices(d, site_zones(net, d)):
+        wanted[h].append(LAN_PORT)
+    for h, keys in handoff_keys(d).items():
+        wanted[h].extend(keys)
     limits = {
         h: net.device_models[dev.model].ports if dev.model in net.device_models else 0
         for h, dev in d.devices.items()
@@ -154,9 +164,17 @@ def _srlgs(c: CircuitDraft, d: Drafts) -> tuple[str, ...]:
 
 
 def _circuit(
-    c: CircuitDraft, net: NetworkFile, d: Drafts, lock: Lock, ifaces: dict[str, list[Interface]]
+    c: CircuitDraft,
+    net: NetworkFile,
+    d: Drafts,
+    lock: Lock,
+    ifaces: dict[str, list[Interface]],
+    inside_vrf: str | None = None,
 ) -> Circuit:
-    """Resolve one circuit and append its two interfaces to ``ifaces``."""
+    """Resolve one circuit and append its two interfaces to ``ifaces``.
+
+    The core end of a firewall's inside link (a-end) is bound to ``inside_vrf``.
+    """
     ctype = net.circuit_types[c.type]
     ends = []
     for host, address in zip((c.a, c.b), _hosts(lock.p2p[c.id]), strict=True):
@@ -172,7 +190,7 @@ def _circuit(
                 kind="p2p",
                 address=me.address,
                 circuit=c.id,
-                vrf=None,
+                vrf=inside_vrf if c.role is CircuitRole.FIREWALL and me is ends[0] else None,
                 description=_describe(c, peer.device, peer.interface, rate),
             )
         )
@@ -195,7 +213,13 @@ def _circuit(
 
 
 def _device(
-    host: str, net: NetworkFile, d: Drafts, lock: Lock, phys: list[Interface], mgmt_vrf: str | None
+    host: str,
+    net: NetworkFile,
+    d: Drafts,
+    lock: Lock,
+    phys: list[Interface],
+    mgmt_vrf: str | None,
+    zone_ifs: list[Interface] | None = None,
 ) -> Device:
     dd = d.devices[host]
     plat = PLATFORMS[net.device_models[dd.model].platform]
@@ -228,7 +252,7 @@ def _device(
         building=dd.building,
         loopback=lock.loopback[host],
         mgmt_address=mgmt,
-        interfaces=tuple(own + phys),
+        interfaces=tuple(own + phys + (zone_ifs or [])),
     )
 
 
@@ -239,8 +263,15 @@ def assemble(
     ref = net.igp.reference_bandwidth
     mgmt_vrf = {z.kind: name for name, z in net.zones.items()}.get("management")
     ifaces: dict[str, list[Interface]] = {h: [] for h in d.devices}
-    circuits = {c.id: _circuit(c, net, d, lock, ifaces) for c in d.circuits.values()}
-    devices = {h: _device(h, net, d, lock, ifaces[h], mgmt_vrf) for h in d.devices}
+    inside = internet_zone(net)
+    circuits = {c.id: _circuit(c, net, d, lock, ifaces, inside) for c in d.circuits.values()}
+    served = site_zones(net, d)
+    extra = _zone_ifs(net, d, lock, served)
+    outside = outside_interfaces(d, lock.p2p, lock.ports, _port_namer(net, d))
+    egress, firewalls = resolve_egress(net, d, outside)
+    for h, itfs in outside.items():
+        extra.setdefault(h, []).extend(itfs)
+    devices = {h: _device(h, net, d, lock, ifaces[h], mgmt_vrf, extra.get(h)) for h in d.devices}
     return Topology(
         name=net.network.name,
         label=net.network.label,
@@ -267,10 +298,11 @@ def assemble(
             for k, v in net.device_models.items()
         },
         zones=_zones(net, lock),
-        sites=_sites(d),
+        sites=_sites(d, served),
         devices=devices,
         circuits=circuits,
-        egress=_egress(d),
+        egress=egress,
+        firewalls=firewalls,
         management=resolve_management(net.management),
         demands=demands,
     )
@@ -289,12 +321,37 @@ def _zones(net: NetworkFile, lock: Lock) -> dict[str, Zone]:
             vpn_id=z.vpn_id,
             pool=z.pool,
             blocks=tuple(ZoneBlock(site=s, prefix=p) for s, p in lock.zones.get(name, {}).items()),
+            vlan=zone_vlan(z),
         )
         for name, z in net.zones.items()
     }
 
 
-def _sites(d: Drafts) -> dict[str, Site]:
+def _port_namer(net: NetworkFile, d: Drafts) -> Callable[[str, int], str]:
+    def name(host: str, index: int) -> str:
+        return interface_name(PLATFORMS[net.device_models[d.devices[host].model].platform], index)
+
+    return name
+
+
+def _zone_ifs(
+    net: NetworkFile, d: Drafts, lock: Lock, served: dict[str, tuple[str, ...]]
+) -> dict[str, list[Interface]]:
+    """CE-facing zone sub-interfaces per PE (see :mod:`topology.zones`)."""
+    vlans = {z: zone_vlan(spec) for z, spec in net.zones.items()}
+    out: dict[str, list[Interface]] = {}
+    for host in lan_devices(d, served):
+        dev = d.devices[host]
+        site = d.sites[dev.site]
+        pes = [h for h in site.devices if d.devices[h].role is dev.role]
+        plat = PLATFORMS[net.device_models[dev.model].platform]
+        port = interface_name(plat, lock.ports[host][LAN_PORT])
+        blocks = {z: lock.zones[z][site.name] for z in served[site.name]}
+        out[host] = zone_interfaces(port, pes.index(host) + 1, served[site.name], blocks, vlans)
+    return out
+
+
+def _sites(d: Drafts, served: dict[str, tuple[str, ...]]) -> dict[str, Site]:
     out: dict[str, Site] = {}
     for s in d.sites.values():
         apps: tuple[Application, ...] = ()
@@ -320,20 +377,6 @@ def _sites(d: Drafts) -> dict[str, Site]:
             cloud_areas=areas,
             egress=tuple(f"{s.name}-egress{i + 1}" for i in range(len(s.egress))),
             accepted_risks=s.accepted_risks,
+            zones=served.get(s.name, ()),
         )
-    return out
-
-
-def _egress(d: Drafts) -> dict[str, Egress]:
-    out: dict[str, Egress] = {}
-    for s in d.sites.values():
-        for i, e in enumerate(s.egress):
-            name = f"{s.name}-egress{i + 1}"
-            out[name] = Egress(
-                name=name,
-                site=s.name,
-                device=f"{s.name}-core{e.core}",
-                carrier=e.carrier,
-                capacity_bps=e.rate,
-            )
     return out

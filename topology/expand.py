@@ -16,6 +16,7 @@ from topology.schema import (
     CountyIn,
     EgressIn,
     ExtraCircuitIn,
+    FirewallIn,
     NetworkFile,
     ProvinceIn,
     TierIn,
@@ -42,6 +43,8 @@ class SiteDraft:
     cloud_of: str | None = None
     egress: tuple[EgressIn, ...] = ()
     accepted_risks: tuple[str, ...] = ()
+    zones: tuple[str, ...] | None = None  # township's own zone choice (topology/zones.py)
+    firewall: FirewallIn | None = None  # the level's egress firewall (topology/egress.py)
 
 
 @dataclass
@@ -238,6 +241,42 @@ class Expander:
                 )
         site.accepted_risks = spec.accepted_risks
         self._egress(site, spec, tier, cores)
+        self._firewall(site, spec, tier, names)
+
+    def _firewall(
+        self, site: SiteDraft, spec: ProvinceIn | CityIn | CountyIn, tier: TierIn, cores: list[str]
+    ) -> None:
+        """Add the level's egress firewall ``<site>-fw1`` and its inside links to every core."""
+        fw = spec.firewall or tier.firewall
+        if fw is None or not site.egress:
+            return
+        src, path = (
+            (site.src, (*site.path, "firewall"))
+            if spec.firewall
+            else (self.net_src, ("tiers", site.tier.value, "firewall"))
+        )
+        model = self._model(src, (*path, "model"), fw.model, "firewall")
+        host = f"{site.name}-fw1"
+        self.add_device(
+            DeviceDraft(host, site.name, Role.FIREWALL, model, site.buildings[0], src, path)
+        )
+        for j, core in enumerate(cores, 1):
+            self.add_circuit(
+                CircuitDraft(
+                    f"{site.name}-fw1c{j}",
+                    CircuitRole.FIREWALL,
+                    tier.interconnect or "",
+                    "own",
+                    core,
+                    host,
+                    (),
+                    65535,  # not in the backbone IGP: never a transit path for the planner
+                    False,
+                    self.net_src,
+                    ("tiers", site.tier.value, "interconnect"),
+                )
+            )
+        site.firewall = fw
 
     def _name_cores(
         self, site: SiteDraft, spec: ProvinceIn | CityIn | CountyIn, cores: int
@@ -466,6 +505,7 @@ class Expander:
             src,
             path,
             buildings=(f"{t.id}/main",),
+            zones=t.zones,
         )
         if not self.add_site(site):
             return

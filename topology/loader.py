@@ -27,6 +27,7 @@ from topology.departments import (
 )
 from topology.diagnostics import Diagnostic, InventoryError, known
 from topology.diagnostics import Path as DataPath
+from topology.egress import check_egress
 from topology.expand import Drafts, Expander
 from topology.ipam import LOCK_NAME, Lock
 from topology.model import Topology
@@ -34,6 +35,7 @@ from topology.perf import gc_paused
 from topology.platforms import PLATFORMS
 from topology.schema import CityFile, NetworkFile, ProvinceFile
 from topology.source import SourceFile, read_yaml
+from topology.zones import check_zones
 
 logger = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -284,6 +286,7 @@ def _load(root: Path) -> LoadResult:
         ex.city(src, city.city, prov.province.id)
     drafts = ex.finish()
     _checkpoint(drafts.errors + _check_features(net, drafts))
+    _checkpoint(check_zones(net, net_src, drafts) + check_egress(net, net_src, drafts))
     _checkpoint(check_pools(net, net_src))
     old, lock_text, lock_errors = _read_lock(root)
     _checkpoint(lock_errors)

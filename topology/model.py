@@ -41,6 +41,7 @@ class Role(StrEnum):
     ACCESS = "access"
     SERVICE = "service"
     CLOUD_GW = "cloud_gw"
+    FIREWALL = "firewall"
 
 
 class CircuitRole(StrEnum):
@@ -51,6 +52,7 @@ class CircuitRole(StrEnum):
     SERVICE = "service"
     CLOUD = "cloud"
     EXTRA = "extra"
+    FIREWALL = "firewall"  # a core to its site's egress firewall (core end in the internet VRF)
 
 
 class Carrier(Frozen):
@@ -180,6 +182,7 @@ class Zone(Frozen):
     vpn_id: int
     pool: str
     blocks: tuple[ZoneBlock, ...]
+    vlan: int | None = None  # 802.1Q tag of the zone's CE-facing sub-interfaces
 
 
 class Application(Frozen):
@@ -199,6 +202,20 @@ class Egress(Frozen):
     device: str
     carrier: str
     capacity_bps: int
+    interface: str | None = None  # on an egress firewall: its outside interface ...
+    address: str | None = None  # ... its address on the carrier hand-off subnet ...
+    gateway: str | None = None  # ... and the carrier's gateway (the firewall's default route)
+
+
+class Firewall(Frozen):
+    """The egress firewall of a level: zone policy, source NAT and access logging."""
+
+    hostname: str
+    site: str
+    zone: str  # the internet access zone whose VRF the inside links join on the cores
+    inside: tuple[str, ...]  # circuit ids core ↔ firewall
+    egress: tuple[str, ...]  # egress names (outside links, one per carrier)
+    log_servers: tuple[str, ...]
 
 
 class Site(Frozen):
@@ -218,6 +235,7 @@ class Site(Frozen):
     cloud_areas: tuple[str, ...] = ()
     egress: tuple[str, ...] = ()
     accepted_risks: tuple[str, ...] = ()
+    zones: tuple[str, ...] = ()  # the zones this site serves (topology/zones.py)
 
 
 class Topology(Frozen):
@@ -237,6 +255,7 @@ class Topology(Frozen):
     devices: dict[str, Device]
     circuits: dict[str, Circuit]
     egress: dict[str, Egress]
+    firewalls: dict[str, Firewall] = {}
     management: Management = Management()
     demands: DemandModel = DemandModel()
     departments: dict[str, Department] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from topology.model import Platform
 
 _COMMON = ("ospf", "isis", "bgp", "l3vpn", "ssh", "snmpv3", "syslog", "ntp")
+_FIREWALL = ("firewall", "security_policy", "nat", "session_log")
 
 PLATFORMS: dict[str, Platform] = {
     p.name: p
@@ -46,6 +47,30 @@ PLATFORMS: dict[str, Platform] = {
             loopback_name="Loopback0",
             mgmt_interface="GigabitEthernet0",
             mgmt_vrf=True,
+        ),
+        # Egress firewalls (a level's internet exit). netutils has no name for them; the Netmiko
+        # driver is the OS's (USG runs VRP, SecPath runs Comware 7).
+        Platform(
+            name="huawei_usg",
+            features=("ssh", "snmpv3", "syslog", "ntp", "aaa", "hwtacacs", "radius", *_FIREWALL),
+            napalm_driver=None,
+            netmiko_device_type="huawei",
+            ansible_network_os="community.network.ce",
+            interface_template="GigabitEthernet1/0/{n}",
+            loopback_name="LoopBack0",
+            mgmt_interface="GigabitEthernet0/0/0",
+            mgmt_vrf=False,
+        ),
+        Platform(
+            name="hp_secpath",
+            features=("ssh", "snmpv3", "syslog", "ntp", "aaa", "hwtacacs", "radius", *_FIREWALL),
+            napalm_driver=None,
+            netmiko_device_type="hp_comware",
+            ansible_network_os="community.network.comware",
+            interface_template="GigabitEthernet1/0/{n}",
+            loopback_name="LoopBack0",
+            mgmt_interface="GigabitEthernet1/0/0",
+            mgmt_vrf=False,
         ),
         Platform(
             name="frr",

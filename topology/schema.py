@@ -15,9 +15,17 @@ Files of an inventory folder:
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from topology.management import ManagementIn
 from topology.units import parse_rate, parse_ratio
@@ -55,7 +63,7 @@ class CircuitTypeIn(Input):
 class DeviceModelIn(Input):
     platform: str
     vendor: str
-    kind: Literal["router", "switch"]
+    kind: Literal["router", "switch", "firewall"]
     ports: int = Field(ge=1, le=1024)
 
 
@@ -89,6 +97,24 @@ class EgressIn(Input):
     rate: Rate
 
 
+def _ipv4(text: str) -> str:
+    """A dotted IPv4 host address (text reaches device configs: nothing else gets through)."""
+    return str(ipaddress.IPv4Address(text))
+
+
+IPv4 = Annotated[
+    str, StringConstraints(pattern=r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$"), AfterValidator(_ipv4)
+]
+
+
+class FirewallIn(Input):
+    """The internet-egress firewall of a level (分级出口): a device of its own between the site's
+    cores (inside, in the internet zone's VRF) and the carriers (outside, one link per egress)."""
+
+    model: str
+    log_servers: tuple[IPv4, ...] = Field(default=(), max_length=8)  # default: management syslog
+
+
 class TierIn(Input):
     """Defaults for every site of a tier."""
 
@@ -104,6 +130,8 @@ class TierIn(Input):
     gateways: int = Field(default=2, ge=1, le=4)
     cloud_link: str | None = None
     egress: tuple[EgressIn, ...] = ()
+    zones: tuple[Name, ...] | None = None  # township tier: the zones a township joins
+    firewall: FirewallIn | None = None  # the egress firewall of every site of the tier with egress
 
 
 class TiersIn(Input):
@@ -136,10 +164,11 @@ class ZoneIn(Input):
     """A zone (VRF) with its pool and the block size each tier's sites get."""
 
     label: Label
-    kind: Literal["public", "internet", "management", "vpn"]
+    kind: Literal["public", "internet", "management", "vpn", "office"]
     pool: Prefix
     vpn_id: int = Field(ge=1, le=65535)
     site_prefix: dict[Literal["province", "city", "county", "township", "cloud"], int]
+    vlan: int | None = Field(default=None, ge=1, le=4094)  # CE sub-interface tag; else vpn_id
 
 
 class PolicyIn(Input):
@@ -162,7 +191,7 @@ class NetworkFile(Input):
     carriers: dict[Name, CarrierIn]
     circuit_types: dict[Name, CircuitTypeIn]
     device_models: dict[str, DeviceModelIn]
-    roles: dict[Literal["core", "access", "service", "cloud_gw"], RoleIn] = {}
+    roles: dict[Literal["core", "access", "service", "cloud_gw", "firewall"], RoleIn] = {}
     tiers: TiersIn
     pools: PoolsIn
     igp: IgpIn = IgpIn()
@@ -215,6 +244,7 @@ class SiteOverrides(Input):
     circuits: tuple[ExtraCircuitIn, ...] = ()
     egress: tuple[EgressIn, ...] | None = None
     accepted_risks: tuple[str, ...] = ()
+    firewall: FirewallIn | None = None
 
 
 class TownshipIn(Input):
@@ -224,6 +254,7 @@ class TownshipIn(Input):
     kind: Literal["town", "township", "street", "ethnic_township", "other"] = "town"
     uplinks: tuple[UplinkIn, ...] | None = None
     access_model: str | None = None
+    zones: tuple[Name, ...] | None = None  # the zones this township joins (topology/zones.py)
 
 
 class CountyIn(SiteOverrides):

@@ -20,6 +20,8 @@ SAMPLE = {  # a core (BGP, MPLS, QoS, unused ports) of each platform
     "hp_comware": (MIXED, "beicheng-core1"),
     "cisco_ios": (MIXED, "beicheng-dongxian-core1"),
     "frr": (LAB, "lab-core1"),
+    "huawei_usg": (MIXED, "lab-fw1"),  # the egress firewalls (§8.1.3 boundary rules)
+    "hp_secpath": (MIXED, "beicheng-fw1"),
 }
 
 

@@ -24,11 +24,11 @@ def test_render_then_audit_folder(
 ) -> None:
     out = tmp_path / "configs"
     assert main(["render", str(MIXED), "--out", str(out), "--jobs", "1"]) == 0
-    assert len(list(out.glob("*.cfg"))) == 20
+    assert len(list(out.glob("*.cfg"))) == 22  # 20 routers + 2 egress firewalls
     capsys.readouterr()
     assert main(["audit", str(out), "--json", "--jobs", "1"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert len(data) == 20 and not any(d["failed"] for d in data)
+    assert len(data) == 22 and not any(d["failed"] for d in data)
     # drift: a backed-up running config that lost its NTP server fails, exit 1
     cfg = out / "lab-core1.cfg"
     cfg.write_text(

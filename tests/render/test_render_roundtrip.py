@@ -52,6 +52,21 @@ SYNTAX = {
         r"^ip vpn-instance (\S+)$",
         r"^route-distinguisher (\S+)$",
     ),
+    # the egress firewalls print VRP / Comware 7 interface syntax
+    "huawei_usg": Syntax(
+        Platform.HUAWEI_VRP,
+        r"^ip address (\S+) (\S+)$",
+        r"^ospf cost (\d+)$",
+        r"^ip vpn-instance (\S+)$",
+        r"^route-distinguisher (\S+)$",
+    ),
+    "hp_secpath": Syntax(
+        Platform.HUAWEI_VRP,
+        r"^ip address (\S+) (\S+)$",
+        r"^ospf cost (\d+)$",
+        r"^ip vpn-instance (\S+)$",
+        r"^route-distinguisher (\S+)$",
+    ),
     "frr": Syntax(
         Platform.GENERIC,
         r"^ip address (\S+)()$",
@@ -106,7 +121,9 @@ def expected(
             ifs[i.name] = (str(ipaddress.IPv4Interface(i.address or "")), None)
             continue
         c = topo.circuits[i.circuit]
-        cost = c.cost_ab if c.a.device == dev.hostname else c.cost_ba
+        cost: int | None = c.cost_ab if c.a.device == dev.hostname else c.cost_ba
+        if i.vrf is not None or dev.role is Role.FIREWALL:
+            cost = None  # a firewall's inside link is not in the backbone IGP (configs/egress.py)
         ifs[i.name] = (str(ipaddress.IPv4Interface(i.address or "")), cost)
     vrfs: dict[str, str] = {}
     if dev.role in (Role.CORE, Role.CLOUD_GW):

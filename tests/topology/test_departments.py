@@ -81,7 +81,7 @@ def test_adding_a_department_renumbers_no_other(inv: Path) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("zones: [public]", "zones: [public, office]", "unknown zone 'office'"),
+        ("zones: [public]", "zones: [public, nosuch]", "unknown zone 'nosuch'"),
         ("code: 12360101MB2345678Y", "code: AB-123", "unified social credit code"),
         ("name: 东县卫生健康委员会", 'name: "东县\\u2028router bgp 1"', "U+2028"),
         ("date: 2024-06-18", "date: 2024-13-40", "date"),
@@ -147,11 +147,11 @@ def test_change_add_then_remove_restores_the_inventory(
 
 def test_an_invalid_change_writes_nothing(inv: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = (inv / DEPARTMENTS_FILE).read_text(encoding="utf-8")
-    bad = [a if a != "public,internet" else "public,office" for a in ADD]
+    bad = [a if a != "public,internet" else "public,nosuch" for a in ADD]
     rc = main([*bad[:2], str(inv), *bad[2:]])
     assert rc != 0
     err = capsys.readouterr().err
-    assert f"{inv}/{DEPARTMENTS_FILE}:" in err and "unknown zone 'office'" in err
+    assert f"{inv}/{DEPARTMENTS_FILE}:" in err and "unknown zone 'nosuch'" in err
     assert (inv / DEPARTMENTS_FILE).read_text(encoding="utf-8") == text
     assert not (inv / DEPARTMENTS_LOCK).exists()
 

@@ -12,7 +12,17 @@ from netutils.lib_mapper import (
 
 from topology.platforms import PLATFORMS, interface_name
 
-VENDOR = [p for p in PLATFORMS.values() if p.name != "frr"]  # netutils has no FRR entry
+# netutils has no entry for FRR nor for the egress firewalls (USG, SecPath)
+NOT_IN_NETUTILS = {"frr", "huawei_usg", "hp_secpath"}
+VENDOR = [p for p in PLATFORMS.values() if p.name not in NOT_IN_NETUTILS]
+
+
+@pytest.mark.parametrize("name", sorted(NOT_IN_NETUTILS - {"frr"}))
+def test_firewalls_use_a_netutils_netmiko_type(name: str) -> None:
+    from netutils.lib_mapper import NETMIKO_LIB_MAPPER
+
+    assert PLATFORMS[name].netmiko_device_type in NETMIKO_LIB_MAPPER
+    assert canonical_interface_name(interface_name(PLATFORMS[name], 3)) == "GigabitEthernet1/0/3"
 
 
 @pytest.mark.parametrize("plat", VENDOR, ids=lambda p: p.name)
