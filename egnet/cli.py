@@ -14,7 +14,13 @@ import sys
 from pathlib import Path
 
 from egnet.output import errconsole
-from topology.diagnostics import InventoryError, OperationError
+from topology.diagnostics import (
+    EXIT_BUG,
+    EXIT_INPUT,
+    InventoryError,
+    OperationError,
+    safe_text,
+)
 
 COMMANDS: dict[str, str] = {
     "validate": "egnet.inventory_cmds",
@@ -86,10 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         rc: int = args.func(args)
     except InventoryError as exc:
         sys.stderr.write(exc.render() + "\n")
-        return 1
+        return EXIT_INPUT
     except OperationError as exc:
-        errconsole.print(f"error: {exc}", markup=False)
-        return 1
+        errconsole.print(f"error: {_one_message(str(exc))}", markup=False)
+        return exc.exit_code
     except KeyboardInterrupt:
         errconsole.print("interrupted", markup=False)
         return 130
@@ -99,12 +105,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.verbose:
             raise
         errconsole.print(
-            f"internal error: {type(exc).__name__}: {exc}\n"
+            f"internal error: {type(exc).__name__}: {safe_text(str(exc))}\n"
             "  hint: this is a bug in egnet; re-run with -v for the traceback and report it",
             markup=False,
         )
-        return 70
+        return EXIT_BUG
     return rc
+
+
+def _one_message(text: str) -> str:
+    """An operation error's message made terminal-safe, keeping its own line breaks (hints)."""
+    return "\n".join(safe_text(line, 2000) for line in text.split("\n")[:50])
 
 
 if __name__ == "__main__":

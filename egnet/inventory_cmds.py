@@ -13,6 +13,7 @@ import yaml
 from egnet.output import emit_json, info, table
 from topology import load_inventory
 from topology.cloud import CSV_FIELDS, border_document, border_rows, cloud_borders
+from topology.diagnostics import safe_text
 from topology.export import ansible_inventory, graph_json, graphml
 from topology.model import Topology
 from topology.summary import summarize
@@ -60,14 +61,14 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if args.device:
         dev = topo.devices.get(args.device)
         if dev is None:
-            info(f"error: unknown device '{args.device}'")
+            info(f"error: unknown device {safe_text(repr(args.device), 80)}")
             return 2
         data = dev.model_dump(mode="json")
         data["circuits"] = [c.model_dump(mode="json") for c in topo.circuits_of(args.device)]
     elif args.site:
         site = topo.sites.get(args.site)
         if site is None:
-            info(f"error: unknown site '{args.site}'")
+            info(f"error: unknown site {safe_text(repr(args.site), 80)}")
             return 2
         data = site.model_dump(mode="json")
     else:

@@ -42,6 +42,7 @@ from planner.sweep import Sweep, merge, run, run_doubles
 from planner.whatif import compare, growth_outlook, parse_growth
 from topology import load_topology
 from topology.diagnostics import OperationError
+from topology.source import InputFileError, read_bytes
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -357,22 +358,16 @@ def _measured(pm: PlanModel, sweep: Sweep | None, args: argparse.Namespace) -> M
     )
 
 
-MAX_PLAN_BYTES = 512 * 1024 * 1024
+MAX_PLAN_BYTES = 256 * 1024 * 1024  # a province's plan with every listed scenario: ~10 MB
 
 
 def _read(path: str) -> PlanResult:
     """A saved plan (``--compare``), validated against the result types."""
-    try:
-        target = Path(path)
-        if target.stat().st_size > MAX_PLAN_BYTES:
-            raise OperationError(f"{path}: larger than {MAX_PLAN_BYTES >> 20} MiB, not a plan")
-        text = target.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise OperationError(f"cannot read plan {path}: {exc}") from None
+    text = _read_text(path)
     try:
         head = json.loads(text)
-    except ValueError as exc:
-        raise OperationError(f"{path}: not JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        raise OperationError(f"{path}: not JSON: {str(exc)[:200]}") from None
     if not isinstance(head, dict) or head.get("schema") != PLAN_SCHEMA:
         raise OperationError(f"{path}: not an egnet plan (schema {PLAN_SCHEMA})")
     try:
@@ -401,13 +396,11 @@ def _read_matrix(path: str) -> TrafficMatrix:
 
 
 def _read_text(path: str) -> str:
+    """A regular file of bounded size (never blocks on a FIFO or reads a device forever)."""
     try:
-        target = Path(path)
-        if target.stat().st_size > MAX_PLAN_BYTES:
-            raise OperationError(f"{path}: larger than {MAX_PLAN_BYTES >> 20} MiB")
-        return target.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise OperationError(f"cannot read {path}: {exc}") from None
+        return read_bytes(Path(path), MAX_PLAN_BYTES).decode("utf-8")
+    except (InputFileError, UnicodeDecodeError) as exc:
+        raise OperationError(f"cannot read {path}: {str(exc)[:200]}") from None
 
 
 def cmd_estimate(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ the topology and its model are never changed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from topology.demands import (
     unknown_endpoint,
 )
 from topology.diagnostics import OperationError
+from topology.text import HOSTNAME_PATTERN
 from topology.units import parse_rate
 
 CONFERENCE_RATE = 4_000_000
@@ -60,6 +62,8 @@ def parse_demand(spec: str, sites: Collection[str], hosts: Collection[str]) -> E
         raise OperationError(f"bad --demand '{spec}': expected NAME:SRC>DST=RATE, e.g. b:lab>x=50M")
     if len(name) > 64:
         raise OperationError(f"bad --demand '{spec}': the name is longer than 64 characters")
+    if not re.fullmatch(HOSTNAME_PATTERN, name):  # as in demands.yaml: no control characters
+        raise OperationError(f"bad --demand {spec!r}: the name must match {HOSTNAME_PATTERN}")
     for end in (src, dst):
         message = unknown_endpoint(end, sites, hosts)
         if message is not None:

@@ -28,10 +28,11 @@ from difflib import get_close_matches
 from pathlib import Path as FsPath
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 
 from topology.diagnostics import Diagnostic, InventoryError, known
 from topology.source import SourceFile
+from topology.text import HOSTNAME_PATTERN, Hostname
 from topology.units import parse_rate, parse_ratio
 
 TARGETS = ("province_cloud", "city_cloud", "egress", "parent")
@@ -64,6 +65,9 @@ def parse_rate_or_zero(value: object) -> int:
 
 
 Rate = Annotated[int, BeforeValidator(parse_rate)]
+DemandName = Annotated[
+    str, Strict(), StringConstraints(pattern=HOSTNAME_PATTERN, min_length=1, max_length=64)
+]
 RateOrZero = Annotated[int, BeforeValidator(parse_rate_or_zero)]
 Ratio = Annotated[float, BeforeValidator(parse_ratio)]
 
@@ -99,23 +103,23 @@ class ProfilesIn(_Frozen):
 class DemandIn(_Frozen):
     """An explicit one-way demand between two sites or devices (names or hostnames)."""
 
-    name: str = Field(min_length=1, max_length=64)
-    src: str
-    dst: str
+    name: DemandName
+    src: Hostname
+    dst: Hostname
     rate: Rate
-    symmetric: bool = False
+    symmetric: Annotated[bool, Strict()] = False
 
 
 class EventIn(_Frozen):
     """An event such as a province-wide cascaded video conference."""
 
-    name: str = Field(min_length=1, max_length=64)
+    name: DemandName
     kind: Literal["cascaded_conference"] = "cascaded_conference"
     rate: Rate = 4_000_000
     overhead: float = Field(default=1.2, ge=1.0, le=3.0)
     mcu_tiers: tuple[Literal["province", "city", "county"], ...] = ("province", "city", "county")
     participants: tuple[Literal["city", "county", "township"], ...] = ("county", "township")
-    enabled: bool = True
+    enabled: Annotated[bool, Strict()] = True
 
 
 class SourceIn(_Frozen):
@@ -457,7 +461,7 @@ def load_demands(
         InventoryError: with every located error of the file.
     """
     path = root / DEMANDS_FILE
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():  # a FIFO or a device here is an error
         return resolve_demands(None)
     spec, src, errors = parse(path, f"{root}/{DEMANDS_FILE}", DemandsFile)
     if spec is not None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, model_validator
+
+from topology.text import Int, SecretName, device_text
 
 
 def _ipv4(text: str) -> str:
@@ -46,17 +48,17 @@ class _Frozen(BaseModel):
 class UserIn(_Frozen):
     """A named local user: privilege (0-15) and the *name* of the secret holding its password."""
 
-    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")
-    privilege: int = Field(ge=0, le=15)
-    secret: str
+    name: Annotated[str, Strict()] = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")
+    privilege: Int = Field(ge=0, le=15)
+    secret: SecretName
 
 
 class SnmpUserIn(_Frozen):
     """An SNMPv3 user (always authPriv, SHA + AES-128) with the names of its two key secrets."""
 
-    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")
-    auth_secret: str
-    priv_secret: str
+    name: Annotated[str, Strict()] = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")
+    auth_secret: SecretName
+    priv_secret: SecretName
 
 
 class AaaIn(_Frozen):
@@ -64,14 +66,14 @@ class AaaIn(_Frozen):
 
     protocol: Literal["tacacs", "radius"] = "tacacs"
     servers: tuple[Host, ...] = ()
-    key_secret: str = "aaa_key"
+    key_secret: SecretName = "aaa_key"
 
 
 class PasswordPolicyIn(_Frozen):
     """Local password policy pushed to devices that support one."""
 
-    min_length: int = Field(default=12, ge=8, le=32)
-    max_age_days: int = Field(default=90, ge=1, le=365)
+    min_length: Int = Field(default=12, ge=8, le=32)
+    max_age_days: Int = Field(default=90, ge=1, le=365)
 
 
 DEFAULT_USERS = (
@@ -92,23 +94,25 @@ class ManagementIn(_Frozen):
     aaa: AaaIn = AaaIn()
     users: tuple[UserIn, ...] = DEFAULT_USERS
     snmp_users: tuple[SnmpUserIn, ...] = DEFAULT_SNMP_USERS
-    lockout_tries: int = Field(default=5, ge=1, le=20)
-    lockout_minutes: int = Field(default=10, ge=1, le=1440)
-    idle_timeout_minutes: int = Field(default=10, ge=1, le=60)
+    lockout_tries: Int = Field(default=5, ge=1, le=20)
+    lockout_minutes: Int = Field(default=10, ge=1, le=1440)
+    idle_timeout_minutes: Int = Field(default=10, ge=1, le=60)
     mgmt_acl: tuple[Prefix, ...] = ()
-    banner: str = Field(
+    banner: Annotated[str, AfterValidator(device_text)] = Field(
         default=DEFAULT_BANNER,
-        pattern=r'^[^%"#^\n]{1,400}$',
-        description="one line; no % \" # ^ (they delimit banners on the vendors' CLIs)",
+        min_length=1,
+        max_length=400,
+        description="one line of device text (topology.text.device_text): no control or line "
+        'separator characters, no % " # ^ ! | ? (banner delimiters and CLI specials)',
     )
     password: PasswordPolicyIn = PasswordPolicyIn()
-    ospf_key_secret: str = "ospf_key"
-    ospf_key_id: int = Field(default=1, ge=1, le=255)
-    bgp_password_secret: str = "bgp_password"
-    timezone: str = Field(default="CST", pattern=r"^[A-Z]{2,5}$")
-    utc_offset_hours: int = Field(default=8, ge=-12, le=14)
+    ospf_key_secret: SecretName = "ospf_key"
+    ospf_key_id: Int = Field(default=1, ge=1, le=255)
+    bgp_password_secret: SecretName = "bgp_password"
+    timezone: Annotated[str, Strict()] = Field(default="CST", pattern=r"^[A-Z]{2,5}$")
+    utc_offset_hours: Int = Field(default=8, ge=-12, le=14)
     jump_host: Host | None = None  # bastion that deploy/backup reach the devices through (SSH)
-    jump_port: int = Field(default=22, ge=1, le=65535)
+    jump_port: Int = Field(default=22, ge=1, le=65535)
 
     @model_validator(mode="after")
     def _unique_users(self) -> ManagementIn:

@@ -56,7 +56,7 @@ def test_poll_once_v3_json_and_db(tmp_path: Path) -> None:
 def test_poll_missing_secret_is_a_clean_error(tmp_path: Path) -> None:
     got = _egnet(["poll", LAB, "--once", "--device", "lab-core1"],
                  {"EGNET_VAULT": str(tmp_path / "none.yaml")})  # fmt: skip
-    assert got.returncode == 1
+    assert got.returncode == 2
     assert "missing secret 'snmp_v3_user'" in got.stderr and "Traceback" not in got.stderr
 
 

@@ -160,6 +160,6 @@ def test_validate_json_summary(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_missing_folder_is_a_located_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["validate", "/nonexistent/inventory"]) == 1
+    assert main(["validate", "/nonexistent/inventory"]) == 2
     err = capsys.readouterr().err
     assert "inventory folder not found" in err and "Traceback" not in err
