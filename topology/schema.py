@@ -90,6 +90,8 @@ class UplinkIn(Input):
     carrier: Name
     ducts: tuple[Name, ...] = Field(default=(), max_length=16)
     cost: Int | None = Field(default=None, ge=1, le=65535)
+    cost_ab: Int | None = Field(default=None, ge=1, le=65535)  # local core → parent core
+    cost_ba: Int | None = Field(default=None, ge=1, le=65535)  # parent core → local core
     id: CircuitId | None = None
 
 
@@ -241,6 +243,8 @@ class ExtraCircuitIn(Input):
     carrier: Name
     ducts: tuple[Name, ...] = Field(default=(), max_length=16)
     cost: Int | None = Field(default=None, ge=1, le=65535)
+    cost_ab: Int | None = Field(default=None, ge=1, le=65535)  # a → b
+    cost_ba: Int | None = Field(default=None, ge=1, le=65535)  # b → a
 
 
 class SiteOverrides(Input):
