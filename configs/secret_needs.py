@@ -2,7 +2,8 @@
 
 A recording :class:`~topology.secrets.SecretSource` answers every request with a placeholder and
 notes the name. Secrets depend on a device's platform (its config sections) and role (PEs carry
-BGP), so one device per (platform, role) pair is enough.
+BGP) and model (the catalogue's dialect and features decide sections such as NTP authentication),
+so one device per (platform, role, model) is enough.
 """
 
 from __future__ import annotations
@@ -30,11 +31,11 @@ class NameRecorder:
 def render_secret_names(topo: Topology, devices: Iterable[str] | None = None) -> list[str]:
     """Return the secret names rendering ``devices`` (default: every device) reads, first-use order."""
     ix = topology_index(topo)
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str]] = set()
     rec = NameRecorder()
     for host in topo.devices if devices is None else devices:
         dev = topo.devices[host]
-        key = (dev.platform, dev.role.value)
+        key = (dev.platform, dev.role.value, dev.model)
         if key in seen:
             continue
         seen.add(key)

@@ -30,13 +30,14 @@ circuit_types:
   fibre_100m: {label: township fibre 100M, nominal: 100M, usable: 100M}
   core_10g: {label: core interconnect 10G, nominal: 10G, usable: 10G}
 
-# Device models → platform (huawei_vrp, hp_comware, cisco_ios, frr); ports = interfaces to number.
+# Device models → platform (huawei_vrp, hp_comware, cisco_ios, frr); ports come from the hardware
+# catalogue of the platform (templates/<platform>/hardware.yaml).
 device_models:
-  NE40E-X8A: {platform: huawei_vrp, vendor: huawei, kind: router, ports: 96}
-  AR6300: {platform: huawei_vrp, vendor: huawei, kind: router, ports: 48}
-  AR6120: {platform: huawei_vrp, vendor: huawei, kind: router, ports: 8}
-  S5735-L: {platform: huawei_vrp, vendor: huawei, kind: switch, ports: 24}
-  ISR4451-X: {platform: cisco_ios, vendor: cisco, kind: router, ports: 16}
+  NE40E-X8A: {platform: huawei_vrp, vendor: huawei, kind: router}
+  AR6300: {platform: huawei_vrp, vendor: huawei, kind: router}
+  AR6120: {platform: huawei_vrp, vendor: huawei, kind: router}
+  S5735-L: {platform: huawei_vrp, vendor: huawei, kind: switch}
+  ISR4451-X: {platform: cisco_ios, vendor: cisco, kind: router}
 
 # Features each role needs from its platform (checked during validation).
 roles:

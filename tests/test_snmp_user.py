@@ -40,6 +40,8 @@ CUSTOM = """
 """
 VALUES = {
     "ospf_key": "ospf-test-key",
+    "ntp_key": "ntp-test-key-1",
+    "ldp_key": "ldp-test-key",
     "bgp_password": "bgp-test-pass",
     "aaa_key": "aaa-test-key",
     "user_netadmin": "Netadmin-test-pass-1",

@@ -316,6 +316,26 @@ def secret_rules(mgmt: Management | None = None) -> list[SecretRule]:
     )
     add(
         SecretRule(
+            name=mg.ntp_key_secret,
+            kind=SecretKind.KEY,
+            purposes=(R,),
+            min_length=8,
+            max_length=32,
+            why="NTP authentication key (HMAC-SHA-256): 8 to 32 characters",
+        )
+    )
+    add(
+        SecretRule(
+            name=mg.ldp_key_secret,
+            kind=SecretKind.KEY,
+            purposes=(R,),
+            min_length=8,
+            max_length=16,
+            why="LDP TCP-MD5 password: 8 to 16 characters",
+        )
+    )
+    add(
+        SecretRule(
             name=mg.aaa.key_secret,
             kind=SecretKind.KEY,
             purposes=(R,),

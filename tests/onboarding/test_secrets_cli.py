@@ -33,8 +33,10 @@ ROOT = Path(__file__).resolve().parents[2]
 JX = ROOT / "inventory" / "jiangxi"
 LAB = ROOT / "inventory" / "lab"
 JX_RENDER = {"ospf_key", "bgp_password", "aaa_key", "user_netadmin", "user_noc",
-             "snmp_v3_auth_key", "snmp_v3_priv_key"}  # fmt: skip
+             "snmp_v3_auth_key", "snmp_v3_priv_key", "ntp_key", "ldp_key"}  # fmt: skip
 GOOD = {
+    "ntp_key": "Ntp0key1secret",
+    "ldp_key": "Ldp0key1x",
     "ospf_key": "Ospf0key1x",
     "bgp_password": "Bgp0pass1word",
     "aaa_key": "Aaa0shared1key",
@@ -58,7 +60,7 @@ def test_check_jiangxi_lists_every_missing_secret_in_one_run(
     assert missing == JX_RENDER | {"ssh_username", "ssh_password", "snmp_v3_user"}
     assert main(["secrets", "check", str(JX), "--for", "render"]) == 1
     out = " ".join(capsys.readouterr().out.split())
-    assert "7 secret(s) missing or weak" in out
+    assert "9 secret(s) missing or weak" in out
     assert all(f"{n}: missing" in out for n in JX_RENDER)
 
 
