@@ -12,6 +12,7 @@ import ipaddress
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
+from configs.departments import DeptIfCtx, department_interfaces
 from configs.egress import CoreEgressCtx, FirewallCtx, core_egress, firewall
 from configs.hashing import hash_password
 from configs.platform_data import PlatformRender, active_sections, clean_text, platform_render
@@ -204,6 +205,7 @@ class DeviceContext:
     sections: frozenset[str] = field(default_factory=frozenset)
     lan_ports: tuple[LanPortCtx, ...] = ()
     zone_ifs: tuple[ZoneIfCtx, ...] = ()
+    dept_ifs: tuple[DeptIfCtx, ...] = ()
     egress: CoreEgressCtx | None = None
     firewall: FirewallCtx | None = None
 
@@ -433,6 +435,7 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
         sections=sections,
         lan_ports=lan,
         zone_ifs=zifs,
+        dept_ifs=department_interfaces(topo, dev, pr, lan),
         egress=egress,
         firewall=firewall(topo, dev, pr, _servers(mg.syslog_servers, ix)),
     )
