@@ -26,7 +26,7 @@ from poller.cycle import CycleResult, Poller
 from poller.service import Service
 from poller.store import Retention, Store, measured_loads
 from poller.targets import build_targets, circuit_specs, credentials
-from topology import load_topology
+from topology import Topology, load_topology
 from topology.diagnostics import OperationError
 from topology.secrets import Secrets
 
@@ -93,8 +93,15 @@ def _print(result: CycleResult, alerts: list[Alert], as_json: bool) -> None:
         info(f"alert {a.action} [{a.severity}] {a.message}")
 
 
-def _sinks(args: argparse.Namespace) -> list[AlertSink]:
+def _sinks(args: argparse.Namespace, topo: Topology) -> list[AlertSink]:
     sinks: list[AlertSink] = [LogSink()]
+    if args.alertmanager:
+        from poller.alertmanager import AlertmanagerSink, alert_labels
+
+        try:
+            sinks.append(AlertmanagerSink(args.alertmanager, alert_labels(topo)))
+        except ValueError as exc:
+            raise OperationError(str(exc)) from None
     if args.webhook:
         sinks.append(WebhookSink(args.webhook))
     if args.syslog:
@@ -118,7 +125,7 @@ async def _poll(args: argparse.Namespace) -> int:
         poller=Poller(client, targets, specs, concurrency=args.concurrency),
         store=store,
         alerts=AlertEngine(policy),
-        sinks=_sinks(args),
+        sinks=_sinks(args, topo),
         on_result=None if args.once else (lambda r, a: _print(r, a, args.json)),
     )
     try:
@@ -179,13 +186,108 @@ def cmd_loads(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the NOC page, its JSON API and /metrics."""
-    from poller.web import serve
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Fill a poller database with plausible data (a demo of the NOC page without the lab)."""
+    from poller.simulate import simulate
 
     topo = load_topology(args.dir)
-    serve(topo, args.db, args.host, args.port, refresh=args.refresh)
+    store = Store(args.db)
+    try:
+        end = time.time() if args.end is None else args.end
+        got = simulate(topo, store, end, args.hours, args.step, args.seed, args.alert_window)
+    except ValueError as exc:
+        raise OperationError(str(exc)) from None
+    finally:
+        store.close()
+    info(f"{args.db}: {got.cycles} cycles, {got.samples} samples, {got.alerts} alerts raised; "
+         f"circuit {got.down_circuit} down and device {got.dead_device} silent at the end")  # fmt: skip
     return 0
+
+
+def cmd_am_config(args: argparse.Namespace) -> int:
+    """Print (or write) an alertmanager.yml with inhibit rules generated from the topology."""
+    import yaml
+
+    from poller.alertmanager import alertmanager_config
+
+    topo = load_topology(args.dir)
+    text = yaml.safe_dump(alertmanager_config(topo, args.webhook), sort_keys=False, width=100)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        info(f"wrote {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_maintenance(args: argparse.Namespace) -> int:
+    """Silence a site (and everything below it) or circuits in Alertmanager for a window."""
+    from poller.alertmanager import silence
+
+    topo = load_topology(args.dir)
+    start = time.time() if args.start is None else args.start
+    try:
+        sid = silence(args.alertmanager, topo, start, start + args.hours * 3600, args.comment,
+                      site=args.site, circuits=args.circuit)  # fmt: skip
+    except ValueError as exc:
+        raise OperationError(str(exc)) from None
+    except OSError as exc:
+        raise OperationError(f"alertmanager {args.alertmanager}: {exc}") from None
+    info(
+        f"silence {sid} until {time.strftime('%Y-%m-%d %H:%M', time.localtime(start + args.hours * 3600))}"
+    )
+    return 0
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    """Print (or write) Prometheus recording/alerting rules from the inventory's thresholds."""
+    import yaml
+
+    from poller.promrules import prometheus_rules
+
+    topo = load_topology(args.dir)
+    text = yaml.safe_dump(prometheus_rules(topo, args.interval, args.window), sort_keys=False,
+                          allow_unicode=True, width=100)  # fmt: skip
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        info(f"wrote {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the NOC page, its JSON API and /metrics."""
+    from poller.web import ServerLimits, is_loopback, load_auth, serve
+
+    if args.auth == "none" and not is_loopback(args.host):
+        raise OperationError(f"--host {args.host} is not a loopback address: pass --auth token "
+                             "(secret noc_token) or --auth basic (secrets noc_user, noc_password)")  # fmt: skip
+    if args.alertmanager:
+        from poller.alertmanager import check_url
+
+        try:
+            check_url(args.alertmanager)
+        except ValueError as exc:
+            raise OperationError(str(exc)) from None
+    topo = load_topology(args.dir)
+    auth = load_auth(args.auth, Secrets())
+    limits = ServerLimits(threads=args.threads, connections=args.max_connections,
+                          timeout=args.conn_timeout)  # fmt: skip
+    serve(topo, args.db, args.host, args.port, refresh=args.refresh, auth=auth, limits=limits,
+          alertmanager=args.alertmanager)  # fmt: skip
+    return 0
+
+
+def _positive(text: str) -> int:
+    """An integer from 1 to 100,000 (argparse type)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text[:40]!r}") from None
+    if not 1 <= n <= 100_000:
+        raise argparse.ArgumentTypeError(f"must be 1..100000, got {n}")
+    return n
 
 
 def _poll_output_args(p: argparse.ArgumentParser) -> None:
@@ -197,6 +299,8 @@ def _poll_output_args(p: argparse.ArgumentParser) -> None:
         help="seconds a utilisation/error condition must hold",
     )
     p.add_argument("--webhook", help="POST alert events as JSON to this URL")
+    p.add_argument("--alertmanager", metavar="URL",
+                   help="send alerts to this Prometheus Alertmanager (v2 API)")  # fmt: skip
     p.add_argument("--syslog", metavar="HOST[:PORT]", help="send alert events to syslog over UDP")
     p.add_argument("--raw-days", type=float, default=14.0, help="keep raw samples this long")
     p.add_argument(
@@ -237,7 +341,7 @@ def _register_poll(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``poll``, ``poll-loads`` and ``serve``."""
+    """Add ``poll``, ``poll-loads``, ``simulate``, ``prometheus-rules`` and ``serve``."""
     _register_poll(sub)
 
     p = sub.add_parser("poll-loads", help="measured load per circuit from the poller database")
@@ -247,10 +351,68 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_loads)
 
+    p = sub.add_parser("simulate", help="fill a poller database with plausible data for a demo")
+    p.add_argument("dir", help="inventory folder")
+    p.add_argument("--db", default="build/poller.db", help="the poller's SQLite database")
+    p.add_argument("--hours", type=float, default=24.0, help="how much history, ending now")
+    p.add_argument("--step", type=float, default=300.0, help="seconds between simulated cycles")
+    p.add_argument("--seed", type=int, default=1,
+                   help="random seed (same seed and --end, same data)")  # fmt: skip
+    p.add_argument(
+        "--end", type=float, default=None, help="Unix time the history ends (default: now)"
+    )
+    p.add_argument("--alert-window", type=float, default=300.0,
+                   help="seconds a utilisation condition must hold")  # fmt: skip
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("alertmanager-config",
+                       help="alertmanager.yml with inhibit rules generated from the topology")  # fmt: skip
+    p.add_argument("dir", help="inventory folder")
+    p.add_argument(
+        "--webhook", help="a receiver webhook URL (default: none, Alertmanager only shows)"
+    )
+    p.add_argument("-o", "--output", help="write the file here instead of stdout")
+    p.set_defaults(func=cmd_am_config)
+
+    p = sub.add_parser(
+        "maintenance", help="a maintenance window: silence a site or circuits in Alertmanager"
+    )
+    p.add_argument("dir", help="inventory folder")
+    p.add_argument("--alertmanager", required=True, metavar="URL")
+    p.add_argument("--site", help="silence this site and every site below it")
+    p.add_argument(
+        "--circuit", action="append", default=[], help="silence this circuit (repeatable)"
+    )
+    p.add_argument("--hours", type=float, default=2.0, help="length of the window")
+    p.add_argument("--start", type=float, default=None, help="Unix time it starts (default: now)")
+    p.add_argument("--comment", default="maintenance", help="why (shown in Alertmanager)")
+    p.set_defaults(func=cmd_maintenance)
+
+    p = sub.add_parser("prometheus-rules",
+                       help="Prometheus recording/alerting rules from the inventory's thresholds")  # fmt: skip
+    p.add_argument("dir", help="inventory folder")
+    p.add_argument("--interval", type=float, default=60.0, help="poll interval, seconds")
+    p.add_argument("--window", type=float, default=300.0,
+                   help="seconds a utilisation condition must hold")  # fmt: skip
+    p.add_argument("-o", "--output", help="write the rule file here instead of stdout")
+    p.set_defaults(func=cmd_rules)
+
     p = sub.add_parser("serve", help="serve the NOC page (map, history, alerts) and /metrics")
     p.add_argument("dir")
     p.add_argument("--db", default="build/poller.db", help="the poller's SQLite database")
     p.add_argument("--port", type=int, default=8080)
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="bind address; anything but loopback needs --auth")  # fmt: skip
     p.add_argument("--refresh", type=float, default=30.0, help="page auto-refresh, seconds")
+    p.add_argument("--auth", choices=["none", "token", "basic"], default="none",
+                   help="require a bearer token (secret noc_token) or basic auth (secrets "
+                   "noc_user, noc_password)")  # fmt: skip
+    p.add_argument("--threads", type=_positive, default=8, help="request worker threads")
+    p.add_argument(
+        "--alertmanager", metavar="URL", help="show this Alertmanager's state on the page"
+    )
+    p.add_argument("--max-connections", type=_positive, default=500,
+                   help="open connections at most (idle and half-sent ones included)")  # fmt: skip
+    p.add_argument("--conn-timeout", type=_positive, default=30,
+                   help="seconds before an idle connection is closed")  # fmt: skip
     p.set_defaults(func=cmd_serve)

@@ -22,6 +22,12 @@ REPORT = 0xA8
 COUNTER32, GAUGE32, TIMETICKS, COUNTER64 = 0x41, 0x42, 0x43, 0x46
 #: exceptions in a varbind value (RFC 3416): noSuchObject, noSuchInstance, endOfMibView
 END_TAGS = frozenset((0x80, 0x81, 0x82))
+#: the largest INTEGER (0..2147483647) of SNMP's header fields, request-ids, boots and time
+MAX_INT32 = 2**31 - 1
+#: longest definite length field accepted (4 octets: an SNMP message is at most 65,507 bytes)
+MAX_LENGTH_OCTETS = 4
+#: longest INTEGER/Counter64 content accepted (a Counter64 may need 9 octets with a leading 0)
+MAX_INT_OCTETS = 9
 
 
 class BerError(ValueError):
@@ -88,7 +94,13 @@ def decode_oid_body(body: bytes) -> tuple[int, ...]:
     Examples:
         >>> decode_oid_body(bytes.fromhex("2b06010401bf08"))
         (1, 3, 6, 1, 4, 1, 8072)
+        >>> decode_oid_body(b"")
+        Traceback (most recent call last):
+        ...
+        poller.ber.BerError: empty OID
     """
+    if not body:
+        raise BerError("empty OID")
     first = body[0]
     arcs = [first // 40, first % 40] if first < 80 else [2, first - 80]
     acc = 0
@@ -116,6 +128,8 @@ def suffix_arc(body: bytes, start: int) -> int | None:
     for i in range(start, n):
         b = body[i]
         acc = (acc << 7) | (b & 0x7F)
+        if acc > MAX_INT32:  # an ifIndex is 1..2147483647
+            return None
         if not b & 0x80:
             return acc if i == n - 1 else None
     return None
@@ -124,20 +138,30 @@ def suffix_arc(body: bytes, start: int) -> int | None:
 def header(buf: bytes, pos: int) -> tuple[int, int, int]:
     """Read a TLV header at ``pos``: return (tag, content start, content end).
 
+    Lengths are definite and at most :data:`MAX_LENGTH_OCTETS` octets long; an indefinite length
+    (0x80), an over-long length field or a length past the end of ``buf`` raises :class:`BerError`.
+
     Examples:
         >>> header(bytes.fromhex("0481c8") + bytes(200), 0)
         (4, 3, 203)
+        >>> header(bytes.fromhex("0480"), 0)
+        Traceback (most recent call last):
+        ...
+        poller.ber.BerError: indefinite or over-long length at 1
     """
-    try:
-        tag = buf[pos]
-        n = buf[pos + 1]
-        pos += 2
-        if n & 0x80:
-            k = n & 0x7F
-            n = int.from_bytes(buf[pos : pos + k], "big")
-            pos += k
-    except IndexError:
-        raise BerError("truncated TLV header") from None
+    if pos < 0 or pos + 2 > len(buf):
+        raise BerError("truncated TLV header")
+    tag = buf[pos]
+    n = buf[pos + 1]
+    pos += 2
+    if n & 0x80:
+        k = n & 0x7F
+        if k == 0 or k > MAX_LENGTH_OCTETS:
+            raise BerError(f"indefinite or over-long length at {pos - 1}")
+        if pos + k > len(buf):
+            raise BerError("truncated TLV header")
+        n = int.from_bytes(buf[pos : pos + k], "big")
+        pos += k
     end = pos + n
     if end > len(buf):
         raise BerError(f"TLV at {pos} runs past the end ({end} > {len(buf)})")
@@ -153,10 +177,39 @@ def expect(buf: bytes, pos: int, tag: int) -> tuple[int, int]:
 
 
 def read_int(buf: bytes, pos: int) -> tuple[int, int]:
-    """Read an INTEGER (or unsigned application integer) at ``pos``; return (value, next pos)."""
+    """Read an INTEGER (or unsigned application integer) at ``pos``; return (value, next pos).
+
+    Examples:
+        >>> read_int(integer(-1), 0)
+        (-1, 3)
+        >>> read_int(bytes.fromhex("0200"), 0)
+        Traceback (most recent call last):
+        ...
+        poller.ber.BerError: integer of 0 octets at 0
+    """
     tag, start, end = header(buf, pos)
+    if not 0 < end - start <= MAX_INT_OCTETS:
+        raise BerError(f"integer of {end - start} octets at {pos}")
     signed = tag == INTEGER
     return int.from_bytes(buf[start:end], "big", signed=signed), end
+
+
+def read_int32(buf: bytes, pos: int, low: int = 0) -> tuple[int, int]:
+    """Read an INTEGER that must lie in ``low``..2^31-1 (msgID, request-id, boots, time ...).
+
+    Examples:
+        >>> read_int32(integer(7), 0)
+        (7, 3)
+        >>> read_int32(integer(2**31), 0)
+        Traceback (most recent call last):
+        ...
+        poller.ber.BerError: integer 2147483648 at 0 out of range 0..2147483647
+    """
+    expect(buf, pos, INTEGER)
+    value, end = read_int(buf, pos)
+    if not low <= value <= MAX_INT32:
+        raise BerError(f"integer {value} at {pos} out of range {low}..{MAX_INT32}")
+    return value, end
 
 
 def read_octets(buf: bytes, pos: int) -> tuple[bytes, int]:
@@ -175,9 +228,11 @@ def varbinds(buf: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, byt
     """
     pos = start
     while pos < end:
-        _, vstart, vend = header(buf, pos)
-        _, ostart, oend = header(buf, vstart)
+        vstart, vend = expect(buf, pos, SEQUENCE)
+        ostart, oend = expect(buf, vstart, OID)
         vtag, cstart, cend = header(buf, oend)
+        if vend > end or cend != vend or oend == ostart:
+            raise BerError(f"malformed varbind at {pos}")
         yield buf[ostart:oend], vtag, buf[cstart:cend]
         pos = vend
 
@@ -203,11 +258,13 @@ def get_pdu(request_id: int, oids: Sequence[bytes] = ()) -> bytes:
 def parse_pdu(buf: bytes, pos: int) -> tuple[int, int, int, int, int, int]:
     """Read a response/report PDU; return (pdu tag, request id, error status, error index,
     varbind list start, varbind list end)."""
-    tag, start, _ = header(buf, pos)
-    rid, p = read_int(buf, start)
-    status, p = read_int(buf, p)
-    index, p = read_int(buf, p)
+    tag, start, end = header(buf, pos)
+    rid, p = read_int32(buf, start, low=-(2**31))
+    status, p = read_int32(buf, p)
+    index, p = read_int32(buf, p)
     vstart, vend = expect(buf, p, SEQUENCE)
+    if vend > end:
+        raise BerError("varbind list runs past its PDU")
     return tag, rid, status, index, vstart, vend
 
 
@@ -224,7 +281,7 @@ def v2c_message(community: bytes, pdu: bytes) -> bytes:
 def parse_v2c(buf: bytes) -> tuple[bytes, int]:
     """Return (community, PDU position) of an SNMPv2c message."""
     start, _ = expect(buf, 0, SEQUENCE)
-    version, p = read_int(buf, start)
+    version, p = read_int32(buf, start)
     if version != 1:
         raise BerError(f"not an SNMPv2c message (version field {version})")
     community, p = read_octets(buf, p)

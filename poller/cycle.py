@@ -8,12 +8,21 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from poller.rates import Discard
 from poller.readings import DeviceReading, Target
-from poller.samples import CircuitSample, IfRate, circuit_sample, interface_rates
+from poller.samples import (
+    CircuitSample,
+    EndCounters,
+    IfRate,
+    circuit_sample,
+    discarded,
+    end_counters,
+    interface_rates,
+)
 from poller.snmp import SnmpClient
 from poller.targets import CircuitSpec
 
@@ -30,6 +39,10 @@ class DeviceStatus(BaseModel):
     interfaces: int
     seconds: float
     error: str | None = None
+    #: SNMP replies dropped this cycle by reason (spoofed, mismatched, malformed; issue 9 §2)
+    dropped: dict[str, int] = Field(default_factory=dict)
+    #: interface rates discarded this cycle by reason (reboot, clock-mismatch, over-speed ...)
+    discarded: dict[str, int] = Field(default_factory=dict)
 
 
 class CycleResult(BaseModel):
@@ -41,6 +54,8 @@ class CycleResult(BaseModel):
     seconds: float
     devices: tuple[DeviceStatus, ...]
     circuits: tuple[CircuitSample, ...]
+    #: raw octet counters of the circuit ends read in this cycle
+    counters: tuple[EndCounters, ...] = ()
 
     def interface_rows(self) -> int:
         """Return how many interface rows were read in the cycle."""
@@ -76,7 +91,15 @@ class Poller:
 
         async def one(t: Target) -> DeviceReading:
             async with sem:
-                return await self.client.read_device(t)
+                mono, at = time.monotonic(), time.time()
+                try:
+                    got = await self.client.read_device(t)
+                except Exception as exc:  # one device's failure never touches another's result
+                    logger.exception("%s: reading failed", t.device)
+                    got = DeviceReading(t.device, at, None, error=f"internal error: "
+                                        f"{type(exc).__name__}: {exc}"[:500],
+                                        duration=time.monotonic() - mono)  # fmt: skip
+                return replace(got, mono=mono)
 
         got = await asyncio.gather(*(one(t) for t in self.targets))
         return {r.device: r for r in got}
@@ -93,6 +116,7 @@ class Poller:
             if cur.ok:
                 self.previous[name] = cur
         samples = tuple(circuit_sample(c, at, readings, rates, reasons) for c in self.circuits)
+        counters = tuple(e for c in self.circuits for e in end_counters(c, readings))
         devices = tuple(
             DeviceStatus(
                 device=r.device,
@@ -100,9 +124,13 @@ class Poller:
                 interfaces=len(r.interfaces),
                 seconds=round(r.duration, 4),
                 error=r.error,
+                dropped=dict(r.dropped),
+                discarded=discarded(reasons.get(r.device, {})),
             )
             for r in readings.values()
         )
         seconds = time.monotonic() - t0
         logger.info("cycle: %d devices, %d circuits, %.2f s", len(devices), len(samples), seconds)
-        return CycleResult(at=at, seconds=seconds, devices=devices, circuits=samples)
+        return CycleResult(
+            at=at, seconds=seconds, devices=devices, circuits=samples, counters=counters
+        )

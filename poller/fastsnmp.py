@@ -6,18 +6,22 @@ same agents), but encodes and decodes with :mod:`poller.ber` instead of pyasn1, 
 a Python poller faster than net-snmp's ``snmpbulkwalk`` (see ``benchmarks/bench_poller.py``).
 
 One UDP socket (large receive buffer) serves every device; replies are routed by request/message id.
-SNMPv3 engine discovery (RFC 3414 §4) runs once per agent; a ``notInTimeWindow`` report
-resynchronises the clock and the request is retried.
+SNMPv3 engine discovery (RFC 3414 §4) runs once per agent; an authenticated ``notInTimeWindow``
+report resynchronises the clock and the request is retried. A reply that does not match its
+request in every field is dropped and counted (see :class:`FastClient`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
+import ipaddress
 import itertools
 import logging
 import os
 import socket
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
@@ -30,7 +34,16 @@ from poller.snmp import DEFAULT_RCVBUF, SnmpReadError, set_rcvbuf
 
 logger = logging.getLogger(__name__)
 
+#: RFC 3414 §3.2 step 7b: an authenticated reply older than this (seconds) is not timely
+TIME_WINDOW = 150
+#: request-ids a Report may carry when the agent could not decrypt the request's: RFC 3412 §7.1
+#: suggests 2^31-1, net-snmp sends 0 (seen with usmStatsUnknownEngineIDs after a restart)
+UNKNOWN_REQUEST_IDS = (0, ber.MAX_INT32)
+#: interface rows one device may return (a bound on memory per device)
+MAX_ROWS = 65536
+
 _UPTIME = ber.oid_body(parse_oid(SYS_UPTIME))
+_UPTIME_0 = _UPTIME + b"\x00"  # GETBULK non-repeater: the successor of sysUpTime is .0
 _REPORT_NAMES = {
     usm.NOT_IN_TIME_WINDOW: "notInTimeWindow",
     usm.UNKNOWN_ENGINE_ID: "unknownEngineID",
@@ -58,18 +71,30 @@ def message_id(buf: bytes) -> int:
     return ber.read_int(buf, pstart)[0]
 
 
+class Dropped(Exception):
+    """A reply that does not match its request in some field: dropped and counted, never used."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class _Pending:
+    """One request in flight: who asked, where it went, and how to check its reply."""
+
+    device: str
+    addr: tuple[str, int]
+    fut: asyncio.Future[Any]
+    accept: Callable[[bytes], Any]
+
+
 class _Proto(asyncio.DatagramProtocol):
-    def __init__(self, pending: dict[int, asyncio.Future[bytes]]) -> None:
-        self.pending = pending
+    def __init__(self, client: FastClient) -> None:
+        self.client = client
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
-        try:
-            fut = self.pending.get(message_id(data))
-        except ber.BerError:
-            logger.debug("undecodable datagram from %s", addr)
-            return
-        if fut is not None and not fut.done():
-            fut.set_result(data)
+        self.client._received(data, (str(addr[0]), int(addr[1])))
 
     def error_received(self, exc: Exception) -> None:
         logger.debug("socket error: %s", exc)
@@ -77,7 +102,7 @@ class _Proto(asyncio.DatagramProtocol):
 
 @dataclass
 class _Engine:
-    """What we know about one agent's SNMPv3 engine."""
+    """What we know about one agent's SNMPv3 engine (RFC 3414 §2.3: boots, time, latest time)."""
 
     engine_id: bytes
     boots: int
@@ -85,7 +110,19 @@ class _Engine:
     at: float
 
     def clock(self) -> int:
-        return self.time + int(time.monotonic() - self.at)
+        """The local notion of the agent's snmpEngineTime."""
+        return min(self.time + int(time.monotonic() - self.at), ber.MAX_INT32)
+
+    def timely(self, boots: int, etime: int) -> bool:
+        """RFC 3414 §3.2 step 7b (non-authoritative side): is an authenticated reply in the window?"""
+        if boots >= ber.MAX_INT32 or boots < self.boots:
+            return False
+        return not (boots == self.boots and etime < self.clock() - TIME_WINDOW)
+
+    def learn(self, boots: int, etime: int) -> None:
+        """RFC 3414 §3.2 step 7a: update from an authenticated reply that is newer."""
+        if boots > self.boots or (boots == self.boots and etime > self.time):
+            self.boots, self.time, self.at = boots, etime, time.monotonic()
 
 
 @lru_cache(maxsize=4096)
@@ -105,7 +142,10 @@ class _Columns:
 
     def absorb(self, vbs: Sequence[tuple[bytes, int, bytes]], non_rep: int) -> None:
         if non_rep and vbs:
-            self.uptime = int.from_bytes(vbs[0][2], "big")
+            oid, tag, value = vbs[0]
+            if oid != _UPTIME_0 or tag != ber.TIMETICKS:
+                raise ber.BerError("the first varbind is not sysUpTime.0 TimeTicks")
+            self.uptime = _number(tag, value)
         active, width, done = self.active, len(self.active), set()
         for pos, (oid, tag, value) in enumerate(vbs[non_rep:]):
             col = active[pos % width]
@@ -116,6 +156,8 @@ class _Columns:
             if idx is None or tag in ber.END_TAGS:
                 done.add(col)
                 continue
+            if idx not in self.rows and len(self.rows) >= MAX_ROWS:
+                raise ber.BerError(f"more than {MAX_ROWS} interface rows")
             self.rows.setdefault(idx, {})[col] = (tag, value)
             self.cursor[col] = oid
         self.active = [c for c in active if c not in done]
@@ -150,11 +192,82 @@ def suffix_arc(oid: bytes, prefix: bytes) -> int | None:
 
 
 def _number(tag: int, value: bytes) -> int:
-    return int.from_bytes(value, "big", signed=tag == ber.INTEGER)
+    """Decode a column value, rejecting lengths and values outside its SMI type's range."""
+    if not 0 < len(value) <= ber.MAX_INT_OCTETS:
+        raise ber.BerError(f"value of {len(value)} octets (tag 0x{tag:02x})")
+    n = int.from_bytes(value, "big", signed=tag == ber.INTEGER)
+    if tag == ber.INTEGER:
+        ok = -(2**31) <= n <= ber.MAX_INT32
+    elif tag == ber.COUNTER64:
+        ok = n < 2**64
+    else:
+        ok = tag in (ber.COUNTER32, ber.GAUGE32, ber.TIMETICKS) and n < 2**32
+    if not ok:
+        raise ber.BerError(f"value {n} out of range for tag 0x{tag:02x}")
+    return n
+
+
+def _report_oid(scoped: bytes, p: int) -> bytes:
+    _, _, _, _, vstart, vend = ber.parse_pdu(scoped, p)
+    return next(ber.varbinds(scoped, vstart, vend), (b"", 0, b""))[0]
+
+
+def _accept_v2c(community: bytes, rid: int, buf: bytes) -> tuple[bytes, int]:
+    """Check a v2c reply against its request (community, PDU type, request-id)."""
+    got, p = ber.parse_v2c(buf)
+    if not hmac.compare_digest(got, community):
+        raise Dropped("community")
+    tag, prid, *_ = ber.parse_pdu(buf, p)
+    if tag != ber.RESPONSE:
+        raise Dropped("pdu-type")
+    if prid != rid:
+        raise Dropped("request-id")
+    return buf, p
+
+
+def _v3_header(resp: usm.V3Response, rid: int) -> None:
+    if resp.msg_id != rid:
+        raise Dropped("msg-id")
+    if resp.security_model != usm.USM_MODEL:
+        raise Dropped("security-model")
+    if resp.flags & usm.FLAG_PRIV and not resp.flags & usm.FLAG_AUTH:
+        raise Dropped("security-level")
+
+
+def _plain_report(resp: usm.V3Response, rid: int) -> bytes:
+    """Return the first varbind OID of an unauthenticated Report, or raise :class:`Dropped`."""
+    if resp.data_is_encrypted or resp.flags & (usm.FLAG_AUTH | usm.FLAG_PRIV):
+        raise Dropped("security-level")
+    _, _, p = usm.open_scoped(resp.data)
+    tag, prid, *_ = ber.parse_pdu(resp.data, p)
+    if tag != ber.REPORT:
+        raise Dropped("security-level")
+    if prid != rid and prid not in UNKNOWN_REQUEST_IDS:
+        raise Dropped("request-id")
+    return _report_oid(resp.data, p)
+
+
+def _accept_discovery(rid: int, buf: bytes) -> usm.V3Response:
+    """Check the Report that answers engine discovery (RFC 3414 §4): plaintext, our msgID and
+    request-id, an engine ID of 5..32 octets (RFC 3411 SnmpEngineID)."""
+    resp = usm.parse_v3(buf)
+    _v3_header(resp, rid)
+    _plain_report(resp, rid)
+    if not 5 <= len(resp.engine_id) <= 32:
+        raise Dropped("engine-id")
+    return resp
 
 
 class FastClient:
     """An :class:`poller.snmp.SnmpClient` on one UDP socket, without pyasn1 or pysnmp.
+
+    Every reply is checked against the request it claims to answer before it is used (RFC 3412
+    §7.2, RFC 3414 §3.2): source address and port, msgID / request-id (the inner PDU's for v3),
+    the v2c community, and for v3 the security level (a reply to an authPriv request must be
+    authenticated, and a Response encrypted), the authoritative engine ID, the user, the HMAC and
+    the 150 s time window. Engine boots/time are learnt only from authenticated replies and from
+    the discovery exchange. Anything else is dropped and counted per device
+    (``DeviceReading.dropped``); the request keeps waiting for the genuine reply.
 
     Args:
         timeout: seconds to wait for each reply before retrying.
@@ -174,9 +287,15 @@ class FastClient:
     ) -> None:
         self.timeout, self.retries = timeout, retries
         self.max_repetitions, self.deadline, self.rcvbuf = max_repetitions, deadline, rcvbuf
-        self.pending: dict[int, asyncio.Future[bytes]] = {}
+        self.pending: dict[int, _Pending] = {}
         self.transport: asyncio.DatagramTransport | None = None
         self.engines: dict[tuple[str, int], _Engine] = {}
+        #: replies dropped per device and reason, handed out with each reading
+        self.drops: dict[str, Counter[str]] = {}
+        #: dropped replies that could not be tied to one device (reason → count)
+        self.unattributed: Counter[str] = Counter()
+        #: devices polled at each address (to attribute a datagram whose id matches no request)
+        self._inflight: dict[tuple[str, int], set[str]] = {}
         self._ids = itertools.count(int.from_bytes(os.urandom(2), "big") + 1)
         self._salt = itertools.count(int.from_bytes(os.urandom(7), "big"))
 
@@ -187,25 +306,78 @@ class FastClient:
             sock.bind(("0.0.0.0", 0))
             sock.setblocking(False)
             loop = asyncio.get_running_loop()
-            transport, _ = await loop.create_datagram_endpoint(
-                lambda: _Proto(self.pending), sock=sock
-            )
+            transport, _ = await loop.create_datagram_endpoint(lambda: _Proto(self), sock=sock)
             self.transport = transport
         return self.transport
 
     def _next_id(self) -> int:
         return (next(self._ids) & 0x7FFFFFFF) or 1
 
-    async def _exchange(self, target: Target, build: Callable[[int], bytes]) -> bytes:
-        """Send ``build(id)`` and await the reply with that id, retrying on timeout."""
+    def _drop(self, device: str, reason: str) -> None:
+        logger.debug("%s: dropped a reply (%s)", device, reason)
+        self.drops.setdefault(device, Counter())[reason] += 1
+
+    def _drop_from(self, src: tuple[str, int], reason: str) -> None:
+        devices = self._inflight.get(src, set())
+        if len(devices) == 1:
+            self._drop(next(iter(devices)), reason)
+        else:
+            logger.debug("dropped a reply from %s:%d (%s)", *src, reason)
+            self.unattributed[reason] += 1
+
+    def _received(self, data: bytes, src: tuple[str, int]) -> None:
+        """Route a datagram to the request it answers, if it passes that request's checks."""
+        try:
+            rid = message_id(data)
+        except ber.BerError:
+            self._drop_from(src, "malformed")
+            return
+        p = self.pending.get(rid)
+        if p is None or p.fut.done():
+            self._drop_from(src, "unexpected-id")
+            return
+        if src != p.addr:
+            self._drop(p.device, "source")
+            return
+        try:
+            result = p.accept(data)
+        except Dropped as exc:
+            self._drop(p.device, exc.reason)
+        except ber.BerError:
+            self._drop(p.device, "malformed")
+        except Exception:  # a bug in a check must not kill the socket: count it, log it
+            logger.exception("%s: error checking a reply", p.device)
+            self._drop(p.device, "error")
+        else:
+            p.fut.set_result(result)
+
+    async def _address(self, target: Target) -> tuple[str, int]:
+        try:
+            return str(ipaddress.IPv4Address(target.host)), target.port
+        except ValueError:
+            pass
+        loop = asyncio.get_running_loop()
+        info = await loop.getaddrinfo(target.host, target.port, family=socket.AF_INET,
+                                      type=socket.SOCK_DGRAM)  # fmt: skip
+        if not info:
+            raise SnmpReadError(f"cannot resolve {target.host}")
+        return str(info[0][4][0]), target.port
+
+    async def _exchange(
+        self, target: Target, build: Callable[[int], bytes], accept: Callable[[int, bytes], Any]
+    ) -> Any:
+        """Send ``build(id)``; await the first reply that ``accept(id, reply)`` takes; retry on
+        timeout. ``accept`` raises :class:`Dropped` or :class:`poller.ber.BerError` to refuse."""
         transport = await self._socket()
+        addr = await self._address(target)
         loop = asyncio.get_running_loop()
         for _ in range(self.retries + 1):
             rid = self._next_id()
-            fut: asyncio.Future[bytes] = loop.create_future()
-            self.pending[rid] = fut
+            fut: asyncio.Future[Any] = loop.create_future()
+            self.pending[rid] = _Pending(target.device, addr, fut, partial(accept, rid))
+            self._inflight.setdefault(addr, set()).add(target.device)
             try:
-                transport.sendto(build(rid), (target.host, target.port))
+                transport.sendto(build(rid), addr)
                 return await asyncio.wait_for(fut, self.timeout)
             except TimeoutError:
                 continue
@@ -216,8 +388,12 @@ class FastClient:
 
     async def _bulk_v2c(self, target: Target, pdu: Callable[[int], bytes]) -> tuple[bytes, int]:
         community = target.credentials.community.encode()
-        buf = await self._exchange(target, lambda rid: ber.v2c_message(community, pdu(rid)))
-        return buf, ber.parse_v2c(buf)[1]
+        result: tuple[bytes, int] = await self._exchange(
+            target,
+            lambda rid: ber.v2c_message(community, pdu(rid)),
+            partial(_accept_v2c, community),
+        )
+        return result
 
     async def _discover(self, target: Target) -> _Engine:
         key = (target.host, target.port)
@@ -230,7 +406,7 @@ class FastClient:
             scoped = usm.scoped_pdu(b"", b"", ber.get_pdu(rid))
             return usm.v3_message(rid, usm.FLAG_REPORTABLE, sec, scoped)
 
-        resp = usm.parse_v3(await self._exchange(target, build))
+        resp: usm.V3Response = await self._exchange(target, build, _accept_discovery)
         eng = _Engine(resp.engine_id, resp.boots, resp.time, time.monotonic())
         self.engines[key] = eng
         return eng
@@ -253,40 +429,78 @@ class FastClient:
     ) -> bytes:
         return self._v3_request(eng, keys, target, rid, pdu(rid))
 
-    def _v3_open(self, eng: _Engine, keys: usm.UsmKeys, buf: bytes) -> tuple[bytes, int]:
-        """Verify and decrypt a v3 reply; return (scoped PDU bytes, PDU position)."""
+    @staticmethod
+    def _accept_v3(
+        eng: _Engine, keys: usm.UsmKeys, target: Target, rid: int, buf: bytes
+    ) -> tuple[str, bytes, int]:
+        """Check an answer to an authPriv request; return (kind, scoped PDU, PDU position).
+
+        ``kind`` is ``data`` (a Response), ``report`` (an authenticated Report) or ``rediscover``
+        (an unauthenticated usmStatsUnknownEngineIDs Report, RFC 3414 §3.2 step 3: the agent's
+        engine changed; it teaches nothing and updates nothing, the client re-runs discovery).
+        """
         resp = usm.parse_v3(buf)
-        if resp.flags & usm.FLAG_AUTH and not usm.verify(keys.auth, buf, resp):
-            raise SnmpReadError("SNMPv3 reply failed authentication (wrong auth key?)")
+        _v3_header(resp, rid)
+        if not resp.flags & usm.FLAG_AUTH:
+            if _plain_report(resp, rid) == usm.UNKNOWN_ENGINE_ID:
+                return "rediscover", b"", 0
+            raise Dropped("security-level")
+        if resp.engine_id != eng.engine_id:
+            raise Dropped("engine-id")
+        if resp.user != keys.user:
+            raise Dropped("user")
+        if not usm.verify(keys.auth, buf, resp):
+            raise Dropped("auth")
+        if not eng.timely(resp.boots, resp.time):
+            raise Dropped("time-window")
+        if resp.data_is_encrypted != bool(resp.flags & usm.FLAG_PRIV):
+            raise Dropped("security-level")
         scoped = resp.data
         if resp.data_is_encrypted:
+            if len(resp.priv_params) != 8:
+                raise Dropped("priv-params")
             iv = usm.aes_iv(resp.boots, resp.time, resp.priv_params)
             scoped = usm.aes_cfb(keys.priv, iv, resp.data, False)
-        if resp.engine_id == eng.engine_id and resp.boots >= eng.boots:
-            eng.boots, eng.time, eng.at = resp.boots, resp.time, time.monotonic()
-        start, _ = ber.expect(scoped, 0, ber.SEQUENCE)
-        _, p = ber.read_octets(scoped, start)
-        _, p = ber.read_octets(scoped, p)
-        return scoped, p
+        context_engine, context, p = usm.open_scoped(scoped)
+        tag, prid, *_ = ber.parse_pdu(scoped, p)
+        if tag == ber.RESPONSE:
+            if not resp.data_is_encrypted:
+                raise Dropped("security-level")
+            if prid != rid:
+                raise Dropped("request-id")
+            if context_engine != eng.engine_id or context != target.context.encode():
+                raise Dropped("context")
+            kind = "data"
+        elif tag == ber.REPORT:
+            if prid != rid and prid not in UNKNOWN_REQUEST_IDS:
+                raise Dropped("request-id")
+            kind = "report"
+        else:
+            raise Dropped("pdu-type")
+        eng.learn(resp.boots, resp.time)
+        return kind, scoped, p
+
+    async def _rediscover(self, target: Target) -> tuple[_Engine, usm.UsmKeys]:
+        self.engines.pop((target.host, target.port), None)
+        eng = await self._discover(target)
+        return eng, _keys(target.credentials, eng.engine_id)
 
     async def _bulk_v3(self, target: Target, pdu: Callable[[int], bytes]) -> tuple[bytes, int]:
         eng = await self._discover(target)
         keys = _keys(target.credentials, eng.engine_id)
         for _ in range(3):
             build = partial(self._v3_build, eng, keys, target, pdu)
-            buf = await self._exchange(target, build)
-            scoped, p = self._v3_open(eng, keys, buf)
-            tag, _, _, _, vstart, vend = ber.parse_pdu(scoped, p)
-            if tag != ber.REPORT:
+            kind, scoped, p = await self._exchange(
+                target, build, partial(self._accept_v3, eng, keys, target)
+            )
+            if kind == "data":
                 return scoped, p
-            oid = next(ber.varbinds(scoped, vstart, vend), (b"", 0, b""))[0]
+            oid = usm.UNKNOWN_ENGINE_ID if kind == "rediscover" else _report_oid(scoped, p)
             if oid == usm.UNKNOWN_ENGINE_ID:  # the agent's engine changed: discover it again
-                self.engines.pop((target.host, target.port), None)
-                eng = await self._discover(target)
-                keys = _keys(target.credentials, eng.engine_id)
-            elif oid != usm.NOT_IN_TIME_WINDOW:
+                eng, keys = await self._rediscover(target)
+            elif oid != usm.NOT_IN_TIME_WINDOW:  # (the clock was learnt from the report)
                 raise SnmpReadError(f"SNMPv3 report: {_REPORT_NAMES.get(oid, oid.hex())}")
-        raise SnmpReadError("SNMPv3: agent keeps reporting notInTimeWindow")
+        raise SnmpReadError("SNMPv3: agent keeps reporting notInTimeWindow or unknownEngineID")
 
     async def _bulk(
         self, target: Target, non_rep: int, oids: Sequence[bytes]
@@ -325,10 +539,14 @@ class FastClient:
         except (SnmpReadError, ber.BerError, TimeoutError, OSError, ValueError) as exc:
             msg = str(exc) or type(exc).__name__
             logger.info("%s (%s:%d): %s", target.device, target.host, target.port, msg)
-            return DeviceReading(target.device, at, None, error=msg,
-                                 duration=time.monotonic() - started)  # fmt: skip
+            return DeviceReading(target.device, at, None, error=msg, duration=time.monotonic() - started,
+                                 dropped=self._take_drops(target.device))  # fmt: skip
         return DeviceReading(target.device, at, cols.uptime, cols.readings(),
-                             duration=time.monotonic() - started)  # fmt: skip
+                             duration=time.monotonic() - started,
+                             dropped=self._take_drops(target.device))  # fmt: skip
+
+    def _take_drops(self, device: str) -> dict[str, int]:
+        return dict(sorted(self.drops.pop(device, Counter()).items()))
 
     def close(self) -> None:
         """Close the socket."""

@@ -6,8 +6,14 @@ circuits (dual uplinks) side by side; circuits inside a site are small chips und
 is the circuit's current utilisation (worst direction) against its contracted rate. Clicking a circuit
 opens its history chart; the alert list and the map refresh by themselves.
 
-URL hash ``#circuit=<id>`` opens that circuit's chart, ``#expand=<county>`` expands a county (used by
-the headless-browser test and for deep links).
+Search (header) finds sites by name or Chinese label and circuits by id or end device; choosing a
+result (or Enter) expands the township's county, zooms to a readable scale, scrolls the target
+into view and, for a circuit, opens its chart. The map opens fitted to the whole network; fit,
+zoom in/out and 1:1 buttons. Times are 24-hour.
+
+Deep links: ``#circuit=<id>`` and ``#site=<name>`` jump to (expand, scroll to, select) that circuit
+or site; ``#q=<text>`` runs a search and jumps to the best match; ``#expand=<county>`` expands a
+county.
 """
 
 from __future__ import annotations
@@ -38,27 +44,43 @@ line.circuit:hover, rect.circuit:hover { stroke-width: 7; }
 line.circuit.down { stroke-dasharray: 6 4; }
 .sel { filter: drop-shadow(0 0 4px #fff); }
 #legend span { display: inline-block; padding: 0 6px; margin-right: 2px; color: #000; }
-#alerts { list-style: none; padding: 0; margin: 0; }
+#alerts, #am { list-style: none; padding: 0; margin: 0; }
+#am li { padding: 2px 6px; border-left: 4px solid #ff4d4d; background: #1b2430; margin-bottom: 2px; }
+#am li.suppressed { opacity: .5; border-color: #8fa1b3; }
 #alerts li { padding: 3px 6px; margin-bottom: 3px; border-left: 4px solid #888; background: #1b2430; }
 #alerts li.critical { border-color: #ff4d4d; }
 #alerts li.warning { border-color: #ffb020; }
 #alerts li.cleared { opacity: .55; }
+#tools { margin-left: auto; position: relative; display: flex; gap: 4px; }
+#tools button, #search { background: #10151c; color: #dde3ea; border: 1px solid #3a4a5e; border-radius: 3px; }
+#search { width: 220px; padding: 2px 6px; }
+#results { position: absolute; top: 24px; left: 0; width: 320px; max-height: 60vh; overflow: auto; margin: 0;
+  padding: 0; list-style: none; background: #1b2430; border: 1px solid #3a4a5e; z-index: 5; }
+#results:empty { display: none; }
+#results li { padding: 3px 6px; cursor: pointer; }
+#results li:hover, #results li.first { background: #2f4a66; }
+.node.found circle { stroke: #fff; stroke-width: 4; }
 #chart { background: #0b0f14; }
 #chart .ab { fill: none; stroke: #4fc3f7; stroke-width: 1.5; }
 #chart .ba { fill: none; stroke: #ffb74d; stroke-width: 1.5; }
-#chart .cap { stroke: #ff4d4d; stroke-dasharray: 4 3; }
+#chart .cap { fill: none; stroke: #ff4d4d; stroke-dasharray: 4 3; }
 #chart text { fill: #8fa1b3; font-size: 10px; }
 </style>
 </head>
 <body>
 <header><h1 id="title">egnet NOC</h1><span id="status">loading…</span>
-<span id="legend"></span></header>
+<span id="legend"></span>
+<span id="tools"><input id="search" type="search" placeholder="search site or circuit" autocomplete="off">
+<ul id="results"></ul>
+<button id="fit" title="fit the whole network">fit</button><button id="zoomout" title="zoom out">−</button><button id="zoomin" title="zoom in">+</button><button id="zoom1" title="actual size">1:1</button></span></header>
 <main>
 <div id="mapbox"><svg id="map" xmlns="http://www.w3.org/2000/svg" width="800" height="400"></svg></div>
 <aside>
 <h2>Circuit</h2>
 <div id="detail">Click a circuit on the map.</div>
 <svg id="chart" width="360" height="180" xmlns="http://www.w3.org/2000/svg"></svg>
+<div id="ambox" hidden><h2>Alertmanager <span id="amcount"></span></h2>
+<ul id="am"></ul></div>
 <h2>Alerts <span id="alertcount"></span></h2>
 <ul id="alerts"></ul>
 </aside>
@@ -66,7 +88,7 @@ line.circuit.down { stroke-dasharray: 6 4; }
 <script>
 "use strict";
 const NS = "http://www.w3.org/2000/svg";
-const state = { data: null, expanded: new Set(), selected: null, timer: null };
+const state = { data: null, expanded: new Set(), selected: null, found: null, timer: null, zoom: null, size: null };
 const SCALE = [[0.3, "#3ecf5a"], [0.5, "#a6e05a"], [0.7, "#ffe14d"], [0.8, "#ff9f1a"], [Infinity, "#ff3b3b"]];
 
 function colour(c) {
@@ -135,7 +157,11 @@ function draw() {
   const svg = document.getElementById("map");
   while (svg.firstChild) svg.removeChild(svg.firstChild);
   const { pos, owner, width, height } = layout(d);
-  svg.setAttribute("width", width); svg.setAttribute("height", height);
+  state.size = { width, height };
+  if (state.zoom === null) state.zoom = fitZoom();  // open on the whole network
+  svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+  svg.setAttribute("width", Math.round(width * state.zoom)); svg.setAttribute("height", Math.round(height * state.zoom));
+  svg.setAttribute("data-zoom", state.zoom.toFixed(3));
   const where = s => owner.get(s) || s;
   const lines = el("g", { id: "lines" }, svg), nodes = el("g", { id: "nodes" }, svg);
   const pairs = new Map(), inner = new Map(), aggs = new Map();
@@ -213,6 +239,89 @@ function draw() {
     });
   }
   if (state.selected) highlight();
+  if (state.found) for (const e of document.querySelectorAll('[data-site="' + state.found + '"]')) e.classList.add("found");
+}
+
+function fitZoom() {
+  const box = document.getElementById("mapbox");
+  if (!state.size) return 1;
+  return Math.min(1, box.clientWidth / state.size.width, box.clientHeight / state.size.height);
+}
+function zoomTo(z) {
+  const box = document.getElementById("mapbox");
+  const cx = (box.scrollLeft + box.clientWidth / 2) / (state.zoom || 1), cy = (box.scrollTop + box.clientHeight / 2) / (state.zoom || 1);
+  state.zoom = Math.max(0.02, Math.min(4, z));
+  draw();
+  box.scrollLeft = cx * state.zoom - box.clientWidth / 2; box.scrollTop = cy * state.zoom - box.clientHeight / 2;
+}
+
+// search: circuits by id or end device, sites by name or Chinese label; jump expands, zooms, scrolls
+function siteMap() { return new Map(state.data.sites.map(s => [s.name, s])); }
+function matches(text) {
+  const q = text.trim().toLowerCase();
+  if (!q || !state.data) return [];
+  const out = [];
+  for (const s of state.data.sites) {
+    const hit = s.name.toLowerCase().includes(q) || (s.label || "").toLowerCase().includes(q);
+    if (hit) out.push({ kind: "site", id: s.name, text: s.label + " (" + s.name + ")", exact: s.name.toLowerCase() === q || s.label === text.trim() });
+  }
+  for (const c of state.data.circuits) {
+    const hit = c.id.toLowerCase().includes(q) || c.a.toLowerCase().includes(q) || c.b.toLowerCase().includes(q);
+    if (hit) out.push({ kind: "circuit", id: c.id, text: c.id + "  " + c.a + " ⇄ " + c.b, exact: c.id.toLowerCase() === q });
+  }
+  out.sort((x, y) => (y.exact - x.exact) || (x.id.length - y.id.length) || x.id.localeCompare(y.id));
+  return out.slice(0, 50);
+}
+function showResults() {
+  const ul = document.getElementById("results");
+  ul.innerHTML = "";
+  matches(document.getElementById("search").value).forEach((m, i) => {
+    const li = document.createElement("li");
+    li.textContent = (m.kind === "site" ? "◉ " : "— ") + m.text;
+    li.setAttribute("data-kind", m.kind); li.setAttribute("data-id", m.id);
+    if (i === 0) li.className = "first";
+    li.addEventListener("click", () => jump(m.kind, m.id));
+    ul.appendChild(li);
+  });
+}
+function openCounty(site, sites) {
+  const s = sites.get(site);
+  if (s && s.tier === "township" && s.parent) state.expanded.add(s.parent);
+}
+function reveal(selector) {
+  const e = document.querySelector(selector);
+  const map = document.getElementById("map");
+  if (!e) { map.setAttribute("data-revealed", ""); return false; }
+  const mapbox = document.getElementById("mapbox"), box = mapbox.getBoundingClientRect();
+  const t = e.getBoundingClientRect();  // centre it in the map pane (the page itself never scrolls)
+  mapbox.scrollLeft += t.left + t.width / 2 - (box.left + box.width / 2);
+  mapbox.scrollTop += t.top + t.height / 2 - (box.top + box.height / 2);
+  const r = e.getBoundingClientRect();
+  const on = r.width + r.height > 0 && r.right > box.left && r.left < box.right && r.bottom > box.top && r.top < box.bottom;
+  map.setAttribute("data-revealed", on ? selector : "");
+  return on;
+}
+async function jump(kind, id) {
+  document.getElementById("results").innerHTML = "";
+  const sites = siteMap();
+  if (state.zoom < 0.6) state.zoom = 1;  // readable labels around the target
+  if (kind === "circuit") {
+    const c = state.data.circuits.find(x => x.id === id);
+    if (!c) return;
+    openCounty(c.a_site, sites); openCounty(c.b_site, sites);
+    state.found = null;
+    draw();
+    reveal('[data-circuit="' + id + '"]');
+    location.hash = "circuit=" + encodeURIComponent(id);
+    await select(id);
+  } else {
+    if (!sites.has(id)) return;
+    openCounty(id, sites);
+    state.found = id;
+    draw();
+    reveal('[data-site="' + id + '"]');
+    location.hash = "site=" + encodeURIComponent(id);
+  }
 }
 
 function toggle(county) {
@@ -243,6 +352,11 @@ async function select(id) {
   chart(h);
 }
 
+// 24-hour local time, as a NOC reads it (never 12-hour AM/PM)
+function hhmm(t) {
+  return new Date(t * 1000).toLocaleTimeString("en-GB", { hour12: false });
+}
+
 function chart(h) {
   const svg = document.getElementById("chart");
   while (svg.firstChild) svg.removeChild(svg.firstChild);
@@ -251,18 +365,26 @@ function chart(h) {
   const W = 360, H = 180, L = 40, B = 20;
   const pts = h.points;
   const t0 = pts.length ? pts[0][0] : 0, t1 = pts.length ? pts[pts.length - 1][0] : 1;
+  // each point carries the capacity it was measured against: [ts, ab, ba, capacity, util_ab, util_ba]
+  const cap = p => p[3] || h.capacity_bps;
   let ymax = h.capacity_bps;
-  for (const p of pts) ymax = Math.max(ymax, p[1] || 0, p[2] || 0);
+  for (const p of pts) ymax = Math.max(ymax, cap(p), p[1] || 0, p[2] || 0);
   const sx = t => L + (W - L - 5) * (t1 > t0 ? (t - t0) / (t1 - t0) : 0.5);
   const sy = v => H - B - (H - B - 10) * (v / (ymax || 1));
-  el("line", { x1: L, x2: W - 5, y1: sy(h.capacity_bps), y2: sy(h.capacity_bps), class: "cap" }, svg);
-  el("text", { x: 2, y: sy(h.capacity_bps) + 3 }, svg).textContent = (h.capacity_bps / 1e6).toFixed(0) + "M";
+  if (pts.length) {
+    const d = pts.map(p => sx(p[0]).toFixed(1) + "," + sy(cap(p)).toFixed(1)).join(" ");
+    el("polyline", { points: d, class: "cap" }, svg);
+  } else {
+    el("line", { x1: L, x2: W - 5, y1: sy(h.capacity_bps), y2: sy(h.capacity_bps), class: "cap" }, svg);
+  }
+  const last = pts.length ? cap(pts[pts.length - 1]) : h.capacity_bps;
+  el("text", { x: 2, y: sy(last) + 3 }, svg).textContent = (last / 1e6).toFixed(0) + "M";
   el("text", { x: 2, y: H - B + 3 }, svg).textContent = "0";
   for (const [cls, i] of [["ab", 1], ["ba", 2]]) {
     const d = pts.filter(p => p[i] !== null).map(p => sx(p[0]).toFixed(1) + "," + sy(p[i]).toFixed(1)).join(" ");
     el("polyline", { points: d, class: cls }, svg);
   }
-  const fmt = t => new Date(t * 1000).toLocaleTimeString();
+  const fmt = t => hhmm(t);
   if (pts.length) {
     el("text", { x: L, y: H - 4 }, svg).textContent = fmt(t0);
     el("text", { x: W - 70, y: H - 4 }, svg).textContent = fmt(t1);
@@ -278,13 +400,32 @@ function alerts(list) {
     const li = document.createElement("li");
     li.className = a.severity + (a.cleared ? " cleared" : "");
     li.setAttribute("data-key", a.key);
-    const when = new Date((a.cleared || a.raised) * 1000).toLocaleTimeString();
+    const when = hhmm(a.cleared || a.raised);
     li.textContent = (a.cleared ? "cleared " : "") + when + " " + a.message;
     li.addEventListener("click", () => { if (state.data.circuits.some(c => c.id === a.subject)) select(a.subject); });
     ul.appendChild(li);
     if (!a.cleared) open++;
   }
   document.getElementById("alertcount").textContent = "(" + open + " open)";
+}
+
+async function alertmanager() {
+  const r = await fetch("api/alertmanager").then(x => x.json());
+  const box = document.getElementById("ambox");
+  if (!r.url) { box.hidden = true; return; }
+  box.hidden = false;
+  const cnt = document.getElementById("amcount"), ul = document.getElementById("am");
+  ul.innerHTML = "";
+  if (r.error) { cnt.textContent = "(unreachable: " + r.error + ")"; return; }
+  cnt.textContent = "(" + r.counts.active + " active, " + r.counts.suppressed + " inhibited/silenced, " + r.silences + " silences)";
+  cnt.setAttribute("data-active", r.counts.active); cnt.setAttribute("data-suppressed", r.counts.suppressed);
+  const order = a => (a.state === "active" ? 0 : 1);
+  for (const a of r.alerts.slice().sort((x, y) => order(x) - order(y)).slice(0, 30)) {
+    const li = document.createElement("li");
+    li.className = a.state;
+    li.textContent = a.alertname + " " + (a.subject || "") + (a.state === "suppressed" ? (a.inhibited_by ? " (inhibited)" : " (silenced)") : "");
+    ul.appendChild(li);
+  }
 }
 
 async function refresh() {
@@ -294,11 +435,12 @@ async function refresh() {
     document.getElementById("title").textContent = "egnet NOC — " + m.network;
     const up = m.circuits.filter(c => c.state === "up").length, down = m.circuits.filter(c => c.state === "down").length;
     const st = document.getElementById("status");
-    st.textContent = m.circuits.length + " circuits: " + up + " up, " + down + " down · updated " + new Date().toLocaleTimeString();
+    st.textContent = m.circuits.length + " circuits: " + up + " up, " + down + " down · updated " + hhmm(Date.now() / 1000);
     st.setAttribute("data-loaded", "1");
     st.setAttribute("data-refreshes", String(Number(st.getAttribute("data-refreshes") || 0) + 1));
     draw();
     alerts(a.alerts);
+    alertmanager().catch(e => { document.getElementById("amcount").textContent = "(" + e + ")"; });
     if (state.selected) select(state.selected);
     if (!state.timer) state.timer = setInterval(refresh, 1000 * m.refresh);
   } catch (e) {
@@ -314,13 +456,33 @@ function legend() {
   const s = document.createElement("span"); s.style.background = "#6b7785"; s.textContent = "no data"; lg.appendChild(s);
 }
 
+function tools() {
+  const input = document.getElementById("search");
+  input.addEventListener("input", showResults);
+  input.addEventListener("keydown", ev => {
+    if (ev.key === "Enter") { const m = matches(input.value)[0]; if (m) jump(m.kind, m.id); }
+    if (ev.key === "Escape") document.getElementById("results").innerHTML = "";
+  });
+  document.getElementById("fit").addEventListener("click", () => { state.zoom = 1; state.zoom = fitZoom(); draw(); });
+  document.getElementById("zoomin").addEventListener("click", () => zoomTo(state.zoom * 1.5));
+  document.getElementById("zoomout").addEventListener("click", () => zoomTo(state.zoom / 1.5));
+  document.getElementById("zoom1").addEventListener("click", () => zoomTo(1));
+}
+
 async function start() {
   legend();
+  tools();
   const hash = new URLSearchParams(location.hash.slice(1));
   for (const c of hash.getAll("expand")) state.expanded.add(c);
   await refresh();
-  const sel = hash.get("circuit");
-  if (sel) await select(sel);
+  const q = hash.get("q"), sel = hash.get("circuit"), site = hash.get("site");
+  if (q !== null) {  // as if typed into the search box and Enter pressed
+    const input = document.getElementById("search");
+    input.value = q; showResults();
+    const m = matches(q)[0];
+    if (m) await jump(m.kind, m.id);
+  } else if (sel) await jump("circuit", sel);
+  else if (site) await jump("site", site);
 }
 start();
 </script>

@@ -4,7 +4,8 @@ SNMP counters are unsigned and wrap at 2**32 (Counter32) or 2**64 (Counter64). A
 readings is taken modulo the counter width, so a single wrap between polls is harmless. A reboot of
 the agent (``sysUpTime`` went backwards) or a counter discontinuity (``ifCounterDiscontinuityTime``
 changed, RFC 2863 §3.1.6) makes the delta meaningless: such a sample is discarded, never turned into
-a spike.
+a spike. The agent's interval is bounded by the poller's own monotonic clock, and a rate above the
+interface's speed is discarded too (issue 9 §3: counter maths must not invent traffic).
 """
 
 from __future__ import annotations
@@ -24,6 +25,16 @@ class Discard(StrEnum):
     DISCONTINUITY = "discontinuity"
     NO_TIME = "no-time"
     FIRST = "first"
+    #: the agent's sysUpTime advanced more than the poller's own clock allows
+    CLOCK = "clock-mismatch"
+    #: the rate exceeds the interface's speed by more than :data:`OVERSPEED_MARGIN`
+    OVERSPEED = "over-speed"
+
+
+#: a rate above ifHighSpeed × (1 + this) is impossible: the counters or the clock lied
+OVERSPEED_MARGIN = 0.10
+#: how far the agent's interval may stray from the poller's: ``slack`` seconds plus this fraction
+CLOCK_TOLERANCE = 0.05
 
 
 def counter_delta(prev: int, cur: int, bits: int = 64) -> int:
@@ -53,21 +64,19 @@ def counter_delta(prev: int, cur: int, bits: int = 64) -> int:
 def uptime_seconds(prev_ticks: int, cur_ticks: int) -> float | None:
     """Return agent-measured seconds between two ``sysUpTime`` readings, or None after a reboot.
 
-    ``sysUpTime`` going backwards means the agent restarted. (TimeTicks wraps after 497 days; a
-    reading that went backwards by more than half the range is treated as a wrap, not a reboot.)
+    Without the poller's own clock a step backwards cannot be told from a TimeTicks wrap (every
+    497 days), so it is always a reboot here; :func:`agent_interval` tells them apart.
 
     Examples:
         >>> uptime_seconds(1000, 7000)
         60.0
         >>> uptime_seconds(7000, 1000) is None
         True
-        >>> uptime_seconds(2**32 - 100, 500)
-        6.0
+        >>> uptime_seconds(2_600_000_000, 6_000) is None
+        True
     """
     if cur_ticks >= prev_ticks:
         return (cur_ticks - prev_ticks) / TICKS_PER_SECOND
-    if prev_ticks - cur_ticks > TIMETICKS_MODULUS // 2 and cur_ticks < TIMETICKS_MODULUS // 4:
-        return ((cur_ticks - prev_ticks) % TIMETICKS_MODULUS) / TICKS_PER_SECOND
     return None
 
 
@@ -100,13 +109,23 @@ def discard_reason(
 
 
 def agent_interval(
-    prev_ticks: int, cur_ticks: int, wall_seconds: float, slack: float = 2.0
+    prev_ticks: int,
+    cur_ticks: int,
+    wall_seconds: float,
+    slack: float = 2.0,
+    tolerance: float = CLOCK_TOLERANCE,
 ) -> float | Discard:
     """Return the seconds between two polls by the agent's clock, or why the pair is unusable.
 
-    A reboot shows as ``sysUpTime`` going backwards, or — when the agent rebooted and has been up
-    longer than its previous uptime — as its clock advancing less than the poller's clock over the
-    same interval (beyond ``slack`` seconds plus 5 %).
+    The agent's interval (``sysUpTime`` delta) must agree with the poller's own monotonic interval
+    ``wall_seconds`` within ``slack`` seconds plus ``tolerance`` of it:
+
+    - ``sysUpTime`` went backwards: a TimeTicks wrap (every 497 days) only when the wrapped
+      interval agrees with the wall interval, otherwise a reboot (e.g. a reboot after more than
+      248.5 days of uptime: 2,600,000,000 → 6,000 ticks);
+    - the agent's clock advanced less than the wall interval: it rebooted and has been up longer
+      than its previous uptime;
+    - the agent's clock advanced more than the wall interval (an uptime jump): ``clock-mismatch``.
 
     Examples:
         >>> agent_interval(6000, 12000, 60.2)
@@ -115,11 +134,35 @@ def agent_interval(
         <Discard.REBOOT: 'reboot'>
         >>> agent_interval(5000, 5000, 0.0)
         <Discard.NO_TIME: 'no-time'>
+        >>> agent_interval(2_600_000_000, 6_000, 60.0)  # rebooted after 300 days of uptime
+        <Discard.REBOOT: 'reboot'>
+        >>> agent_interval(2**32 - 3000, 3000, 60.0)  # a genuine TimeTicks wrap
+        60.0
+        >>> agent_interval(6000, 6000 + 10 * 86400 * 100, 60.0)  # +10 days in 60 s
+        <Discard.CLOCK: 'clock-mismatch'>
     """
-    seconds = uptime_seconds(prev_ticks, cur_ticks)
-    if seconds is None or seconds + slack + 0.05 * wall_seconds < wall_seconds:
+    margin = slack + tolerance * max(wall_seconds, 0.0)
+    if cur_ticks >= prev_ticks:
+        seconds = (cur_ticks - prev_ticks) / TICKS_PER_SECOND
+    else:
+        seconds = ((cur_ticks - prev_ticks) % TIMETICKS_MODULUS) / TICKS_PER_SECOND
+        if abs(seconds - wall_seconds) > margin:
+            return Discard.REBOOT
+    if seconds + margin < wall_seconds:
         return Discard.REBOOT
+    if seconds > wall_seconds + margin:
+        return Discard.CLOCK
     return seconds if seconds > 0 else Discard.NO_TIME
+
+
+def over_speed(bps: float, speed_bps: float, margin: float = OVERSPEED_MARGIN) -> bool:
+    """Return True when a rate is impossible on an interface of ``speed_bps`` (0: unknown).
+
+    Examples:
+        >>> over_speed(8.7e12, 1e9), over_speed(1.05e9, 1e9), over_speed(5e9, 0)
+        (True, False, False)
+    """
+    return speed_bps > 0 and bps > speed_bps * (1.0 + margin)
 
 
 def rate_per_second(prev: int, cur: int, seconds: float, bits: int = 64) -> float:

@@ -55,6 +55,10 @@ class DeviceReading:
     interfaces: tuple[IfReading, ...] = ()
     error: str | None = None
     duration: float = 0.0
+    #: replies dropped while reading (reason → count): spoofed, mismatched, malformed (issue 9 §2)
+    dropped: dict[str, int] = field(default_factory=dict, compare=False)
+    #: the poller's monotonic clock when the read started (set by the cycle; bounds rate intervals)
+    mono: float | None = field(default=None, compare=False)
     by_name: dict[str, IfReading] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

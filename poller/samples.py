@@ -6,6 +6,7 @@ b-end's ifHCInOctets); b→a likewise. Utilisation is against the circuit's cont
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -13,7 +14,14 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from poller.oids import OPER_UP
-from poller.rates import Discard, agent_interval, octets_to_bps, rate_per_second, utilisation
+from poller.rates import (
+    Discard,
+    agent_interval,
+    octets_to_bps,
+    over_speed,
+    rate_per_second,
+    utilisation,
+)
 from poller.readings import DeviceReading, IfReading
 from poller.targets import CircuitSpec
 
@@ -44,6 +52,30 @@ class CircuitSample(BaseModel):
     note: str = ""
 
 
+class EndCounters(BaseModel):
+    """The raw octet counters of one circuit end at one poll (exported as Prometheus counters)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    circuit: str
+    device: str
+    interface: str
+    in_octets: int
+    out_octets: int
+
+
+def end_counters(spec: CircuitSpec, readings: Mapping[str, DeviceReading]) -> list[EndCounters]:
+    """Return the raw counters of a circuit's ends that were read in this poll."""
+    out = []
+    for dev, itf in ((spec.a_device, spec.a_if), (spec.b_device, spec.b_if)):
+        r = readings.get(dev)
+        row = r.by_name.get(itf) if r is not None and r.ok else None
+        if row is not None:
+            out.append(EndCounters(circuit=spec.id, device=dev, interface=itf,
+                                   in_octets=row.in_octets, out_octets=row.out_octets))  # fmt: skip
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class IfRate:
     """Rates of one interface between two polls."""
@@ -69,21 +101,37 @@ def _if_rate(p: IfReading, c: IfReading, seconds: float) -> IfRate:
     )
 
 
+#: seconds of disagreement always allowed between the agent's and the poller's interval
+CLOCK_SLACK = 2.0
+
+
 def elapsed_seconds(prev: DeviceReading, cur: DeviceReading) -> float | Discard:
     """Return the interval between two polls by the agent's clock, or why there is none.
 
-    The agent's ``sysUpTime`` is the time base (immune to poller scheduling delays); the poller's
-    clock only serves to detect a reboot that ``sysUpTime`` alone would hide.
+    The agent's ``sysUpTime`` is the time base (immune to poller scheduling delays), bounded by the
+    poller's own monotonic clock (``DeviceReading.mono``, else the wall clock ``at``): the
+    uptime was read somewhere within each read's ``duration``, so the two may differ by up to
+    :data:`CLOCK_SLACK` plus both durations (and 5 %) before the pair is discarded.
     """
     if prev.uptime is None or cur.uptime is None:
         return Discard.FIRST
-    return agent_interval(prev.uptime, cur.uptime, cur.at - prev.at)
+    if prev.mono is not None and cur.mono is not None:
+        wall = cur.mono - prev.mono
+    else:
+        wall = cur.at - prev.at
+    slack = CLOCK_SLACK + prev.duration + cur.duration
+    return agent_interval(prev.uptime, cur.uptime, wall, slack=slack)
 
 
 def interface_rates(
     prev: DeviceReading | None, cur: DeviceReading
 ) -> tuple[dict[str, IfRate], dict[str, Discard]]:
-    """Return rates per ifName and, for interfaces without a rate, the reason."""
+    """Return rates per ifName and, for interfaces without a rate, the reason.
+
+    A rate above the interface's speed (``ifHighSpeed``, the larger of both readings) by more
+    than :data:`poller.rates.OVERSPEED_MARGIN` is discarded as ``over-speed`` (not on software
+    loopbacks, whose nominal speed means nothing: net-snmp reports 10 Mb/s for Linux ``lo``).
+    """
     if prev is None or not prev.ok or not cur.ok:
         return {}, {i.name: Discard.FIRST for i in cur.interfaces}
     seconds = elapsed_seconds(prev, cur)
@@ -98,8 +146,68 @@ def interface_rates(
         elif p.discontinuity != c.discontinuity:
             why[c.name] = Discard.DISCONTINUITY
         else:
-            rates[c.name] = _if_rate(p, c, seconds)
+            rate = _if_rate(p, c, seconds)
+            speed = 0.0 if is_loopback(c.name) else max(p.high_speed, c.high_speed) * 1e6
+            if over_speed(max(rate.in_bps, rate.out_bps), speed):
+                why[c.name] = Discard.OVERSPEED
+            else:
+                rates[c.name] = rate
     return rates, why
+
+
+_LOOPBACK = re.compile(r"(lo|(In)?Loop[Bb]ack\d*)")
+
+
+def is_loopback(if_name: str) -> bool:
+    """True for a software loopback's ifName (Linux, VRP/Comware, IOS), which carries no circuit.
+
+    Examples:
+        >>> [is_loopback(n) for n in ("lo", "LoopBack0", "InLoopBack0", "Loopback1", "eth1", "log")]
+        [True, True, True, True, False, False]
+    """
+    return _LOOPBACK.fullmatch(if_name) is not None
+
+
+def discarded(why: Mapping[str, Discard]) -> dict[str, int]:
+    """Count an interface-rate result's discards by reason (``first`` is not a discard).
+
+    Examples:
+        >>> discarded({"a": Discard.FIRST, "b": Discard.REBOOT, "c": Discard.REBOOT})
+        {'reboot': 2}
+    """
+    out: dict[str, int] = {}
+    for reason in why.values():
+        if reason is not Discard.FIRST:
+            out[reason.value] = out.get(reason.value, 0) + 1
+    return dict(sorted(out.items()))
+
+
+def direction_utilisation(bps: float | None, capacity_bps: int) -> float | None:
+    """Return one direction's utilisation against the capacity stored with its sample.
+
+    The one definition used by the cycle, the NOC page (map and history) and /metrics, so that
+    after an upgrade history and map agree (each sample keeps the capacity it was measured on).
+
+    Examples:
+        >>> direction_utilisation(15e6, 20_000_000), direction_utilisation(None, 20_000_000)
+        (0.75, None)
+    """
+    return None if bps is None else utilisation(bps, capacity_bps)
+
+
+def peak_utilisation(ab_bps: float | None, ba_bps: float | None, capacity_bps: int) -> float | None:
+    """Return the busier direction's utilisation (None when neither direction has a rate).
+
+    Examples:
+        >>> peak_utilisation(5e6, 15e6, 20_000_000), peak_utilisation(None, None, 10)
+        (0.75, None)
+    """
+    utils = [
+        u
+        for u in (direction_utilisation(v, capacity_bps) for v in (ab_bps, ba_bps))
+        if u is not None
+    ]
+    return max(utils) if utils else None
 
 
 def circuit_state(ends: Sequence[IfReading | None]) -> State:
@@ -150,8 +258,8 @@ def circuit_sample(
         capacity_bps=spec.capacity_bps,
         ab_bps=ab,
         ba_bps=ba,
-        util_ab=None if ab is None else utilisation(ab, spec.capacity_bps),
-        util_ba=None if ba is None else utilisation(ba, spec.capacity_bps),
+        util_ab=direction_utilisation(ab, spec.capacity_bps),
+        util_ba=direction_utilisation(ba, spec.capacity_bps),
         errors_ps=_sum([r.errors_ps if r else None for r in (a_rate, b_rate)]),
         discards_ps=_sum([r.discards_ps if r else None for r in (a_rate, b_rate)]),
         note=note,

@@ -35,6 +35,7 @@ class Service:
         if self.store is not None:
             self.store.write_samples(result.circuits)
             self.store.write_devices(result.devices, result.at)
+            self.store.write_counters(result.counters, result.at)
             write_alerts(self.store, events)
             if time.time() - self._last_prune > PRUNE_EVERY:
                 self.store.prune()

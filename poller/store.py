@@ -19,11 +19,12 @@ from typing import Any, Literal
 
 from poller.cycle import DeviceStatus
 from poller.rates import percentile
-from poller.samples import CircuitSample
+from poller.samples import CircuitSample, EndCounters
 from topology.diagnostics import OperationError
 
 BUCKET = 300
 DAY = 86400
+_SHIFT = 2**63
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS samples (
@@ -43,15 +44,31 @@ CREATE TABLE IF NOT EXISTS alerts (
     id INTEGER PRIMARY KEY, key TEXT NOT NULL, kind TEXT NOT NULL, severity TEXT NOT NULL,
     subject TEXT NOT NULL, message TEXT NOT NULL, raised REAL NOT NULL, cleared REAL);
 CREATE INDEX IF NOT EXISTS alerts_open ON alerts (cleared, key);
+CREATE TABLE IF NOT EXISTS counters (
+    device TEXT NOT NULL, interface TEXT NOT NULL, circuit TEXT NOT NULL, ts REAL NOT NULL,
+    in_octets INTEGER NOT NULL, out_octets INTEGER NOT NULL,
+    PRIMARY KEY (device, interface)) WITHOUT ROWID;
 """
 
 _ROLLUP_UPSERT = """
-INSERT INTO rollup5m VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (circuit, bucket) DO UPDATE SET
+INSERT INTO rollup5m (circuit, bucket, n, ab_sum, ab_max, ba_sum, ba_max, errors_sum, discards_sum,
+                      down, capacity_bps)
+VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (circuit, bucket) DO UPDATE SET capacity_bps = excluded.capacity_bps,
     n = n + 1, ab_sum = ab_sum + excluded.ab_sum, ab_max = max(ab_max, excluded.ab_max),
     ba_sum = ba_sum + excluded.ba_sum, ba_max = max(ba_max, excluded.ba_max),
     errors_sum = errors_sum + excluded.errors_sum,
     discards_sum = discards_sum + excluded.discards_sum, down = down + excluded.down
+"""
+
+
+_DEVICE_UPSERT = """
+INSERT INTO device_status (device, ts, reachable, seconds, error, dropped, discarded, last_ok)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (device) DO UPDATE SET ts = excluded.ts, reachable = excluded.reachable,
+    seconds = excluded.seconds, error = excluded.error,
+    dropped = dropped + excluded.dropped, discarded = discarded + excluded.discarded,
+    last_ok = coalesce(excluded.last_ok, last_ok)
 """
 
 
@@ -75,12 +92,29 @@ class CircuitStats:
     buckets: int
 
 
+#: columns added after the first schema: (table, column, declaration); added on open when missing
+ADDED_COLUMNS = (
+    # replies dropped and rates discarded, cumulative per device (issue 9 §2, §3)
+    ("device_status", "dropped", "INTEGER NOT NULL DEFAULT 0"),
+    ("device_status", "discarded", "INTEGER NOT NULL DEFAULT 0"),
+    # when the device last answered (the last successful poll)
+    ("device_status", "last_ok", "REAL"),
+    # the contracted rate the bucket's samples were measured against (0: unknown, older data)
+    ("rollup5m", "capacity_bps", "INTEGER NOT NULL DEFAULT 0"),
+)
+
+
 def connect(path: str | Path) -> sqlite3.Connection:
-    """Open (and create) the database in WAL mode."""
+    """Open (and create, or bring up to date) the database in WAL mode."""
     con = sqlite3.connect(str(path), timeout=10.0, check_same_thread=False)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
     con.executescript(SCHEMA)
+    for table, column, decl in ADDED_COLUMNS:
+        have = {r[1] for r in con.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            with con:
+                con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
     return con
 
 
@@ -113,19 +147,40 @@ class Store:
                 bucket = int(s.at) // BUCKET * BUCKET
                 err, disc = s.errors_ps or 0.0, s.discards_ps or 0.0
                 down = int(s.state.value == "down")
-                ups.append(
-                    (s.circuit, bucket, s.ab_bps, s.ab_bps, s.ba_bps, s.ba_bps, err, disc, down)
-                )
+                ups.append((s.circuit, bucket, s.ab_bps, s.ab_bps, s.ba_bps, s.ba_bps, err, disc,
+                            down, s.capacity_bps))  # fmt: skip
         with _tx(self.con) as con:
             con.executemany("INSERT INTO samples VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             con.executemany(_ROLLUP_UPSERT, ups)
         return len(rows)
 
     def write_devices(self, statuses: Iterable[DeviceStatus], at: float) -> None:
-        """Record each device's latest reachability."""
-        rows = [(d.device, at, int(d.reachable), d.seconds, d.error) for d in statuses]
+        """Record each device's latest reachability; add up its dropped replies and discarded
+        rates; remember its last successful poll."""
+        rows = [
+            (d.device, at, int(d.reachable), d.seconds, d.error, sum(d.dropped.values()),
+             sum(d.discarded.values()), at if d.reachable else None)
+            for d in statuses
+        ]  # fmt: skip
         with _tx(self.con) as con:
-            con.executemany("INSERT OR REPLACE INTO device_status VALUES (?, ?, ?, ?, ?)", rows)
+            con.executemany(_DEVICE_UPSERT, rows)
+
+    def write_counters(self, counters: Iterable[EndCounters], at: float) -> None:
+        """Keep the latest raw octet counters of each circuit end (Counter64 fits SQLite's
+        64-bit integers only as signed: stored as value - 2^63)."""
+        rows = [(e.device, e.interface, e.circuit, at, e.in_octets - _SHIFT, e.out_octets - _SHIFT)
+                for e in counters]  # fmt: skip
+        with _tx(self.con) as con:
+            con.executemany("INSERT OR REPLACE INTO counters VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+    def counters(self) -> list[EndCounters]:
+        """Return the latest raw octet counters of every circuit end."""
+        cur = self.con.execute(
+            "SELECT circuit, device, interface, in_octets, out_octets FROM counters"
+            " ORDER BY device, interface"
+        )
+        return [EndCounters(circuit=c, device=d, interface=i, in_octets=a + _SHIFT,
+                            out_octets=b + _SHIFT) for c, d, i, a, b in cur]  # fmt: skip
 
     def prune(self, now: float | None = None) -> tuple[int, int]:
         """Delete data older than the retention; return (raw rows, roll-up rows) deleted."""
@@ -159,25 +214,34 @@ class Store:
         return {r[0]: dict(zip(keys, r, strict=True)) for r in cur}
 
     def history(self, circuit: str, since: float, raw: bool = True) -> list[tuple[float, ...]]:
-        """Return (ts, a→b bps, b→a bps) points: raw samples, or 5-minute averages."""
+        """Return (ts, a→b bps, b→a bps, capacity bps) points: raw samples, or 5-minute averages.
+
+        The capacity is the one each sample was measured against (0 for roll-ups written before
+        it was recorded).
+        """
         if raw:
             sql = (
-                "SELECT ts, ab_bps, ba_bps FROM samples WHERE circuit = ? AND ts >= ?"
-                " AND ab_bps IS NOT NULL ORDER BY ts"
+                "SELECT ts, ab_bps, ba_bps, capacity_bps FROM samples WHERE circuit = ?"
+                " AND ts >= ? AND ab_bps IS NOT NULL ORDER BY ts"
             )
         else:
             sql = (
-                "SELECT bucket, ab_sum / n, ba_sum / n FROM rollup5m WHERE circuit = ?"
-                " AND bucket >= ? ORDER BY bucket"
+                "SELECT bucket, ab_sum / n, ba_sum / n, capacity_bps FROM rollup5m"
+                " WHERE circuit = ? AND bucket >= ? ORDER BY bucket"
             )
         return [tuple(r) for r in self.con.execute(sql, (circuit, since))]
 
     def devices(self) -> dict[str, dict[str, Any]]:
-        """Return each device's latest status."""
-        cur = self.con.execute("SELECT device, ts, reachable, seconds, error FROM device_status")
+        """Return each device's latest status, cumulative drop/discard counts, last success."""
+        cur = self.con.execute(
+            "SELECT device, ts, reachable, seconds, error, dropped, discarded, last_ok"
+            " FROM device_status"
+        )
         return {
-            r[0]: {"ts": r[1], "reachable": bool(r[2]), "seconds": r[3], "error": r[4]} for r in cur
-        }
+            r[0]: {"ts": r[1], "reachable": bool(r[2]), "seconds": r[3], "error": r[4],
+                   "dropped": r[5], "discarded": r[6], "last_ok": r[7]}
+            for r in cur
+        }  # fmt: skip
 
     def stats(self, since: float, circuits: Iterable[str] | None = None) -> list[CircuitStats]:
         """Return 95th percentile and busy-hour peak per circuit over roll-ups since ``since``."""

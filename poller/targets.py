@@ -110,3 +110,30 @@ def circuit_specs(topo: Topology) -> list[CircuitSpec]:
         site = topo.devices[c.a.device].site
         out.append(CircuitSpec(c.id, a[0], a[1], b[0], b[1], c.capacity_bps, site))
     return out
+
+
+def site_city(topo: Topology, site: str) -> str:
+    """Return the city a site belongs to (itself for a city; "" above or outside the cities)."""
+    seen: set[str] = set()
+    cur: str | None = site
+    while cur is not None and cur in topo.sites and cur not in seen:
+        seen.add(cur)
+        s = topo.sites[cur]
+        if s.tier.value == "city":
+            return s.name
+        cur = s.parent
+    return ""
+
+
+def circuit_labels(topo: Topology) -> list[dict[str, str]]:
+    """Return the labels of ``egnet_circuit_info`` per circuit: circuit, site (the a-end's, as on
+    the map), city, tier (of that site), carrier, type."""
+    out = []
+    for spec in circuit_specs(topo):
+        c = topo.circuits[spec.id]
+        site = topo.sites.get(spec.site)
+        out.append({
+            "circuit": c.id, "site": spec.site, "city": site_city(topo, spec.site),
+            "tier": site.tier.value if site is not None else "", "carrier": c.carrier, "type": c.type,
+        })  # fmt: skip
+    return out

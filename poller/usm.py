@@ -134,32 +134,70 @@ class V3Response:
     priv_params: bytes
     data: bytes
     data_is_encrypted: bool
+    security_model: int = USM_MODEL
 
 
 def parse_v3(buf: bytes) -> V3Response:
-    """Split an SNMPv3 message into header fields, USM parameters and the (maybe encrypted) data."""
-    start, _ = ber.expect(buf, 0, ber.SEQUENCE)
-    version, p = ber.read_int(buf, start)
+    """Split an SNMPv3 message into header fields, USM parameters and the (maybe encrypted) data.
+
+    Every field is checked against its RFC 3412/3414 range (msgID, msgMaxSize, msgFlags one octet,
+    engine boots/time 0..2^31-1, engine ID at most 32 octets, user at most 32 octets); a message out
+    of range or with trailing garbage raises :class:`poller.ber.BerError`, never another exception.
+    """
+    start, end = ber.expect(buf, 0, ber.SEQUENCE)
+    if end != len(buf):
+        raise ber.BerError("trailing data after the message")
+    version, p = ber.read_int32(buf, start)
     if version != 3:
         raise ber.BerError(f"not an SNMPv3 message (version field {version})")
     gstart, gend = ber.expect(buf, p, ber.SEQUENCE)
-    msg_id, q = ber.read_int(buf, gstart)
-    _, q = ber.read_int(buf, q)
+    msg_id, q = ber.read_int32(buf, gstart)
+    max_size, q = ber.read_int32(buf, q)
+    if max_size < 484:
+        raise ber.BerError(f"msgMaxSize {max_size} below 484")
     flags_raw, q = ber.read_octets(buf, q)
+    if len(flags_raw) != 1:
+        raise ber.BerError(f"msgFlags of {len(flags_raw)} octets")
+    model, q = ber.read_int32(buf, q, low=1)
+    if q != gend:
+        raise ber.BerError("trailing data in msgGlobalData")
     sstart, send = ber.expect(buf, gend, ber.OCTET_STRING)
-    ustart, _ = ber.expect(buf, sstart, ber.SEQUENCE)
+    ustart, uend = ber.expect(buf, sstart, ber.SEQUENCE)
     engine_id, u = ber.read_octets(buf, ustart)
-    boots, u = ber.read_int(buf, u)
-    etime, u = ber.read_int(buf, u)
+    boots, u = ber.read_int32(buf, u)
+    etime, u = ber.read_int32(buf, u)
     user, u = ber.read_octets(buf, u)
     astart, aend = ber.expect(buf, u, ber.OCTET_STRING)
-    priv, _ = ber.read_octets(buf, aend)
+    priv, u = ber.read_octets(buf, aend)
+    if u != uend or uend != send:
+        raise ber.BerError("trailing data in msgSecurityParameters")
+    if len(engine_id) > 32 or len(user) > 32:
+        raise ber.BerError("engine ID or user name longer than 32 octets")
     tag, dstart, dend = ber.header(buf, send)
+    if dend != end:
+        raise ber.BerError("trailing data after msgData")
     encrypted = tag == ber.OCTET_STRING
+    if not encrypted and tag != ber.SEQUENCE:
+        raise ber.BerError(f"msgData of tag 0x{tag:02x}")
     data = buf[dstart:dend] if encrypted else buf[send:dend]
-    flags = flags_raw[0] if flags_raw else 0
-    return V3Response(msg_id, flags, engine_id, boots, etime, user, buf[astart:aend], astart,
-                      priv, data, encrypted)  # fmt: skip
+    return V3Response(msg_id, flags_raw[0], engine_id, boots, etime, user, buf[astart:aend],
+                      astart, priv, data, encrypted, model)  # fmt: skip
+
+
+def open_scoped(scoped: bytes) -> tuple[bytes, bytes, int]:
+    """Return (contextEngineID, contextName, PDU position) of a plaintext ScopedPDU.
+
+    Examples:
+        >>> open_scoped(scoped_pdu(b"engine", b"ctx", ber.get_pdu(1)))
+        (b'engine', b'ctx', 15)
+    """
+    start, end = ber.expect(scoped, 0, ber.SEQUENCE)
+    engine, p = ber.read_octets(scoped, start)
+    context, p = ber.read_octets(scoped, p)
+    _, _, pend = ber.header(scoped, p)
+    if pend != end:
+        raise ber.BerError("trailing data in the ScopedPDU")
+    return engine, context, p
 
 
 def verify(auth_key: bytes, buf: bytes, resp: V3Response) -> bool:

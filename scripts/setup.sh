@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(frr frr-pythontools snmpd snmp iperf3 pmacct nftables openssh-server chromium chromium-driver fonts-wqy-microhei iproute2 iputils-ping procps git)
+APT_PACKAGES=(frr frr-pythontools snmpd snmp iperf3 pmacct nftables openssh-server chromium chromium-driver fonts-wqy-microhei iproute2 iputils-ping procps git prometheus prometheus-alertmanager)
 PYTHON=${PYTHON:-python3}
 
 missing=()
@@ -22,7 +22,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # Debian starts daemons on install; the lab runs its own per namespace, so keep the system ones off.
-for svc in frr snmpd; do
+for svc in frr snmpd prometheus prometheus-alertmanager; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled "$svc" >/dev/null 2>&1; then
     systemctl disable --now "$svc" >/dev/null 2>&1 || true
   fi

@@ -27,6 +27,7 @@ def test_plan_keeps_zones_apart() -> None:
     assert {e.site for e in plan.egress} == {"lab", "beicheng"}
 
 
+@pytest.mark.lab
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root (network namespaces)")
 @pytest.mark.skipif(
     shutil.which("nft") is None or not Path("/usr/lib/frr/zebra").exists(),

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from pathlib import Path
 
 import pytest
 
+from poller.cycle import DeviceStatus
+from poller.metrics import exposition
 from poller.samples import CircuitSample, State
 from poller.store import Retention, Store, measured_loads
+from poller.web import history_data, map_data
+from topology import load_topology
 from topology.diagnostics import OperationError
+
+ROOT = Path(__file__).resolve().parents[2]
 
 DAY0 = 1_700_000_000 - 1_700_000_000 % 86400  # a UTC midnight
 
@@ -74,7 +81,7 @@ def test_history_raw_and_rolled(tmp_path: Path) -> None:
     store = Store(tmp_path / "p.db")
     _day(store)
     raw = store.history("c1", DAY0 + 10 * 3600)
-    assert raw[0] == (DAY0 + 10 * 3600, 50e6, 8e6)
+    assert raw[0][:3] == (DAY0 + 10 * 3600, 50e6, 8e6)
     rolled = store.history("c1", DAY0, raw=False)
     assert len(rolled) == 288
     store.close()
@@ -95,3 +102,64 @@ def test_poll_loads_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["poll-loads", str(tmp_path / "p.db"), "--json", "--days", str(days)]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["c1"]["ab_bps"] == pytest.approx(50e6)
+
+
+def test_history_and_map_use_each_samples_capacity_after_an_upgrade(tmp_path: Path) -> None:
+    """Issue 10 §4: a circuit upgraded from half its contracted rate to today's: the history's
+    old points are utilisation of the old rate, and the map agrees with the newest point."""
+    topo = load_topology(ROOT / "inventory" / "lab")
+    cid = "beicheng-up1"
+    today = topo.circuits[cid].capacity_bps
+    store = Store(tmp_path / "p.db")
+    now = time.time()
+    old = [_cap_sample(cid, now - 3000 + 60 * k, 0.5 * today * 0.9, today // 2) for k in range(5)]
+    new = [_cap_sample(cid, now - 600 + 60 * k, 0.5 * today * 0.9, today) for k in range(5)]
+    store.write_samples(old + new)
+    store.close()
+    h = history_data(topo, tmp_path / "p.db", cid, 1.0)
+    utils = [p[4] for p in h["points"]]
+    assert utils[:5] == [pytest.approx(0.9)] * 5 and utils[5:] == [pytest.approx(0.45)] * 5
+    assert [p[3] for p in h["points"]] == [today // 2] * 5 + [today] * 5
+    m = {c["id"]: c for c in map_data(topo, tmp_path / "p.db", 30)["circuits"]}
+    assert m[cid]["util"] == pytest.approx(h["points"][-1][4])
+    text = exposition(tmp_path / "p.db").decode()
+    line = next(x for x in text.splitlines() if x.startswith(
+        f'egnet_circuit_utilisation_ratio{{circuit="{cid}",direction="ab"}}'))  # fmt: skip
+    assert float(line.split()[-1]) == pytest.approx(0.45)
+
+
+def _cap_sample(cid: str, t: float, bps: float, cap: int) -> CircuitSample:
+    return CircuitSample(circuit=cid, at=t, state=State.UP, capacity_bps=cap, ab_bps=bps,
+                         ba_bps=bps / 2, errors_ps=0.0, discards_ps=0.0)  # fmt: skip
+
+
+def test_device_counters_accumulate_and_old_databases_are_upgraded(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    con = sqlite3.connect(db)
+    con.executescript(
+        "CREATE TABLE device_status (device TEXT PRIMARY KEY, ts REAL NOT NULL,"
+        " reachable INTEGER NOT NULL, seconds REAL NOT NULL, error TEXT);"
+        "INSERT INTO device_status VALUES ('r1', 1.0, 1, 0.1, NULL);"
+    )
+    con.commit()
+    con.close()
+    store = Store(db)
+    assert store.devices()["r1"]["dropped"] == 0
+    s1 = DeviceStatus(device="r1", reachable=True, interfaces=2, seconds=0.1,
+                      dropped={"source": 2, "auth": 1}, discarded={"reboot": 2})  # fmt: skip
+    s2 = DeviceStatus(device="r1", reachable=False, interfaces=0, seconds=2.0, error="timeout",
+                      dropped={"time-window": 1})  # fmt: skip
+    store.write_devices([s1], 100.0)
+    store.write_devices([s2], 160.0)
+    got = store.devices()["r1"]
+    assert (got["dropped"], got["discarded"], got["last_ok"], got["reachable"]) == (
+        4,
+        2,
+        100.0,
+        False,
+    )
+    store.close()
+    text = exposition(db).decode()
+    assert 'egnet_device_snmp_replies_dropped_total{device="r1"} 4.0' in text
+    assert 'egnet_device_rates_discarded_total{device="r1"} 2.0' in text
+    assert 'egnet_device_last_successful_poll_timestamp_seconds{device="r1"} 100.0' in text
