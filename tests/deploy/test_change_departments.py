@@ -162,3 +162,33 @@ def test_existing_change_id_is_refused(env: tuple[Path, BackupRepo]) -> None:
     again = add(inv, repo.path, "lab-test2", "lab")
     again[again.index("--change-id") + 1] = "CHG-lab-test"
     assert main(again) != 0
+
+
+def test_frr_change_without_backups_starts_from_the_intended_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """FRR has no hier_config driver: the record holds the canonical diff; with no backup the
+    commands start from the intended config before the change (and the output says so)."""
+    for k, v in SECRETS.items():
+        monkeypatch.setenv(env_name(k), v)
+    inv = tmp_path / "lab"
+    shutil.copytree(ROOT / "inventory" / "lab", inv)
+    repo = tmp_path / "repo"
+    args = add(inv, repo, "xiqu-jyj", "beicheng-xiqu")
+    args[args.index("--ce-model") + 1] = "frr-switch"
+    assert main(args) == 0
+    assert "no backup" in capsys.readouterr().err
+    rec = record(BackupRepo(repo), "CHG-xiqu-jyj")
+    assert rec["devices"] == ["beicheng-xiqu-core1", "beicheng-xiqu-core2"]
+    rem: dict[str, str] = rec["remediation"]  # type: ignore[assignment]
+    added = [ln for ln in rem["beicheng-xiqu-core1"].splitlines() if ln.startswith("+")]
+    removed = [
+        ln for ln in rem["beicheng-xiqu-core1"].splitlines()
+        if ln.startswith("-") and not ln.startswith("---")
+    ]  # fmt: skip
+    assert removed == []
+    assert len([ln for ln in added if ln.startswith("+interface ")]) == 2  # public, internet
+    assert not any(ln.startswith(("+router ", "+hostname")) for ln in added)  # not a full config
+    assert any(ln.startswith("+interface ") and ln.endswith(" vrf public") for ln in added)
+    assert "+ vrrp 1 priority 120" in added
+    assert "+ vrrp 1 priority 100" in rem["beicheng-xiqu-core2"].splitlines()
