@@ -24,6 +24,7 @@ from deploy.options import DeployOptions  # noqa: E402
 from deploy.transport import Credentials  # noqa: E402
 from lab.manager import status  # noqa: E402
 from lab.naming import NMS_NAMESPACE, namespace_name  # noqa: E402
+from lab.netns import ns_wrapper, tcp_opener  # noqa: E402
 from lab.probe import ping  # noqa: E402
 from lab.session import LabHandle, running_lab  # noqa: E402
 from topology.secrets import Secrets  # noqa: E402
@@ -38,7 +39,6 @@ def _secrets_env() -> None:
         "SSH_USERNAME": "egnetbench",
         "SSH_PASSWORD": f"B-{token}-1",
         "SNMP_COMMUNITY": token,
-        "SNMP_V3_USER": "egnms",
         "SNMP_V3_AUTH_KEY": f"a-{token}",
         "SNMP_V3_PRIV_KEY": f"p-{token}",
         "OSPF_KEY": token[:8],
@@ -81,11 +81,19 @@ def main() -> int:
         hosts = sorted(lab.topo.devices)
         opts = DeployOptions(commit=True, canary=1, batch=len(hosts), backups=ROOT / "backups")
         if args.engine == "native":
-            make = driver_factory(lab.topo, Credentials.from_secrets(lab.secrets), NMS_NAMESPACE)
+            make = driver_factory(
+                lab.topo, Credentials.from_secrets(lab.secrets), tcp_opener(NMS_NAMESPACE)
+            )
             results = deploy(lab.topo, hosts, lab.secrets, opts, make)
         else:
             results = ansible_deploy(
-                lab.topo, INVENTORY, hosts, lab.secrets, opts, NMS_NAMESPACE, ROOT / "ansible"
+                lab.topo,
+                INVENTORY,
+                hosts,
+                lab.secrets,
+                opts,
+                ns_wrapper(NMS_NAMESPACE),
+                ROOT / "ansible",
             )
         t_deploy = time.monotonic()
         while not _converged(lab):

@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from poller.fastsnmp import FastClient
 from poller.oids import COLUMNS, SYS_UPTIME_0
 from poller.readings import Credentials, Target
-from poller.snmp import PysnmpClient, SnmpClient
+from poller.snmp import PysnmpClient
+from poller.snmp_client import SnmpClient
 from testing.snmp_agent import AgentConfig, SnmpdAgent
 
 PORT = 16161

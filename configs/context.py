@@ -18,12 +18,11 @@ from configs.hashing import hash_password
 from configs.platform_data import PlatformRender, active_sections, clean_text, platform_render
 from configs.qos import QOS_CLASSES, QOS_POLICY, QosClass, shaper_name
 from configs.zones import LanPortCtx, ZoneIfCtx, zone_interfaces
-from topology.management import Management
+from topology.management import Management, nms_segment
 from topology.model import Circuit, Device, Interface, Role, Topology
 from topology.secrets import SecretSource
 
 PE_ROLES = (Role.CORE, Role.CLOUD_GW)
-NMS_PREFIXLEN = 28  # the first /28 of the management pool is the NMS segment
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,10 +239,8 @@ class TopologyIndex:
 
     @cached_property
     def nms(self) -> ipaddress.IPv4Network:
-        """The NMS segment: the first /28 of the management subnet."""
-        any_dev = next(iter(self.topo.devices.values()))
-        net = ipaddress.IPv4Interface(any_dev.mgmt_address).network
-        return ipaddress.IPv4Network((int(net.network_address), NMS_PREFIXLEN))
+        """The NMS segment of the management pool (:func:`topology.management.nms_segment`)."""
+        return nms_segment(next(iter(self.topo.devices.values())).mgmt_address)
 
     @cached_property
     def nms_host(self) -> str:

@@ -43,6 +43,48 @@ class TemplateRenderError(OperationError):
     """A template failed for a device; the message names the device, the file and the line."""
 
 
+class RenderOutputError(OperationError):
+    """A rendered config failed the output self-check: a bug (the model or a template let unsafe
+    text through), so the CLI exits 70."""
+
+    exit_code = 70
+
+
+MAX_CONFIG_LINE = 4096  # characters; no vendor CLI takes a longer command line
+
+
+def check_output(hostname: str, text: str) -> None:
+    """Re-check a rendered config: one logical line per command, every line printable.
+
+    Lines are split on ``\\n`` only; any other character a device or a line-splitting tool could
+    take as a line break (``\\r``, ``\\v``, ``\\f``, U+0085, U+2028, U+2029 …), any control or
+    format character (NUL, ESC, BEL, zero-width …) and any space other than U+0020 is refused, so a
+    field that reaches a template unchecked can never smuggle in a command.
+
+    Raises:
+        RenderOutputError: naming the device, the line number and the offending character.
+
+    Examples:
+        >>> check_output("r1", "hostname r1\\ninterface eth1\\n description to r2\\n")
+        >>> check_output("r1", "interface eth1\\n description x\\rrouter bgp 1\\n")
+        Traceback (most recent call last):
+        ...
+        configs.render.RenderOutputError: device r1: rendered config line 2: character U+000D is not printable (one line must hold one command)
+    """
+    for number, line in enumerate(text.split("\n"), 1):
+        if len(line) > MAX_CONFIG_LINE:
+            raise RenderOutputError(
+                f"device {hostname}: rendered config line {number} is {len(line):,} characters long"
+            )
+        if line.isprintable():
+            continue
+        ch = next(c for c in line if not c.isprintable())
+        raise RenderOutputError(
+            f"device {hostname}: rendered config line {number}: character U+{ord(ch):04X} is not "
+            "printable (one line must hold one command)"
+        )
+
+
 @lru_cache(maxsize=16)
 def environment(platform: str, root: Path = TEMPLATES) -> jinja2.Environment:
     """The Jinja environment of one platform (strict, trimmed, cached).
@@ -97,7 +139,8 @@ def render_device(
 
     Raises:
         OperationError: unknown device; a missing secret (names device and secret); a template
-            error (names device, template file and line).
+            error (names device, template file and line); :class:`RenderOutputError` when the output
+            fails :func:`check_output`.
     """
     dev = topo.devices.get(hostname)
     if dev is None:
@@ -105,9 +148,11 @@ def render_device(
     ctx = build_context(topology_index(topo), hostname, secrets)
     env = environment(dev.platform, templates)
     try:
-        return env.get_template("device.j2").render(d=ctx)
+        text = env.get_template("device.j2").render(d=ctx)
     except jinja2.TemplateError as exc:
         raise TemplateRenderError(f"device {hostname}: {_where(exc)}: {exc}") from exc
+    check_output(hostname, text)
+    return text
 
 
 def select_devices(

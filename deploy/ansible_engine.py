@@ -11,14 +11,15 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from configs.diff import config_diff
+from configs.frr_output import strip_running_header
 from deploy.backup import backup_name
-from deploy.drivers.frr import strip_banner
 from deploy.engine import refused_results
 from deploy.intent import prepare
 from deploy.options import DeployOptions
@@ -34,11 +35,15 @@ from topology.secrets import ENV_PREFIX, SecretSource
 
 logger = logging.getLogger(__name__)
 
+#: runs ansible-playbook's argv elsewhere, e.g. in the lab's NMS namespace (``lab.system.in_ns``,
+#: handed over by the CLI: deploy never imports lab)
+CommandWrapper = Callable[[list[str]], list[str]]
+
 PLAYBOOKS = Path(__file__).resolve().parent.parent / "playbooks"
 
 
 class AnsibleWorkspace:
-    """The ansible-runner folder: inventory, rendered configs, results, the netns wrapper."""
+    """The ansible-runner folder: inventory, rendered configs, results, the namespace wrapper."""
 
     def __init__(
         self,
@@ -46,7 +51,7 @@ class AnsibleWorkspace:
         topo: Topology,
         jobs: list[DeviceJob],
         creds: Credentials,
-        netns: str | None,
+        wrap: CommandWrapper | None,
         opts: DeployOptions,
     ) -> None:
         if not creds.key_file:
@@ -65,7 +70,7 @@ class AnsibleWorkspace:
         )
         for job in jobs:
             write_private(self.work / "configs" / f"{job.hostname}.cfg", job.intended)
-        self.netns = netns
+        self.wrap = wrap
 
     def host_vars(self, host: str, expected: list[str]) -> None:
         """Write the host's expected peers for the post-check."""
@@ -104,8 +109,8 @@ class AnsibleWorkspace:
         rc.env = {k: v for k, v in rc.env.items() if not k.startswith(ENV_PREFIX)}
         exe = str(Path(sys.executable).parent / "ansible-playbook")
         rc.command = [exe, *rc.command[1:]]
-        if self.netns:
-            rc.command = ["ip", "netns", "exec", self.netns, *rc.command]
+        if self.wrap is not None:
+            rc.command = self.wrap(rc.command)
         runner = Runner(config=rc)
         runner.run()
         stats: dict[str, Any] = runner.stats or {}
@@ -118,7 +123,7 @@ def ansible_deploy(
     hosts: list[str],
     secrets: SecretSource,
     opts: DeployOptions,
-    netns: str | None,
+    wrap: CommandWrapper | None,
     work: Path,
     overrides: dict[str, str] | None = None,
 ) -> list[DeployResult]:
@@ -130,7 +135,7 @@ def ansible_deploy(
     jobs, refused = prepare(topo, hosts, secrets, None, overrides)
     if refused:
         return refused_results(refused, [(j.hostname, j.platform) for j in jobs])
-    ws = AnsibleWorkspace(work, topo, jobs, Credentials.from_secrets(secrets), netns, opts)
+    ws = AnsibleWorkspace(work, topo, jobs, Credentials.from_secrets(secrets), wrap, opts)
     by_host = {j.hostname: j for j in jobs}
     ctx = RolloutContext()
 
@@ -165,7 +170,7 @@ def _batch(
             )
             continue
         path.chmod(0o600)  # written by Ansible under the umask; it holds keys
-        running = strip_banner(path.read_text(encoding="utf-8").replace("\r", ""))
+        running = strip_running_header(path.read_text(encoding="utf-8").replace("\r", ""))
         diff = config_diff(running, job.intended, job.platform, job.hostname)
         results[job.hostname] = DeployResult(
             **base, changed=bool(diff), diff=diff, backup=str(path), stage="diff"
@@ -222,8 +227,10 @@ def _commit(
             out[job.hostname] = prior.model_copy(update={"committed": True, "stage": "confirm"})
             continue
         before = Path(prior.backup or "").read_text(encoding="utf-8")
-        after = strip_banner(str(data.get("running_after", "")).replace("\r", ""))
-        restored = config_diff(strip_banner(before.replace("\r", "")), after, job.platform) == ""
+        after = strip_running_header(str(data.get("running_after", "")).replace("\r", ""))
+        restored = (
+            config_diff(strip_running_header(before.replace("\r", "")), after, job.platform) == ""
+        )
         how = "rolled back automatically" if restored else "ROLLBACK FAILED"
         out[job.hostname] = prior.model_copy(
             update={
@@ -240,11 +247,11 @@ def ansible_verify(
     hosts: list[str],
     secrets: SecretSource,
     opts: DeployOptions,
-    netns: str | None,
+    wrap: CommandWrapper | None,
     work: Path,
 ) -> dict[str, list[str] | None]:
     """Run ``playbooks/verify.yml``: per host, the Full OSPF neighbours (None: no answer)."""
-    ws = AnsibleWorkspace(work, topo, [], Credentials.from_secrets(secrets), netns, opts)
+    ws = AnsibleWorkspace(work, topo, [], Credentials.from_secrets(secrets), wrap, opts)
     for host in hosts:
         (ws.work / "results" / f"{host}.verify.json").unlink(missing_ok=True)
     ws.run("verify.yml", hosts, {})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from configs.diff import config_diff
@@ -31,8 +32,20 @@ def drift_one(topo: Topology, host: str, secrets: SecretSource, make: DriverFact
 
 
 def drift(
-    topo: Topology, hosts: list[str], secrets: SecretSource, make: DriverFactory, workers: int = 16
+    topo: Topology,
+    hosts: list[str],
+    secrets: SecretSource,
+    make: DriverFactory,
+    workers: int = 16,
+    progress: Callable[[int], None] | None = None,
 ) -> list[DriftResult]:
-    """Return one drift result per host, fetched in parallel."""
+    """Return one drift result per host, fetched in parallel (``progress(1)`` per host done)."""
+
+    def one(host: str) -> DriftResult:
+        result = drift_one(topo, host, secrets, make)
+        if progress:
+            progress(1)
+        return result
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda h: drift_one(topo, h, secrets, make), hosts))
+        return list(pool.map(one, hosts))

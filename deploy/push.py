@@ -98,14 +98,38 @@ def deploy_device(
                 error=f"syntax check refused the config: {problem[-400:]}",
                 timings=clock.done(),
             )
-        expected = frozenset(r for r, s in drv.ospf_neighbors().items() if s == "Full")
+        before = frozenset(r for r, s in drv.ospf_neighbors().items() if s == "Full")
     except DriverError as exc:
         return DeployResult(**base, error=str(exc), stage="connect", timings=clock.done())
     finally:
         drv.close()
-    expected |= ctx.expected_peers(job)
+    expected = expected_neighbors(job, before, ctx)
     base |= {"changed": True, "diff": diff, "backup": backup}
     return _commit(job, make, opts, ctx, base, clock, running, expected)
+
+
+def expected_neighbors(
+    job: DeviceJob, before: frozenset[str], ctx: RolloutContext
+) -> frozenset[str]:
+    """The neighbours the post-check requires: those the model intends (peers across the device's
+    circuits) that were Full before, plus intended peers already running their intended config.
+
+    A neighbour that is Full but not in the model is not required (and is logged).
+
+    Examples:
+        >>> job = DeviceJob("r1", "frr", "", {"r2": "2.2.2.2", "r3": "3.3.3.3", "r4": "4.4.4.4"})
+        >>> ctx = RolloutContext()
+        >>> ctx.confirm("r3")
+        >>> sorted(expected_neighbors(job, frozenset({"2.2.2.2", "9.9.9.9"}), ctx))
+        ['2.2.2.2', '3.3.3.3']
+    """
+    intended = frozenset(job.peers.values())
+    stray = before - intended
+    if stray:
+        logger.warning(
+            "%s: OSPF neighbours the model does not intend: %s", job.hostname, sorted(stray)
+        )
+    return (before & intended) | ctx.expected_peers(job)
 
 
 def _commit(
@@ -122,7 +146,9 @@ def _commit(
     note, failed = _apply(make, job, opts.revert_in)
     clock.lap("commit")
     reason = "device refused the change" if failed else None
-    reason = reason or post_check(make, job.hostname, expected, opts.verify_timeout)
+    reason = reason or post_check(
+        make, job.hostname, expected, opts.verify_timeout, hold=opts.hold_s or 0.0
+    )
     clock.lap("verify")
     reason = reason or _confirm(make, job.hostname)
     if reason is None:

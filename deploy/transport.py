@@ -1,27 +1,25 @@
 """Reaching devices over management: credentials, and TCP sockets opened inside a namespace.
 
-In the lab the management network lives in the NMS network namespace; a socket created there
-keeps that namespace, so paramiko/Netmiko connect through it with ``sock=``. Elsewhere the
-namespace is None and sockets are plain.
+In the lab the management network lives in the NMS network namespace; the CLI passes an opener of
+sockets created there (:func:`lab.netns.tcp_opener`; a socket keeps its namespace), so
+paramiko/Netmiko connect through it with ``sock=``. Elsewhere the opener is None and sockets are
+plain.
 """
 
 from __future__ import annotations
 
-import ctypes
-import os
 import socket
 import threading
-from pathlib import Path
+from collections.abc import Callable
 
 import paramiko
 from pydantic import BaseModel, ConfigDict, Field
 
 from topology.secrets import SecretSource
 
-CLONE_NEWNET = 0x40000000
-NETNS_DIR = Path("/run/netns")
-_libc = ctypes.CDLL(None, use_errno=True)
 _lock = threading.Lock()
+
+SocketOpener = Callable[[], socket.socket]
 
 
 class Credentials(BaseModel):
@@ -79,35 +77,9 @@ class Endpoint(BaseModel):
 
     host: str
     port: int = 22
-    netns: str | None = None
+    opener: SocketOpener | None = None  # e.g. sockets inside the lab's NMS namespace (lab.netns)
     timeout: float = 10.0
     jump: JumpHost | None = None
-
-
-def _setns(fd: int) -> None:
-    if _libc.setns(fd, CLONE_NEWNET) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"setns: {os.strerror(err)}")
-
-
-def netns_socket(
-    netns: str | None, kind: int = socket.SOCK_STREAM, proto: int = 0
-) -> socket.socket:
-    """Return an IPv4 socket created inside ``netns`` (the calling thread's own when None)."""
-    if netns is None:
-        return socket.socket(socket.AF_INET, kind, proto)
-    with _lock:
-        own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
-        target = os.open(NETNS_DIR / netns, os.O_RDONLY)
-        try:
-            _setns(target)
-            try:
-                return socket.socket(socket.AF_INET, kind, proto)
-            finally:
-                _setns(own)
-        finally:
-            os.close(own)
-            os.close(target)
 
 
 _jumps: dict[tuple[str, int, str], paramiko.Transport] = {}
@@ -159,7 +131,7 @@ def connect(ep: Endpoint) -> socket.socket | paramiko.Channel:
 
 
 def _tcp(ep: Endpoint) -> socket.socket:
-    sock = netns_socket(ep.netns)
+    sock = ep.opener() if ep.opener else socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.settimeout(ep.timeout)
     try:
         sock.connect((ep.host, ep.port))

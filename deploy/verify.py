@@ -1,4 +1,10 @@
-"""Post-change checks: the device still answers over management and its IGP neighbours are up."""
+"""Post-change checks: the device still answers over management and its IGP neighbours are up.
+
+A change can break an adjacency silently: a new OSPF key is only noticed when the neighbour's
+dead interval expires (40 s by default), so a check right after the commit sees every neighbour
+still Full. :func:`post_check` therefore watches for at least ``hold`` seconds (the model's OSPF
+dead + hello interval) and passes only on an observation made after that.
+"""
 
 from __future__ import annotations
 
@@ -29,28 +35,39 @@ def post_check(
     expected: frozenset[str],
     timeout: float,
     interval: float = 1.0,
+    hold: float = 0.0,
 ) -> str | None:
-    """Poll a fresh management session until every expected neighbour is Full.
+    """Poll a fresh management session until every expected neighbour is Full, ``hold`` seconds
+    after the start at the earliest (then up to ``timeout`` more seconds for late adjacencies).
 
     Returns None when the checks pass, else the last reason they failed.
     """
-    deadline = time.monotonic() + timeout
+    start = time.monotonic()
+    deadline = start + hold + timeout
     reason = "no check ran"
     while True:
         drv = make(hostname)
+        held = 0.0
         try:
             drv.open()
             missing = missing_neighbors(expected, drv.ospf_neighbors())
-            if not missing:
+            held = time.monotonic() - start
+            if not missing and held >= hold:
                 return None
-            reason = f"OSPF neighbours not Full: {', '.join(missing)}"
+            reason = (
+                f"OSPF neighbours not Full: {', '.join(missing)}"
+                if missing
+                else f"watching for the protocol timers ({held:.1f}/{hold:.1f} s)"
+            )
         except DriverError as exc:
             reason = f"management check failed: {exc}"
         finally:
             drv.close()
-        if time.monotonic() + interval > deadline:
+        now = time.monotonic()
+        if now >= deadline:
             return reason
-        time.sleep(interval)
+        wait = interval if held >= hold else min(interval, start + hold - now)
+        time.sleep(max(0.0, min(wait, deadline - now)))
 
 
 def wait_reachable(

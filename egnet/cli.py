@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from egnet.output import errconsole
-from topology.diagnostics import InventoryError, OperationError
+from topology.diagnostics import (
+    EXIT_BUG,
+    EXIT_INPUT,
+    InventoryError,
+    OperationError,
+    safe_text,
+)
 
 COMMANDS: dict[str, str] = {
     "validate": "egnet.inventory_cmds",
@@ -30,7 +38,7 @@ COMMANDS: dict[str, str] = {
     "deploy": "egnet.deploy_cmds",
     "drift": "egnet.deploy_cmds",
     "backup": "egnet.deploy_cmds",
-    "import": "egnet.deploy_cmds",
+    "import": "egnet.import_cmds",  # csv (spreadsheets) and running (brownfield, deploy_cmds)
     "poll": "egnet.poller_cmds",
     "poll-loads": "egnet.poller_cmds",
     "serve": "egnet.poller_cmds",
@@ -41,6 +49,8 @@ COMMANDS: dict[str, str] = {
     "egress": "egnet.egress_cmds",
     "change": "egnet.change_cmds",
     "flows": "egnet.flows_cmds",
+    "secrets": "egnet.secrets_cmds",
+    "init": "egnet.init_cmds",
 }
 
 
@@ -60,15 +70,64 @@ def _modules_for(argv: list[str]) -> list[str]:
     return command_modules()
 
 
+#: help of positionals a command module registered without one (every positional has help)
+POSITIONAL_HELP = {
+    "dir": "inventory folder",
+    "db": "the poller's SQLite store",
+}
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default unless its help already names it or there is none to show."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (
+            "default" in text.lower()
+            or default in (None, False, argparse.SUPPRESS)
+            or (isinstance(default, list | tuple) and not default)
+            or not (action.option_strings or action.nargs in ("?", "*"))
+        ):
+            return text
+        return text + " (default: %(default)s)"
+
+
+class Parser(argparse.ArgumentParser):
+    """Every egnet (sub)command parser: defaults shown, every positional with help."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        if kwargs["formatter_class"] is argparse.ArgumentDefaultsHelpFormatter:
+            kwargs["formatter_class"] = HelpFormatter
+        super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        if args and not args[0].startswith("-") and not kwargs.get("help"):
+            kwargs["help"] = POSITIONAL_HELP.get(args[0], args[0])
+        return super().add_argument(*args, **kwargs)
+
+
+def version() -> str:
+    """The installed egnet version (package metadata)."""
+    try:
+        return importlib.metadata.version("egnet")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser(modules: list[str] | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="egnet",
         description="egnet: infrastructure-as-code and capacity planning for a provincial e-government extranet",
     )
+    parser.add_argument("--version", action="version", version=f"egnet {version()}")
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)"
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=Parser
+    )
     for name in command_modules() if modules is None else modules:
         importlib.import_module(name).register(sub)
     return parser
@@ -78,17 +137,16 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(_modules_for(argv))
     args = parser.parse_args(argv)
-    args.argv = argv  # commands that re-execute themselves (poll --netns) need the original words
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         rc: int = args.func(args)
     except InventoryError as exc:
         sys.stderr.write(exc.render() + "\n")
-        return 1
+        return EXIT_INPUT
     except OperationError as exc:
-        errconsole.print(f"error: {exc}", markup=False)
-        return 1
+        errconsole.print(f"error: {_one_message(str(exc))}", markup=False)
+        return exc.exit_code
     except KeyboardInterrupt:
         errconsole.print("interrupted", markup=False)
         return 130
@@ -98,12 +156,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.verbose:
             raise
         errconsole.print(
-            f"internal error: {type(exc).__name__}: {exc}\n"
+            f"internal error: {type(exc).__name__}: {safe_text(str(exc))}\n"
             "  hint: this is a bug in egnet; re-run with -v for the traceback and report it",
             markup=False,
         )
-        return 70
+        return EXIT_BUG
     return rc
+
+
+def _one_message(text: str) -> str:
+    """An operation error's message made terminal-safe, keeping its own line breaks (hints)."""
+    return "\n".join(safe_text(line, 2000) for line in text.split("\n")[:50])
 
 
 if __name__ == "__main__":

@@ -14,19 +14,23 @@ from deploy.change_run import run_change
 from deploy.drift import drift
 from deploy.drivers.base import DeviceDriver
 from deploy.drivers.registry import driver_factory
-from deploy.engine import deploy
+from deploy.engine import PathCheck, PathReport, check_paths, deploy
 from deploy.importer import ImportResult, import_running
 from deploy.intent import select
 from deploy.options import DeployOptions
-from deploy.result import DeployResult, DriftResult, exit_code
+from deploy.result import DeployResult, DriftResult, exit_code, summarise
 from deploy.transport import Credentials, JumpHost, close_jumps
 from deploy.verify import DriverFactory
-from egnet.output import console, emit_json, info, table
+from egnet.output import console, emit_json, errconsole, info, table
+from egnet.progress import progress_bar
+from egnet.secrets_cmds import require_secrets
 from lab.manager import DEFAULT_ROOT, resolve_netns
+from lab.netns import ns_wrapper, tcp_opener
+from lab.paths import path_mismatches, sample_pairs
 from topology import load_topology
 from topology.diagnostics import OperationError
 from topology.model import Topology
-from topology.secrets import Secrets
+from topology.secrets import Purpose, Secrets
 
 
 def _options(args: argparse.Namespace) -> DeployOptions:
@@ -37,6 +41,8 @@ def _options(args: argparse.Namespace) -> DeployOptions:
         max_failures=args.max_failures,
         revert_in=args.revert_in,
         verify_timeout=args.verify_timeout,
+        hold_s=args.hold,
+        rollback_on_path_mismatch=args.rollback_on_path_mismatch,
         workers=args.workers,
         backups=Path(args.backups),
     )
@@ -52,6 +58,17 @@ def masked_secrets() -> tuple[RecordingSecrets, Masker]:
             target.removeFilter(old)  # one run, one masker (a process may run several commands)
         target.addFilter(MaskingFilter(masker))
     return RecordingSecrets(Secrets(), masker), masker
+
+
+def _preflight(
+    topo: Topology, secrets: RecordingSecrets, hosts: list[str], login: bool = True
+) -> None:
+    """Stop before any device is touched when a secret the run needs is missing or weak: the
+    configs' secrets, and the shared login unless the run logs in otherwise (``--change`` uses
+    the operator's personal account)."""
+    purposes = [Purpose.RENDER, Purpose.DEPLOY] if login else [Purpose.RENDER]
+    if isinstance(secrets.inner, Secrets):
+        require_secrets(topo, secrets.inner, purposes, hosts)
 
 
 def mask_deploy(r: DeployResult, m: Masker) -> DeployResult:
@@ -74,22 +91,50 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     hosts = select(topo, args.limit)
     opts = _options(args)
     secrets, masker = masked_secrets()
+    _preflight(topo, secrets, hosts, login=not args.change)
     netns = resolve_netns(args.netns, topo, hosts, Path(args.lab_root))
     start = time.monotonic()
     if args.engine == "ansible":
         from deploy.ansible_engine import ansible_deploy
 
         results = ansible_deploy(
-            topo, Path(args.dir), hosts, secrets, opts, netns, Path(args.ansible_dir)
+            topo, Path(args.dir), hosts, secrets, opts, ns_wrapper(netns), Path(args.ansible_dir)
         )
+        paths = None
     elif args.change:
         return _deploy_change(args, topo, secrets, masker, opts, netns, start)
     else:
-        make = driver_factory(topo, Credentials.from_secrets(secrets), netns)
-        results = deploy(topo, hosts, secrets, opts, make)
+        make = driver_factory(topo, Credentials.from_secrets(secrets), tcp_opener(netns))
+        with progress_bar("deploy", len(hosts), min_total=2) as tick:
+            results = deploy(topo, hosts, secrets, opts, make, progress=tick)
+        check = _path_check(topo, args, hosts, results)
+        paths = check_paths(topo, results, opts, make, check) if check else None
     results = [mask_deploy(r, masker) for r in results]
-    report_deploy(results, args.json, opts.commit, time.monotonic() - start)
-    return exit_code(results)
+    report_deploy(results, args.json, opts.commit, time.monotonic() - start, paths)
+    return exit_code(results) or (1 if paths and paths.mismatches else 0)
+
+
+def _path_check(
+    topo: Topology, args: argparse.Namespace, hosts: list[str], results: list[DeployResult]
+) -> PathCheck | None:
+    """The forwarding-path check after a committed rollout into the running lab: the kernels'
+    paths for a sample of demands (the changed devices first) against the planner's prediction.
+    None when there is nothing to check (dry run, failures, no change, not the lab, --check-paths 0).
+    """
+    changed = [r.device for r in results if r.committed and r.changed]
+    if not (args.commit and args.check_paths and changed) or any(r.error for r in results):
+        return None
+    if resolve_netns("auto", topo, hosts, Path(args.lab_root)) is None:
+        info("forwarding paths not checked: they are read from the running lab of this inventory")
+        return None
+    pairs = sample_pairs(topo, changed, args.check_paths)
+
+    from planner.paths import predict_paths  # numpy/scipy: only when paths are checked
+
+    def predict(src: str, dst: str) -> list[tuple[str, ...]]:
+        return [p.devices for p in predict_paths(topo, src, dst)]
+
+    return lambda: path_mismatches(topo, pairs, predict)
 
 
 def jump_host(topo: Topology, creds: Credentials) -> JumpHost | None:
@@ -124,7 +169,7 @@ def _deploy_change(
         """The operator's login is resolved only once the change has passed its gate."""
         if not made:
             creds = Credentials.for_operator(secrets, rec.operator)
-            made.append(driver_factory(topo, creds, netns, jump=jump_host(topo, creds)))
+            made.append(driver_factory(topo, creds, tcp_opener(netns), jump=jump_host(topo, creds)))
         return made[0](host)
 
     try:
@@ -155,7 +200,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
         creds = Credentials.for_operator(secrets, args.operator)
     else:
         creds = Credentials.from_secrets(secrets)
-    make = driver_factory(topo, creds, netns, jump=jump_host(topo, creds))
+    make = driver_factory(topo, creds, tcp_opener(netns), jump=jump_host(topo, creds))
     try:
         configs, errors = fetch_running(hosts, make, args.workers)
     finally:
@@ -216,14 +261,22 @@ def report_import(results: list[ImportResult], as_json: bool) -> None:
     )
 
 
-def report_deploy(results: list[DeployResult], as_json: bool, commit: bool, took: float) -> None:
-    """Print results as JSON or as diffs plus a table."""
+def report_deploy(
+    results: list[DeployResult],
+    as_json: bool,
+    commit: bool,
+    took: float,
+    paths: PathReport | None = None,
+) -> None:
+    """Print results as JSON or as diffs plus a table (and the forwarding-path check, if any)."""
     if as_json:
         emit_json(
             {
                 "commit": commit,
                 "seconds": round(took, 3),
+                "summary": summarise(results).model_dump(mode="json"),
                 "results": [r.model_dump(mode="json") for r in results],
+                "paths": None if paths is None else paths.model_dump(mode="json"),
             }
         )
         return
@@ -247,12 +300,26 @@ def report_deploy(results: list[DeployResult], as_json: bool, commit: bool, took
             for r in results
         ),
     )
-    failed = sum(1 for r in results if r.failed)
+    s = summarise(results)
     info(
-        f"{len(results)} device(s), {sum(r.changed for r in results)} changed, "
-        f"{sum(r.committed for r in results)} committed, "
-        f"{sum(r.rolled_back for r in results)} rolled back, {failed} failed in {took:.1f}s"
+        f"{s.devices} device(s), {s.changed} changed, {s.committed} committed, "
+        f"{s.rolled_back} rolled back, {s.failed} failed, {s.skipped} skipped "
+        f"(never attempted) in {took:.1f}s"
     )
+    if paths is not None:
+        _report_paths(paths)
+
+
+def _report_paths(paths: PathReport) -> None:
+    if not paths.mismatches:
+        info(f"forwarding paths agree with the plan ({paths.seconds:.1f}s)")
+        return
+    for line in paths.mismatches:
+        errconsole.print(f"path mismatch: {line}", markup=False)
+    if paths.rolled_back or paths.rollback_failed:
+        info(f"rolled back after the path mismatch: {', '.join(paths.rolled_back) or 'none'}")
+    for line in paths.rollback_failed:
+        errconsole.print(f"ROLLBACK FAILED: {line}", markup=False)
 
 
 def cmd_drift(args: argparse.Namespace) -> int:
@@ -260,9 +327,12 @@ def cmd_drift(args: argparse.Namespace) -> int:
     topo = load_topology(args.dir)
     hosts = select(topo, args.limit)
     secrets, masker = masked_secrets()
+    _preflight(topo, secrets, hosts)
     netns = resolve_netns(args.netns, topo, hosts, Path(args.lab_root))
-    make = driver_factory(topo, Credentials.from_secrets(secrets), netns)
-    results = [mask_drift(r, masker) for r in drift(topo, hosts, secrets, make)]
+    make = driver_factory(topo, Credentials.from_secrets(secrets), tcp_opener(netns))
+    with progress_bar("drift", len(hosts), min_total=2) as tick:
+        found = drift(topo, hosts, secrets, make, progress=tick)
+    results = [mask_drift(r, masker) for r in found]
     report_drift(results, args.json)
     if any(r.error for r in results):
         return 2
@@ -331,6 +401,26 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--engine", choices=["native", "ansible"], default="native")
     p.add_argument("--revert-in", type=int, default=120, help="device rollback timer (s)")
     p.add_argument("--verify-timeout", type=float, default=30.0, help="post-check patience (s)")
+    p.add_argument(
+        "--hold",
+        type=float,
+        default=None,
+        help="post-check watch after each commit (s; default: the model's OSPF dead + hello "
+        "interval, so a change that breaks an adjacency at the dead interval is caught)",
+    )
+    p.add_argument(
+        "--check-paths",
+        type=int,
+        default=4,
+        metavar="N",
+        help="after a committed rollout into the running lab, compare the forwarding paths of N "
+        "sampled demands with the planner's prediction (0: off)",
+    )
+    p.add_argument(
+        "--rollback-on-path-mismatch",
+        action="store_true",
+        help="restore every device of the rollout from its backup when the paths differ",
+    )
     p.add_argument("--workers", type=int, default=16, help="devices in parallel")
     p.add_argument("--backups", default="build/backups", help="backup folder")
     p.add_argument("--ansible-dir", default="build/ansible", help="ansible-runner work folder")
@@ -346,14 +436,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--workers", type=int, default=16, help="devices in parallel")
     p.add_argument("--scheduled", action="store_true", help="mark the commit as a scheduled run")
     p.set_defaults(func=cmd_backup)
-    p = sub.add_parser("import", help="brownfield import")
-    what = p.add_subparsers(dest="what", required=True)
-    q = what.add_parser("running", help="two-way drift of backed-up running configs vs the model")
-    q.add_argument("dir", help="inventory folder")
-    q.add_argument("--from", dest="source", default="build/backup-repo", help="backup repository")
-    q.add_argument("--limit", help="glob(s) of hostnames, comma-separated")
-    q.add_argument("--json", action="store_true", help="JSON output")
-    q.set_defaults(func=cmd_import)
+    # `egnet import running` (cmd_import) is registered by egnet/import_cmds.py with `import csv`
     p = sub.add_parser("drift", help="report what differs between running and intended configs")
     _common(p)
     p.set_defaults(func=cmd_drift)

@@ -10,12 +10,25 @@ from typing import Any
 
 import yaml
 
-from egnet.output import emit_json, info, table
+from egnet.output import console, emit_json, info, table
 from topology import load_inventory
 from topology.cloud import CSV_FIELDS, border_document, border_rows, cloud_borders
-from topology.export import ansible_inventory, graph_json, graphml
+from topology.diagnostics import safe_text
+from topology.export import ansible_ini, graph_json, graphml
 from topology.model import Topology
 from topology.summary import summarize
+
+
+def load_warning(folder: str | Path) -> Topology:
+    """Load an inventory for a command; warn on stderr when its IPAM lock is out of date."""
+    res = load_inventory(folder)
+    if not res.lock_current:
+        info(
+            f"{res.lock_path}: warning: lock is out of date ({res.new_allocations} new, "
+            f"{res.dropped_allocations} dropped allocations); results use unlocked addresses\n"
+            f"  hint: run `egnet ipam sync {folder}` and commit the lock"
+        )
+    return res.topology
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -31,16 +44,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
     else:
         _print_summary(summary)
     if not res.lock_current:
-        info(
+        warning = (
             f"{res.lock_path}: warning: lock is out of date ({res.new_allocations} new, "
             f"{res.dropped_allocations} dropped allocations)\n  hint: run `egnet ipam sync {args.dir}` "
             "and commit the lock"
         )
+        # with --json stdout holds only the JSON; otherwise the verdict and warnings go with the tables
+        if args.json:
+            info(warning)
+        else:
+            console.print(warning, markup=False)
     return 0
 
 
 def _print_summary(s: dict[str, Any]) -> None:
-    info(f"{s['network']['label']} ({s['network']['name']}): inventory is valid")
+    console.print(
+        f"{s['network']['label']} ({s['network']['name']}): inventory is valid", markup=False
+    )
     table("Sites per tier", ["tier", "#sites"], s["sites"].items())
     table("County-level nodes per kind", ["kind", "#nodes"], s["county_kinds"].items())
     table("Devices", ["role", "#devices"], s["devices"]["by_role"].items())
@@ -60,14 +80,14 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if args.device:
         dev = topo.devices.get(args.device)
         if dev is None:
-            info(f"error: unknown device '{args.device}'")
+            info(f"error: unknown device {safe_text(repr(args.device), 80)}")
             return 2
         data = dev.model_dump(mode="json")
         data["circuits"] = [c.model_dump(mode="json") for c in topo.circuits_of(args.device)]
     elif args.site:
         site = topo.sites.get(args.site)
         if site is None:
-            info(f"error: unknown site '{args.site}'")
+            info(f"error: unknown site {safe_text(repr(args.site), 80)}")
             return 2
         data = site.model_dump(mode="json")
     else:
@@ -101,7 +121,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     topo = load_inventory(args.dir).topology
     out = Path(args.output)
     fmt = args.format or {"graph": "graphml", "cloud": "json"}.get(args.kind, "")
-    allowed = {"graph": ("graphml", "json"), "cloud": ("json", "csv"), "ansible": ("",)}
+    allowed = {
+        "graph": ("graphml", "json"),
+        "cloud": ("json", "csv"),
+        "ansible": ("",),
+        "netbox": ("",),
+    }
     if fmt not in allowed[args.kind] and args.format is not None:
         info(f"error: --format {args.format} does not apply to '{args.kind}'")
         return 2
@@ -109,11 +134,20 @@ def cmd_export(args: argparse.Namespace) -> int:
         return _export_cloud(topo, out, fmt)
     if args.kind == "ansible":
         out.mkdir(parents=True, exist_ok=True)
-        inv = ansible_inventory(topo)
-        (out / "hosts.yml").write_text(
-            yaml.safe_dump(inv, allow_unicode=True, sort_keys=False), encoding="utf-8"
-        )
-        info(f"wrote {out / 'hosts.yml'} ({len(topo.devices)} hosts)")
+        (out / "hosts.ini").write_text(ansible_ini(topo), encoding="utf-8")
+        stale = out / "hosts.yml"  # the YAML form of older versions would be read as well
+        if stale.is_file() and stale.read_text(encoding="utf-8").startswith("all:"):
+            stale.unlink()
+        info(f"wrote {out / 'hosts.ini'} ({len(topo.devices)} hosts)")
+    elif args.kind == "netbox":
+        from topology.netbox import netbox_tables, to_csv
+
+        out.mkdir(parents=True, exist_ok=True)
+        tables = netbox_tables(topo)
+        for name, rows in tables.items():
+            (out / name).write_text(to_csv(rows), encoding="utf-8")
+        counts = ", ".join(f"{name[3:-4]} {len(rows)}" for name, rows in tables.items())
+        info(f"wrote {len(tables)} NetBox import files to {out} ({counts})")
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         text = (
@@ -143,12 +177,12 @@ def cmd_ipam(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("validate", help="validate an inventory and print its summary")
-    p.add_argument("dir")
+    p.add_argument("dir", help="inventory folder")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("inspect", help="print the resolved model (JSON by default)")
-    p.add_argument("dir")
+    p.add_argument("dir", help="inventory folder")
     p.add_argument("--device", help="only this device (with its circuits)")
     p.add_argument("--site", help="only this site")
     g = p.add_mutually_exclusive_group()
@@ -157,10 +191,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_inspect)
 
     p = sub.add_parser("export", help="export the model for other tools")
-    p.add_argument("kind", choices=["ansible", "graph", "cloud"])
-    p.add_argument("dir")
     p.add_argument(
-        "-o", "--output", required=True, help="output folder (ansible) or file (graph, cloud)"
+        "kind",
+        choices=["ansible", "graph", "cloud", "netbox"],
+        help="ansible: OUT/hosts.ini inventory; graph: a GraphML/JSON file; cloud: the "
+        "government-cloud border file; netbox: bulk-import CSV files in OUT/",
+    )
+    p.add_argument("dir", help="inventory folder")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="output folder (ansible, netbox) or file (graph, cloud)",
     )
     p.add_argument(
         "--format",
@@ -170,8 +212,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("ipam", help="address allocation lock file")
-    p.add_argument("action", choices=["sync"])
-    p.add_argument("dir")
+    p.add_argument("action", choices=["sync"], help="sync: write DIR/ipam.lock.json")
+    p.add_argument("dir", help="inventory folder")
     p.add_argument(
         "--check", action="store_true", help="exit 1 if the lock is out of date; write nothing"
     )

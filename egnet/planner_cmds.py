@@ -11,9 +11,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from egnet.inventory_cmds import load_warning
 from egnet.output import console, emit_json, info, table
 from planner import html as html_report
-from planner.extras import apply_extras, extras_data, parse_extras
 from planner.measured import measured_data
 from planner.model import PlanModel, build_model, parse_upgrades
 from planner.redundancy import audit
@@ -21,8 +23,10 @@ from planner.report import check_data, plan_data
 from planner.scenarios import combine, double_count, single_failures
 from planner.sweep import Sweep, merge, run, run_doubles
 from planner.whatif import compare, exhaustion, parse_growth
+from planner.whatif_extras import apply_extras, extras_data, parse_extras
 from topology import load_topology
 from topology.diagnostics import OperationError
+from topology.source import LIMITS, InputFileError, read_bytes
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -183,7 +187,7 @@ def _sweep(pm: PlanModel, mode: str, user: list[str]) -> Sweep | None:
 def cmd_plan(args: argparse.Namespace) -> int:
     """Build the model, sweep failures, apply what-if, write reports."""
     t0 = time.perf_counter()
-    topo = load_topology(args.dir)
+    topo = load_warning(args.dir)  # warns when the IPAM lock is out of date
     extras = parse_extras(args.demand, args.event, args.no_events, topo.sites, topo.devices)
     model = apply_extras(topo.demands, extras)
     growth = parse_growth(args.growth, args.years) if args.growth else None
@@ -228,13 +232,38 @@ def _measured(pm: PlanModel, sweep: Sweep | None, args: argparse.Namespace) -> d
 
 
 def _read(path: str) -> dict[str, Any]:
-    try:
-        data: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise OperationError(f"cannot read plan {path}: {exc}") from None
-    if data.get("schema") != "egnet.plan/1":
+    try:  # a regular file of bounded size: never hang on a FIFO or read /dev/zero forever
+        data = json.loads(read_bytes(Path(path), LIMITS.max_lock_bytes).decode("utf-8"))
+    except (InputFileError, ValueError, RecursionError) as exc:
+        raise OperationError(f"cannot read plan {path}: {str(exc)[:200]}") from None
+    if not isinstance(data, dict) or data.get("schema") != "egnet.plan/1":
         raise OperationError(f"{path}: not an egnet plan (schema egnet.plan/1)")
+    try:  # the parts --compare reads, typed (a hand-edited plan is input like any other)
+        _SavedPlan.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise OperationError(f"{path}: not a valid egnet plan: {where}: {err['msg']}") from None
     return data
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class _SavedDirection(_Loose):
+    from_: str = Field(alias="from", max_length=200)
+    worst_utilisation: float = Field(allow_inf_nan=False)
+    status: str = Field(max_length=40)
+
+
+class _SavedCircuit(_Loose):
+    id: str = Field(max_length=200)
+    directions: list[_SavedDirection]
+
+
+class _SavedPlan(_Loose):
+    circuits: list[_SavedCircuit]
 
 
 def _write(path: str, text: str) -> None:

@@ -111,7 +111,7 @@ def _sinks(args: argparse.Namespace, topo: Topology) -> list[AlertSink]:
 
 async def _poll(args: argparse.Namespace) -> int:
     topo = load_topology(args.dir)
-    cred = credentials(Secrets(), args.snmp_version)
+    cred = credentials(topo.management, Secrets(), args.snmp_version)
     targets = build_targets(
         topo, cred, args.port, _overrides(args.target, args.port), args.device or None
     )
@@ -149,26 +149,27 @@ def cmd_poll(args: argparse.Namespace) -> int:
     return asyncio.run(_poll(args))
 
 
-NETNS_MARK = "EGNET_POLL_NETNS"
-
-
 def _enter_netns(args: argparse.Namespace) -> None:
-    """Re-run this command inside the management namespace when one applies (``--netns``).
+    """Move this process into the management namespace when one applies (``--netns``).
 
-    The lab's routers are reachable only from its NMS namespace; ``ip netns exec`` runs the
-    same ``egnet poll`` there (the marker variable stops it from re-entering).
+    The lab's routers are reachable only from its NMS namespace; :func:`lab.netns.enter_netns`
+    moves the main thread there before any socket or thread exists (the poller itself never
+    knows about namespaces).
     """
     from lab.manager import resolve_netns
+    from lab.netns import enter_netns
 
     topo = load_topology(args.dir)
     ns = resolve_netns(args.netns, topo, list(args.device or topo.devices), Path(args.lab_root))
-    if ns is None or os.environ.get(NETNS_MARK) == ns:
+    if ns is None:
         return
     if os.geteuid() != 0:
         raise OperationError(f"polling from namespace {ns} needs root (or pass --netns none)")
     info(f"polling from network namespace {ns}")
-    argv = ["ip", "netns", "exec", ns, sys.executable, "-m", "egnet.cli", *args.argv]
-    os.execvpe("ip", argv, {**os.environ, NETNS_MARK: ns})
+    try:
+        enter_netns(ns)
+    except OSError as exc:
+        raise OperationError(f"cannot enter network namespace {ns}: {exc}") from None
 
 
 def cmd_loads(args: argparse.Namespace) -> int:

@@ -4,36 +4,22 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from configs.audit import AuditPolicy, DeviceAudit, audit_files
 from configs.render import CONFIG_SUFFIX, read_manifest, render_all, select_devices
-from egnet.output import emit_json, errconsole, info, table
+from egnet.output import emit_json, info, table
+from egnet.progress import progress_bar
+from egnet.secrets_cmds import require_secrets
 from topology import load_topology
 from topology.diagnostics import OperationError
-from topology.secrets import Secrets
+from topology.secrets import Purpose, Secrets
 
 DEFAULT_OUT = "build/configs"
 
 
 def _jobs(value: int | None) -> int:
     return value if value else min(4, os.cpu_count() or 1)
-
-
-@contextmanager
-def progress_bar(label: str, total: int) -> Iterator[Callable[[int], None] | None]:
-    """A rich progress bar on stderr when it is a terminal and the run is large; else nothing."""
-    if not errconsole.is_terminal or total < 50:
-        yield None
-        return
-    cols = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*cols, console=errconsole, transient=True) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda n: bar.advance(task, n)
 
 
 def _render(
@@ -43,8 +29,10 @@ def _render(
     names = select_devices(topo, devices, platform)
     if not names:
         raise OperationError(f"{inventory}: no device matches (platform {platform!r})")
+    secrets = Secrets()
+    require_secrets(topo, secrets, [Purpose.RENDER], names)
     with progress_bar("render", len(names)) as tick:
-        return render_all(topo, out, Secrets(), names, jobs=jobs, progress=tick)
+        return render_all(topo, out, secrets, names, jobs=jobs, progress=tick)
 
 
 def cmd_render(args: argparse.Namespace) -> int:

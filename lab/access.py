@@ -14,14 +14,19 @@ from lab.system import LabError, run
 logger = logging.getLogger(__name__)
 
 SHELL_NAME = "egnet-frr-shell"
+SHELL_HELPER = "egnet_frr_output.py"  # configs/frr_output.py, imported by the shell
 
 
 def install_shell(root: Path) -> Path:
-    """Install the routers' login shell (:mod:`lab.router_shell`) under ``root/bin``; return its path."""
+    """Install the routers' login shell (:mod:`lab.router_shell`, with its one helper module
+    :mod:`configs.frr_output`) under ``root/bin``; return the shell's path."""
     dest = root / "bin" / SHELL_NAME
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.parent.chmod(0o755)
     src = resources.files("lab").joinpath("router_shell.py").read_text(encoding="utf-8")
+    helper = resources.files("configs").joinpath("frr_output.py").read_text(encoding="utf-8")
+    (dest.parent / SHELL_HELPER).write_text(helper, encoding="utf-8")
+    (dest.parent / SHELL_HELPER).chmod(0o644)
     dest.write_text(src, encoding="utf-8")
     dest.chmod(0o755)
     return dest

@@ -7,7 +7,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from lab.plan import LabNode
-from topology.secrets import Secrets
+from topology.diagnostics import OperationError
+from topology.management import SNMP_COMMUNITY_SECRET, Management, nms_snmp_user
+from topology.secrets import SecretSource
 
 FRR_DAEMONS = (
     "zebra",
@@ -39,9 +41,26 @@ class LabCredentials(BaseModel):
     snmp_v3_priv_key: str
 
     @classmethod
-    def from_secrets(cls, secrets: Secrets) -> LabCredentials:
-        """Resolve every lab credential; raise ``MissingSecret`` naming the first one missing."""
-        return cls(**{name: secrets.get(name) for name in cls.model_fields})
+    def from_secrets(cls, secrets: SecretSource, mg: Management) -> LabCredentials:
+        """Resolve every lab credential; raise ``MissingSecret`` naming the first one missing.
+
+        The SNMPv3 user and its secret names are the model's NMS user
+        (:func:`topology.management.nms_snmp_user`), the one the configs create and the poller
+        authenticates as.
+        """
+        user = nms_snmp_user(mg)
+        if user is None:
+            raise OperationError(
+                "lab up: management.snmp_users is empty; the lab's snmpd needs one"
+            )
+        return cls(
+            ssh_username=secrets.get("ssh_username"),
+            ssh_password=secrets.get("ssh_password"),
+            snmp_community=secrets.get(SNMP_COMMUNITY_SECRET),
+            snmp_v3_user=user.name,
+            snmp_v3_auth_key=secrets.get(user.auth_secret),
+            snmp_v3_priv_key=secrets.get(user.priv_secret),
+        )
 
 
 class NodePaths(BaseModel):

@@ -13,9 +13,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from configs.frr_output import ospf_adjacencies
 from lab.access import ensure_keys, ensure_user, install_shell, remove_user
 from lab.configs import LabCredentials, NodePaths
 from lab.daemons import ensure_privsep_dir, prepare_dirs, start_frr, start_snmpd, start_sshd
+from lab.fib import check_router, repair_router
 from lab.network import ensure_bridge, ensure_link, ensure_mgmt, ensure_namespace
 from lab.plan import LabNode, LabPlan, build_plan
 from lab.router_shell import vtysh_argv
@@ -45,8 +47,9 @@ def node_paths(root: Path, node: LabNode) -> NodePaths:
 def up(inventory: Path, root: Path = DEFAULT_ROOT, secrets: Secrets | None = None) -> LabState:
     """Build the lab for ``inventory`` (idempotent: only missing pieces are created)."""
     require_root("up")
-    plan = build_plan(load_topology(inventory))
-    creds = LabCredentials.from_secrets(secrets or Secrets())
+    topo = load_topology(inventory)
+    plan = build_plan(topo)
+    creds = LabCredentials.from_secrets(secrets or Secrets(), topo.management)
     check_traversable(root.resolve())
     rec = _recorder(plan, inventory, root)
     for name in (plan.nms_namespace, *(n.namespace for n in plan.nodes)):
@@ -193,19 +196,38 @@ class NodeStatus(BaseModel):
     namespace_ok: bool
     daemons: dict[str, bool]
     ospf_full: int | None
+    stale_routes: int | None = None  # routes whose kernel next hops differ from FRR's (lab.fib)
+    repaired: int | None = None  # stale routes found and repaired (``status --repair``)
 
 
-def status(root: Path = DEFAULT_ROOT) -> list[NodeStatus]:
-    """Return the status of every recorded router (empty when no lab is up)."""
+def status(root: Path = DEFAULT_ROOT, repair: bool = False) -> list[NodeStatus]:
+    """Return the status of every recorded router (empty when no lab is up); with ``repair``,
+    first re-install routes whose kernel next hops differ from FRR's (see :mod:`lab.fib`)."""
     state = load_state(state_path(root))
     if state is None:
         return []
     present = namespaces()
     with ThreadPoolExecutor(WORKERS) as pool:
-        return list(pool.map(lambda h: _node_status(state, h, present), sorted(state.devices)))
+        return list(
+            pool.map(lambda h: _node_status(state, h, present, repair), sorted(state.devices))
+        )
 
 
-def _node_status(state: LabState, host: str, present: set[str]) -> NodeStatus:
+def _fib(state: LabState, host: str, repair: bool) -> tuple[int | None, int | None]:
+    """(stale routes now, stale routes repaired) of one router; None when FRR does not answer."""
+    ns = state.devices[host].namespace
+    base = Path(state.root) / ns
+    try:
+        if repair:
+            before, after = repair_router(ns, base)
+            return after, before - after
+        return len(check_router(ns, base)[0]), None
+    except LabError as exc:
+        logger.warning("%s: cannot compare FRR's routes with the kernel's: %s", host, exc)
+        return None, None
+
+
+def _node_status(state: LabState, host: str, present: set[str], repair: bool) -> NodeStatus:
     rec = state.devices[host]
     inode = ns_inode(rec.namespace)
     daemons = {
@@ -213,13 +235,17 @@ def _node_status(state: LabState, host: str, present: set[str]) -> NodeStatus:
         for p in state.processes
         if p.device == host
     }
+    ok = rec.namespace in present
+    stale, repaired = _fib(state, host, repair) if ok else (None, None)
     return NodeStatus(
         device=host,
         namespace=rec.namespace,
         mgmt_address=rec.mgmt_address,
-        namespace_ok=rec.namespace in present,
+        namespace_ok=ok,
         daemons=daemons,
-        ospf_full=_ospf_full(state, host) if rec.namespace in present else None,
+        ospf_full=_ospf_full(state, host) if ok else None,
+        stale_routes=stale,
+        repaired=repaired,
     )
 
 
@@ -236,13 +262,7 @@ def _ospf_full(state: LabState, host: str) -> int | None:
         data = json.loads(proc.stdout or "{}")
     except json.JSONDecodeError:
         return None
-    neighbours = data.get("neighbors", {})
-    return sum(
-        1
-        for entries in neighbours.values()
-        for e in entries
-        if str(e.get("state", e.get("nbrState", ""))).startswith("Full")
-    )
+    return sum(1 for _, state in ospf_adjacencies(data) if state == "Full")
 
 
 def resolve_netns(choice: str, topo: Topology, hosts: list[str], lab_root: Path) -> str | None:

@@ -6,12 +6,11 @@ namespaces and processes.
 
 from __future__ import annotations
 
-import ipaddress
-
 from pydantic import BaseModel, ConfigDict
 
 from lab.naming import MGMT_BRIDGE, NMS_NAMESPACE, mgmt_peer_name, namespace_name
 from topology.diagnostics import OperationError
+from topology.management import nms_host
 from topology.model import Topology
 
 LAB_PLATFORM = "frr"
@@ -58,14 +57,13 @@ class LabPlan(_Frozen):
 
 
 def nms_address(mgmt_address: str) -> str:
-    """Return the NMS address (first host of the management subnet) with its prefix length.
+    """Return the NMS address (:func:`topology.management.nms_host`) with its prefix length.
 
     Examples:
         >>> nms_address("198.19.0.23/24")
         '198.19.0.1/24'
     """
-    iface = ipaddress.ip_interface(mgmt_address)
-    return f"{next(iface.network.hosts())}/{iface.network.prefixlen}"
+    return str(nms_host(mgmt_address))
 
 
 def tbf_burst_bytes(rate_bps: int) -> int:

@@ -9,7 +9,7 @@ import socket
 import struct
 import time
 
-from deploy.transport import netns_socket
+from lab.netns import netns_socket
 from lab.system import run
 
 

@@ -12,7 +12,8 @@ have (like Junos ``commit confirmed``):
   unless ``egnet confirm`` arrives in time — so a change that cuts management undoes itself;
 - ``egnet confirm`` / ``egnet rollback`` / ``egnet status``.
 
-Standard library only: it runs with the system Python as the unprivileged management user.
+Standard library only: it runs with the system Python as the unprivileged management user
+(:mod:`configs.frr_output`, also standard library only, is installed beside it).
 """
 
 from __future__ import annotations
@@ -27,9 +28,13 @@ import sys
 import time
 from pathlib import Path
 
+try:
+    from configs.frr_output import strip_running_header
+except ImportError:  # the installed shell: `egnet lab up` puts a copy of the module beside it
+    from egnet_frr_output import strip_running_header  # type: ignore[import-not-found,no-redef]
+
 VTYSH = "/usr/bin/vtysh"
 RELOAD = "/usr/lib/frr/frr-reload.py"
-HEADER = ("Building configuration...", "Current configuration:")
 
 
 def _dir() -> Path:
@@ -44,17 +49,6 @@ def vtysh_argv(base: Path) -> list[str]:
         ['--vty_socket', '/b/eg-r1/run', '--config_dir', '/b/eg-r1/etc']
     """
     return [VTYSH, "--vty_socket", str(base / "run"), "--config_dir", str(base / "etc")]
-
-
-def clean_running(text: str) -> str:
-    """Strip vtysh's ``show running-config`` banner so the text is a loadable config.
-
-    Examples:
-        >>> clean_running("Building configuration...\\n\\nCurrent configuration:\\n!\\nhostname r\\n")
-        '!\\nhostname r\\n'
-    """
-    lines = [ln for ln in text.splitlines() if ln.strip() and ln.strip() not in HEADER]
-    return "\n".join(lines) + "\n"
 
 
 def _vtysh(base: Path, *commands: str) -> subprocess.CompletedProcess[str]:
@@ -177,7 +171,7 @@ def commit_confirmed(base: Path, seconds: int, candidate: str) -> int:
     if running.returncode:
         sys.stdout.write(f"% cannot read running config\n{running.stdout}{running.stderr}")
         return 3
-    write_private(var / "rollback.conf", clean_running(running.stdout))
+    write_private(var / "rollback.conf", strip_running_header(running.stdout))
     (var / "last-rollback").unlink(missing_ok=True)
     _arm(base, seconds)
     deadline = time.monotonic() + 5

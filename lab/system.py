@@ -18,6 +18,8 @@ NETNS_DIR = Path("/run/netns")
 class LabError(OperationError):
     """A lab operation failed (command error, missing privilege, foreign object in the way)."""
 
+    exit_code = 1  # the operation failed on the host or network, not the input
+
 
 def require_root(action: str) -> None:
     """Raise :class:`LabError` unless running as root."""

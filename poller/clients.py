@@ -1,14 +1,27 @@
 """The SNMP client registry: ``fast`` (:mod:`poller.fastsnmp`, default) and ``pysnmp``
-(:mod:`poller.snmp`, the reference implementation); both satisfy :class:`poller.snmp.SnmpClient`."""
+(:mod:`poller.snmp`, the reference implementation); both satisfy
+:class:`poller.snmp_client.SnmpClient`. pysnmp is imported only when its engine is chosen."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from poller.fastsnmp import FastClient
-from poller.snmp import PysnmpClient, SnmpClient
+from poller.snmp_client import SnmpClient
 
-ENGINES: dict[str, Callable[..., SnmpClient]] = {"fast": FastClient, "pysnmp": PysnmpClient}
+
+def _fast() -> Callable[..., SnmpClient]:
+    from poller.fastsnmp import FastClient
+
+    return FastClient
+
+
+def _pysnmp() -> Callable[..., SnmpClient]:
+    from poller.snmp import PysnmpClient  # loads pysnmp and pyasn1 (~0.5 s)
+
+    return PysnmpClient
+
+
+ENGINES: dict[str, Callable[[], Callable[..., SnmpClient]]] = {"fast": _fast, "pysnmp": _pysnmp}
 DEFAULT_ENGINE = "fast"
 
 
@@ -22,7 +35,7 @@ def make_client(
         'FastClient'
     """
     try:
-        factory = ENGINES[engine]
+        factory = ENGINES[engine]()
     except KeyError:
         raise ValueError(f"unknown SNMP engine '{engine}' (known: {', '.join(ENGINES)})") from None
     return factory(timeout=timeout, retries=retries, deadline=deadline)

@@ -23,7 +23,7 @@ from poller.samples import (
     end_counters,
     interface_rates,
 )
-from poller.snmp import SnmpClient
+from poller.snmp_client import SnmpClient
 from poller.targets import CircuitSpec
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """A lean asyncio SNMP client for interface-table walks (v2c and v3 authPriv SHA/AES-128).
 
-It implements the same :class:`poller.snmp.SnmpClient` protocol as the pysnmp-based
+It implements the same :class:`poller.snmp_client.SnmpClient` protocol as the pysnmp-based
 :class:`poller.snmp.PysnmpClient` and returns identical readings (the tests compare both against the
 same agents), but encodes and decodes with :mod:`poller.ber` instead of pyasn1, which is what makes
 a Python poller faster than net-snmp's ``snmpbulkwalk`` (see ``benchmarks/bench_poller.py``).
@@ -30,7 +30,7 @@ from typing import Any
 from poller import ber, usm
 from poller.oids import COLUMNS, SYS_UPTIME, parse_oid
 from poller.readings import Credentials, DeviceReading, IfReading, Target
-from poller.snmp import DEFAULT_RCVBUF, SnmpReadError, set_rcvbuf
+from poller.snmp_client import DEFAULT_RCVBUF, SnmpReadError, set_rcvbuf
 
 logger = logging.getLogger(__name__)
 
@@ -259,7 +259,7 @@ def _accept_discovery(rid: int, buf: bytes) -> usm.V3Response:
 
 
 class FastClient:
-    """An :class:`poller.snmp.SnmpClient` on one UDP socket, without pyasn1 or pysnmp.
+    """An :class:`poller.snmp_client.SnmpClient` on one UDP socket, without pyasn1 or pysnmp.
 
     Every reply is checked against the request it claims to answer before it is used (RFC 3412
     §7.2, RFC 3414 §3.2): source address and port, msgID / request-id (the inner PDU's for v3),

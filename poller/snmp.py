@@ -8,7 +8,8 @@ OID through a MIB view, which instantiates the pysmi MIB compiler on first use w
 installed (3-4 s blocking the event loop) and costs per request. The UDP socket gets a large receive
 buffer so that many replies in flight are not dropped by the kernel.
 
-This is the reference implementation; :mod:`poller.fastsnmp` is the faster default (pyasn1 decoding
+This is the reference implementation (the protocol it satisfies lives in :mod:`poller.snmp_client`,
+so the default engine never imports pysnmp); :mod:`poller.fastsnmp` is the faster default (pyasn1 decoding
 costs ~170 µs per variable binding).
 """
 
@@ -16,10 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import time
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from pysnmp.carrier.asyncio.dgram import udp  # type: ignore[import-untyped]
 from pysnmp.entity.rfc3413 import cmdgen  # type: ignore[import-untyped]
@@ -38,46 +38,13 @@ from pysnmp.proto import rfc1902, rfc1905  # type: ignore[import-untyped]
 
 from poller.oids import COLUMNS, SYS_UPTIME, parse_oid, row_index
 from poller.readings import Credentials, DeviceReading, IfReading, Target
+from poller.snmp_client import DEFAULT_RCVBUF, SnmpReadError, set_rcvbuf
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_RCVBUF = 8 * 1024 * 1024
 _END = (rfc1905.EndOfMibView, rfc1905.NoSuchObject, rfc1905.NoSuchInstance)
 _LCD = CommandGeneratorLcdConfigurator()
 _NULL = rfc1902.Null("")
-
-
-def set_rcvbuf(sock: socket.socket, size: int) -> int:
-    """Ask for a ``size``-byte receive buffer (beyond ``net.core.rmem_max`` when root); return
-    what the kernel granted (Linux reports twice the requested size)."""
-    force = getattr(socket, "SO_RCVBUFFORCE", None)
-    try:
-        if force is not None:
-            sock.setsockopt(socket.SOL_SOCKET, force, size)
-        else:  # pragma: no cover - non-Linux
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
-    except OSError:  # not root: capped at net.core.rmem_max
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
-    granted: int = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
-    if granted < size:
-        logger.info("receive buffer %d bytes (asked %d; raise net.core.rmem_max)", granted, size)
-    return granted
-
-
-class SnmpClient(Protocol):
-    """Reads one device; never raises for an unreachable agent (sets ``error`` instead)."""
-
-    async def read_device(self, target: Target) -> DeviceReading:
-        """Return the device's uptime and interface rows."""
-        ...
-
-    def close(self) -> None:
-        """Release sockets."""
-        ...
-
-
-class SnmpReadError(Exception):
-    """The agent answered with an error or not at all."""
 
 
 class _BigBufferUdp(udp.UdpAsyncioTransport):  # type: ignore[misc]

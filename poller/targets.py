@@ -1,13 +1,16 @@
 """What to poll, from the model: devices with their management address, credentials by secret name,
 and the map from (device, ifName) to circuit end.
 
-Secret names (resolved by :mod:`topology.secrets`, env ``EGNET_SECRET_<NAME>`` or the vault):
+Credentials come from the model, never from a second list of names (values resolved by
+:mod:`topology.secrets`, env ``EGNET_SECRET_<NAME>`` or the vault):
 
-- SNMPv3 (default): ``snmp_v3_user``, ``snmp_v3_auth_key`` (SHA), ``snmp_v3_priv_key`` (AES-128);
-- SNMPv2c (``--snmp-version 2c``): ``snmp_community``.
+- SNMPv3 (default): the user :func:`topology.management.nms_snmp_user` (the first entry of
+  ``management.snmp_users``: the user the rendered configs create) with the SHA and AES-128 keys in
+  the secrets that entry names (default ``snmp_v3_auth_key``, ``snmp_v3_priv_key``);
+- SNMPv2c (``--snmp-version 2c``): the secret ``snmp_community``
+  (:data:`topology.management.SNMP_COMMUNITY_SECRET`).
 
-These are the names the lab (``lab.configs.LabCredentials``) builds its snmpd users from, so one
-vault serves both.
+The lab's snmpd (``lab.configs.LabCredentials``) reads the same entry, so one vault serves both.
 """
 
 from __future__ import annotations
@@ -17,13 +20,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from poller.readings import Credentials, Target
+from topology.diagnostics import OperationError
+from topology.management import SNMP_COMMUNITY_SECRET, Management, nms_snmp_user
 from topology.model import Topology
-from topology.secrets import Secrets
-
-SECRET_USER = "snmp_v3_user"
-SECRET_AUTH = "snmp_v3_auth_key"
-SECRET_PRIV = "snmp_v3_priv_key"
-SECRET_COMMUNITY = "snmp_community"
+from topology.secrets import SecretSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +52,22 @@ def host_of(mgmt_address: str) -> str:
 
 
 def credentials(
-    secrets: Secrets, version: Literal["2c", "3"], device: str | None = None
+    mg: Management, secrets: SecretSource, version: Literal["2c", "3"], device: str | None = None
 ) -> Credentials:
-    """Return SNMP credentials from the secret store (raises ``MissingSecret`` naming what is missing)."""
+    """Return SNMP credentials for the model's NMS user (raises ``MissingSecret`` naming what is
+    missing, ``OperationError`` when the model lists no SNMPv3 user)."""
     if version == "2c":
-        return Credentials("2c", community=secrets.get(SECRET_COMMUNITY, device=device))
+        return Credentials("2c", community=secrets.get(SNMP_COMMUNITY_SECRET, device=device))
+    user = nms_snmp_user(mg)
+    if user is None:
+        raise OperationError(
+            "SNMPv3 polling needs a user: management.snmp_users is empty in the inventory"
+        )
     return Credentials(
         "3",
-        user=secrets.get(SECRET_USER, device=device),
-        auth_key=secrets.get(SECRET_AUTH, device=device),
-        priv_key=secrets.get(SECRET_PRIV, device=device),
+        user=user.name,
+        auth_key=secrets.get(user.auth_secret, device=device),
+        priv_key=secrets.get(user.priv_secret, device=device),
     )
 
 

@@ -11,7 +11,8 @@ mkdir -p build
 egnet validate "$INV"
 
 # check and plan exit 1 when they find policy violations: that is their report, not a failure of
-# this script (the Jiangxi inventory carries deliberate findings). Exit codes >= 2 are failures.
+# this script (the Jiangxi inventory carries deliberate findings). Exit codes >= 2 are failures
+# (2: bad inventory or options, 70: a bug in egnet; README "Exit codes").
 findings=0
 set +e
 echo; echo "== egnet check $INV   (redundancy audit, 等保 2.0 §8.1.2.1)"

@@ -17,6 +17,7 @@ from types import TracebackType
 
 from poller.readings import Credentials
 from topology.diagnostics import OperationError
+from topology.management import DEFAULT_SNMP_USERS
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class AgentConfig:
     port: int
     host: str = "127.0.0.1"
     community: str = "egnet-test"
-    user: str = "egpoll"
+    user: str = DEFAULT_SNMP_USERS[0].name  # the user the poller authenticates as by default
     auth_key: str = "egnet-auth-key-1"
     priv_key: str = "egnet-priv-key-1"
     netns: str | None = None
@@ -63,7 +64,7 @@ def snmpd_conf(cfg: AgentConfig) -> str:
 
     Examples:
         >>> text = snmpd_conf(AgentConfig(Path("/tmp/x"), 16161))
-        >>> "agentAddress udp:127.0.0.1:16161" in text and "rouser egpoll priv" in text
+        >>> "agentAddress udp:127.0.0.1:16161" in text and "rouser egnet-nms priv" in text
         True
     """
     return (

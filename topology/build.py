@@ -19,7 +19,7 @@ from topology.ipam import (
     format_address,
     parse_prefix,
 )
-from topology.management import resolve_management
+from topology.management import NMS_PREFIXLEN, resolve_management
 from topology.model import (
     Application,
     Carrier,
@@ -41,8 +41,6 @@ from topology.schema import NetworkFile
 from topology.source import SourceFile
 from topology.units import format_rate
 from topology.zones import LAN_PORT, lan_devices, site_zones, zone_interfaces, zone_vlan
-
-MGMT_RESERVED = 28  # the first /28 of the management pool is the NMS segment (lab host side: .1)
 
 
 def igp_cost(reference_bps: int, rate_bps: int) -> int:
@@ -109,7 +107,7 @@ def run_ipam(net: NetworkFile, d: Drafts, old: Lock) -> Allocation:
         "p2p": Pool("p2p", net.pools.p2p),
         "mgmt": Pool("mgmt", net.pools.mgmt),
     }
-    pools["mgmt"].reserve((pools["mgmt"].base, MGMT_RESERVED))
+    pools["mgmt"].reserve((pools["mgmt"].base, NMS_PREFIXLEN))
     pool_of = {"loopback": "loopback", "p2p": "p2p", "mgmt": "mgmt"}
     for z, spec in net.zones.items():
         pools[f"zone:{z}"] = Pool(f"zones.{z}", spec.pool)

@@ -26,10 +26,11 @@ from difflib import get_close_matches
 from pathlib import Path as FsPath
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 
 from topology.diagnostics import Diagnostic, InventoryError, known
 from topology.source import SourceFile
+from topology.text import HOSTNAME_PATTERN, Hostname
 from topology.units import parse_rate, parse_ratio
 
 TARGETS = ("province_cloud", "city_cloud", "egress", "parent")
@@ -62,6 +63,9 @@ def parse_rate_or_zero(value: object) -> int:
 
 
 Rate = Annotated[int, BeforeValidator(parse_rate)]
+DemandName = Annotated[
+    str, Strict(), StringConstraints(pattern=HOSTNAME_PATTERN, min_length=1, max_length=64)
+]
 RateOrZero = Annotated[int, BeforeValidator(parse_rate_or_zero)]
 Ratio = Annotated[float, BeforeValidator(parse_ratio)]
 
@@ -97,23 +101,36 @@ class ProfilesIn(_Frozen):
 class DemandIn(_Frozen):
     """An explicit one-way demand between two sites or devices (names or hostnames)."""
 
-    name: str = Field(min_length=1, max_length=64)
-    src: str
-    dst: str
+    name: DemandName
+    src: Hostname
+    dst: Hostname
     rate: Rate
-    symmetric: bool = False
+    symmetric: Annotated[bool, Strict()] = False
+
+
+# The one source of the cascaded-conference defaults (inventory events, the built-in event and
+# the planner's ``--event conference``): a 1080p stream of 4 Mb/s x 1.2, MCUs at province, city and
+# county, every county and township taking part.
+CONFERENCE_RATE_BPS = 4_000_000
+CONFERENCE_OVERHEAD = 1.2
+CONFERENCE_MCU_TIERS: tuple[Literal["province", "city", "county"], ...] = (
+    "province",
+    "city",
+    "county",
+)
+CONFERENCE_PARTICIPANTS: tuple[Literal["city", "county", "township"], ...] = ("county", "township")
 
 
 class EventIn(_Frozen):
     """An event such as a province-wide cascaded video conference."""
 
-    name: str = Field(min_length=1, max_length=64)
+    name: DemandName
     kind: Literal["cascaded_conference"] = "cascaded_conference"
-    rate: Rate = 4_000_000
-    overhead: float = Field(default=1.2, ge=1.0, le=3.0)
-    mcu_tiers: tuple[Literal["province", "city", "county"], ...] = ("province", "city", "county")
-    participants: tuple[Literal["city", "county", "township"], ...] = ("county", "township")
-    enabled: bool = True
+    rate: Rate = CONFERENCE_RATE_BPS
+    overhead: float = Field(default=CONFERENCE_OVERHEAD, ge=1.0, le=3.0)
+    mcu_tiers: tuple[Literal["province", "city", "county"], ...] = CONFERENCE_MCU_TIERS
+    participants: tuple[Literal["city", "county", "township"], ...] = CONFERENCE_PARTICIPANTS
+    enabled: Annotated[bool, Strict()] = True
 
 
 class DemandsFile(_Frozen):
@@ -185,14 +202,21 @@ def default_flow(tier: str, target: str) -> FlowRates:
     return FlowRates(up_bps=round(down * UP_RATIO), down_bps=down)
 
 
-def _default_event() -> Event:
+def conference_event(name: str, rate_bps: int = CONFERENCE_RATE_BPS) -> Event:
+    """A province-wide cascaded conference with the default overhead, MCU tiers and participants.
+
+    Examples:
+        >>> e = conference_event("x", 8_000_000)
+        >>> e.kind, e.rate_bps, e.overhead, e.mcu_tiers, e.participants
+        ('cascaded_conference', 8000000, 1.2, ('province', 'city', 'county'), ('county', 'township'))
+    """
     return Event(
-        name="province-video-conference",
+        name=name,
         kind="cascaded_conference",
-        rate_bps=4_000_000,
-        overhead=1.2,
-        mcu_tiers=("province", "city", "county"),
-        participants=("county", "township"),
+        rate_bps=rate_bps,
+        overhead=CONFERENCE_OVERHEAD,
+        mcu_tiers=CONFERENCE_MCU_TIERS,
+        participants=CONFERENCE_PARTICIPANTS,
     )
 
 
@@ -243,9 +267,10 @@ def resolve_demands(spec: DemandsFile | None, src: SourceFile | None = None) -> 
     assumed = _base_assumptions()
     profiles = {t: _profile(t, getattr(spec.profiles, t), assumed) for t in PROFILE_TIERS}
     if spec.events is None:
-        events: tuple[Event, ...] = (_default_event(),)
+        events: tuple[Event, ...] = (conference_event("province-video-conference"),)
         assumed.append(
-            "event: province-wide cascaded 1080p conference, 4 Mb/s x 1.2 per stream, "
+            f"event: province-wide cascaded 1080p conference, {CONFERENCE_RATE_BPS / 1e6:g} Mb/s x "
+            f"{CONFERENCE_OVERHEAD:g} per stream, "
             "MCUs at province/city/county, every county and township taking part"
         )
     else:
@@ -343,7 +368,7 @@ def load_demands(
         InventoryError: with every located error of the file.
     """
     path = root / DEMANDS_FILE
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():  # a FIFO or a device here is an error
         return resolve_demands(None)
     spec, src, errors = parse(path, f"{root}/{DEMANDS_FILE}", DemandsFile)
     if spec is not None:

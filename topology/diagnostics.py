@@ -2,10 +2,37 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 Path = tuple[str | int, ...]
+MAX_MESSAGE = 400  # characters of one message; longer ones end in an ellipsis
+
+#: process exit codes (see "Exit codes" in README.md)
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_INPUT = 2
+EXIT_BUG = 70
+
+
+def safe_text(text: str, limit: int = MAX_MESSAGE) -> str:
+    """Make text safe for one terminal line: escape control and separator characters, cut long text.
+
+    Examples:
+        >>> print(safe_text("a\x1b[2Jb\u2028c"))
+        a\\x1b[2Jb\\u2028c
+        >>> safe_text("x" * 10, 5)
+        'xxxx…'
+    """
+    out = "".join(
+        ch
+        if ch == " " or unicodedata.category(ch)[0] not in "CZ"
+        else ch.encode("unicode_escape").decode("ascii")
+        for ch in (text if len(text) <= 4 * limit else text[: 4 * limit])
+    )
+    return out if len(out) <= limit else out[: limit - 1] + "…"
 
 
 def format_path(path: Path) -> str:
@@ -40,11 +67,11 @@ class Diagnostic:
 
     def render(self) -> str:
         """Return the diagnostic as compiler-style text (one or two lines)."""
-        where = f"{self.file}:{self.line}:{self.col}"
-        path = f"{self.path}: " if self.path else ""
-        text = f"{where}: {self.severity}: {path}{self.message}"
+        where = f"{safe_text(self.file, 200)}:{self.line}:{self.col}"
+        path = f"{safe_text(self.path, 200)}: " if self.path else ""
+        text = f"{where}: {self.severity}: {path}{safe_text(self.message)}"
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += f"\n  hint: {safe_text(self.hint)}"
         return text
 
     def as_dict(self) -> dict[str, object]:
@@ -91,5 +118,9 @@ class OperationError(Exception):
     """An operational failure with a human message (device unreachable, missing secret, not root…).
 
     Every egnet package raises this (or a subclass) for expected failures; the CLI prints the message
-    without a traceback and exits non-zero.
+    without a traceback and exits with :attr:`exit_code`: 2 (bad input or usage) unless a subclass
+    says otherwise (1 for an operation that failed on the network or host, 70 for a bug caught by a
+    self-check).
     """
+
+    exit_code: ClassVar[int] = EXIT_INPUT

@@ -2,55 +2,151 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import networkx as nx
 
-from topology.model import Topology
+from topology.model import Tier, Topology
+
+
+def group_name(prefix: str, name: str) -> str:
+    """Return an Ansible-safe group name (letters, digits, underscores).
+
+    Examples:
+        >>> group_name("site", "nanchang-donghu")
+        'site_nanchang_donghu'
+    """
+    return f"{prefix}_{re.sub(r'[^A-Za-z0-9_]', '_', name)}"
+
+
+def city_of(topo: Topology, site: str) -> str | None:
+    """Return the city a site belongs to (itself for a city), or ``None`` above city level."""
+    cur: str | None = site
+    while cur is not None:
+        s = topo.sites[cur]
+        if s.tier is Tier.CITY:
+            return cur
+        cur = s.parent
+    return None
 
 
 def ansible_inventory(topo: Topology) -> dict[str, Any]:
-    """Return an Ansible YAML inventory: groups per tier, role and platform; no secrets.
+    """Return an Ansible YAML inventory; no secrets.
 
-    Credentials are left to Ansible's own mechanisms (``ansible_user``/``ansible_password`` from
-    the environment or a vault); only connection settings that are facts of the model are set.
+    Per host only what is the host's own (``ansible_host``, ``egnet_loopback``); everything shared
+    is a group variable set once: ``platform_<p>`` (``ansible_network_os``, ``ansible_connection``,
+    ``egnet_platform``), ``role_<r>``, ``tier_<t>``, ``city_<c>`` (children: its sites) and
+    ``site_<s>`` (``egnet_site``, ``egnet_city``, ``egnet_label``). Credentials are left to
+    Ansible's own mechanisms (``ansible_user``/``ansible_password`` from a vault).
     """
-    hosts: dict[str, dict[str, Any]] = {}
-    groups: dict[str, set[str]] = {}
+    groups: dict[str, dict[str, Any]] = {}
+
+    def group(name: str, **vars_: Any) -> dict[str, Any]:
+        g = groups.setdefault(name, {"vars": dict(vars_)} if vars_ else {})
+        return g
+
+    for name, plat in sorted(topo.platforms.items()):
+        if not any(d.platform == name for d in topo.devices.values()):
+            continue
+        group(
+            group_name("platform", name),
+            ansible_network_os=plat.ansible_network_os,
+            ansible_connection="ssh" if name == "frr" else "ansible.netcommon.network_cli",
+            egnet_platform=name,
+        )
     for dev in topo.devices.values():
-        plat = topo.platforms[dev.platform]
         site = topo.sites[dev.site]
-        hosts[dev.hostname] = {
-            "ansible_host": dev.mgmt_address.split("/")[0],
-            "ansible_network_os": plat.ansible_network_os,
-            "ansible_connection": "ansible.netcommon.network_cli"
-            if dev.platform != "frr"
-            else "ssh",
-            "egnet_platform": dev.platform,
-            "egnet_role": dev.role.value,
-            "egnet_site": dev.site,
-            "egnet_tier": site.tier.value,
-            "egnet_loopback": dev.loopback,
-        }
-        for g in (f"tier_{site.tier.value}", f"role_{dev.role.value}", f"platform_{dev.platform}"):
-            groups.setdefault(g, set()).add(dev.hostname)
-    children = {
-        g: {"hosts": {h: None for h in sorted(members)}} for g, members in sorted(groups.items())
-    }
-    return {"all": {"hosts": hosts, "children": children, "vars": {"egnet_network": topo.name}}}
+        city = city_of(topo, dev.site)
+        host = {"ansible_host": dev.mgmt_address.split("/")[0], "egnet_loopback": dev.loopback}
+        group(group_name("platform", dev.platform)).setdefault("hosts", {})[dev.hostname] = host
+        group(group_name("role", dev.role.value), egnet_role=dev.role.value).setdefault(
+            "hosts", {}
+        )[dev.hostname] = None
+        sg = group(
+            group_name("site", dev.site),
+            egnet_site=dev.site,
+            egnet_label=site.label,
+            egnet_tier=site.tier.value,
+            **({"egnet_city": city} if city else {}),
+        )
+        sg.setdefault("hosts", {})[dev.hostname] = None
+        tier = group(group_name("tier", site.tier.value))
+        tier.setdefault("children", {})[group_name("site", dev.site)] = None
+        if city:
+            cg = group(group_name("city", city), egnet_city_label=topo.sites[city].label)
+            cg.setdefault("children", {})[group_name("site", dev.site)] = None
+    children = {name: groups[name] for name in sorted(groups)}
+    return {"all": {"vars": {"egnet_network": topo.name}, "children": children}}
+
+
+def _ini_value(value: Any) -> str:
+    """An INI inventory value: JSON-quoted text (the ini plugin reads it with ``ast.literal_eval``)."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else str(value)
+
+
+def ansible_ini(topo: Topology) -> str:
+    """Return :func:`ansible_inventory` in Ansible's INI form.
+
+    Same groups and variables; Ansible's INI plugin parses it several times faster than the YAML
+    form (whose loader deep-copies every tagged node), which matters at 3,800 hosts.
+    """
+    inv = ansible_inventory(topo)["all"]
+    lines = [
+        f"# egnet Ansible inventory of {topo.name}: generated by `egnet export ansible`; no secrets"
+    ]
+    lines.append("[all:vars]")
+    lines += [f"{k}={_ini_value(v)}" for k, v in inv["vars"].items()]
+    for name, body in inv["children"].items():
+        if "hosts" in body:
+            lines.append(f"\n[{name}]")
+            for host, hv in body["hosts"].items():
+                extra = " ".join(f"{k}={v}" for k, v in (hv or {}).items())
+                lines.append(f"{host} {extra}".rstrip())
+        if "children" in body:
+            lines.append(f"\n[{name}:children]")
+            lines += list(body["children"])
+        if "vars" in body:
+            lines.append(f"\n[{name}:vars]")
+            lines += [f"{k}={_ini_value(v)}" for k, v in body["vars"].items()]
+    return "\n".join(lines) + "\n"
+
+
+SRLG_KINDS = ("building", "carrier", "device", "duct", "site")
+
+
+def srlg_attributes(srlgs: tuple[str, ...]) -> dict[str, str]:
+    """One attribute per SRLG kind (``srlg_duct`` …), each a comma-separated list (empty if none).
+
+    Examples:
+        >>> srlg_attributes(("carrier:own", "duct:d1", "duct:d2"))["srlg_duct"]
+        'd1,d2'
+    """
+    out: dict[str, list[str]] = {k: [] for k in SRLG_KINDS}
+    for s in srlgs:
+        kind, _, name = s.partition(":")
+        out.setdefault(kind, []).append(name)
+    return {f"srlg_{k}": ",".join(v) for k, v in out.items()}
 
 
 def to_graph(topo: Topology) -> nx.MultiGraph:
     """Return the device graph: one node per device, one edge per circuit (keyed by circuit id)."""
     g = nx.MultiGraph(name=topo.name)
     for dev in topo.devices.values():
+        site = topo.sites[dev.site]
         g.add_node(
             dev.hostname,
+            label=f"{site.label} {dev.hostname}",
             site=dev.site,
+            site_label=site.label,
+            city=city_of(topo, dev.site) or "",
             role=dev.role.value,
             platform=dev.platform,
-            tier=topo.sites[dev.site].tier.value,
+            model=dev.model,
+            tier=site.tier.value,
             building=dev.building,
+            mgmt_address=dev.mgmt_address,
         )
     for c in topo.circuits.values():
         g.add_edge(
@@ -64,6 +160,7 @@ def to_graph(topo: Topology) -> nx.MultiGraph:
             cost_ba=c.cost_ba,
             role=c.role.value,
             srlgs=",".join(c.srlgs),
+            **srlg_attributes(c.srlgs),
         )
     return g
 

@@ -78,33 +78,140 @@ class Division:
     children: list[Division] = field(default_factory=list)
 
 
-def read_divisions(text: str) -> Division:
-    """Parse the CSV text into a tree rooted at the province.
+LEVELS = ("province", "city", "county", "township")
+#: accepted spellings of a level (tier) column: names, Chinese names and NBS level numbers 1-4
+LEVEL_ALIASES: dict[str, str] = {
+    **{name: name for name in LEVELS},
+    **{str(i): name for i, name in enumerate(LEVELS, 1)},
+    "省": "province", "省级": "province",
+    "市": "city", "市级": "city", "地市": "city", "地级": "city",
+    "县": "county", "县级": "county", "区县": "county",
+    "乡": "township", "乡镇": "township", "乡级": "township", "镇": "township", "街道": "township",
+}  # fmt: skip
+LEVEL_HELP = "province, city, county or township (or 1-4, or 省/市/县/乡镇)"
+CODE_RE = re.compile(r"^[0-9A-Za-z]{1,16}$")
+MAX_ROWS = 200_000
+MAX_FIELD = 200
+DIVISION_COLUMNS = ("level", "code", "name", "parent_code")
+
+
+def parse_level(value: str) -> str | None:
+    """Return the level a column value names, or ``None``.
+
+    Examples:
+        >>> parse_level("1"), parse_level(" City "), parse_level("乡镇"), parse_level("5")
+        ('province', 'city', 'township', None)
+    """
+    return LEVEL_ALIASES.get(value.strip().lower())
+
+
+def has_control(text: str) -> bool:
+    r"""True when text holds control or line-separator characters.
+
+    Examples:
+        >>> has_control("东湖区"), has_control("a\u2028b"), has_control("a\rb")
+        (False, True, True)
+    """
+    return any(not c.isprintable() for c in text)
+
+
+def csv_rows(text: str, source: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """Parse CSV text (a UTF-8 BOM from Excel is ignored) into its header and (line, row) pairs.
 
     Raises:
-        ValueError: with the line number when a row is malformed or dangling.
+        ValueError: naming the line when the CSV is malformed or too large.
     """
-    rows = list(csv.DictReader(io.StringIO(text)))
+    text = text.removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise ValueError(f"{source}: empty file (needs a header line)") from None
+    except csv.Error as exc:
+        raise ValueError(f"{source}:1: malformed CSV: {exc}") from None
+    rows: list[tuple[int, dict[str, str]]] = []
+    try:
+        for values in reader:
+            line = reader.line_num
+            if not any(v.strip() for v in values):
+                continue
+            if len(rows) >= MAX_ROWS:
+                raise ValueError(f"{source}:{line}: more than {MAX_ROWS} rows")
+            if len(values) > len(header):
+                raise ValueError(
+                    f"{source}:{line}: {len(values)} values but the header has {len(header)} columns"
+                )
+            rows.append((line, {h: v.strip() for h, v in zip(header, values, strict=False)}))
+    except csv.Error as exc:
+        raise ValueError(f"{source}:{reader.line_num}: malformed CSV: {exc}") from None
+    return header, rows
+
+
+def read_divisions(text: str, source: str = "divisions.csv") -> Division:
+    """Parse the CSV text into a tree rooted at the province.
+
+    Columns: ``level`` (province, city, county, township; or 1-4 as in the NBS tables), ``code``
+    (the division code, letters and digits), ``name`` (Chinese name), ``parent_code`` (the code of
+    the division one level up, defined on an earlier line; empty for the province).
+
+    Raises:
+        ValueError: with the line, the column and what it must hold, for the first bad row.
+    """
+    header, rows = csv_rows(text, source)
+    missing = [c for c in DIVISION_COLUMNS if c not in header]
+    if missing:
+        raise ValueError(
+            f"{source}:1: missing column(s) {', '.join(missing)}; the header must be "
+            f"{','.join(DIVISION_COLUMNS)}"
+        )
     by_code: dict[str, Division] = {}
     root: Division | None = None
-    for lineno, row in enumerate(rows, 2):
-        try:
-            div = Division(row["level"], row["code"], row["name"], row["parent_code"] or "")
-        except KeyError as exc:
-            raise ValueError(f"line {lineno}: missing column {exc}") from None
-        if div.code in by_code:
-            raise ValueError(f"line {lineno}: duplicate code {div.code}")
-        by_code[div.code] = div
-        if div.level == "province":
-            root = div
-        elif div.parent not in by_code:
+    for lineno, row in rows:
+        where = f"{source}:{lineno}"
+        for col in DIVISION_COLUMNS:
+            if len(row.get(col, "")) > MAX_FIELD or has_control(row.get(col, "")):
+                raise ValueError(
+                    f"{where}: column '{col}' must hold at most {MAX_FIELD} printable characters"
+                )
+        level = parse_level(row.get("level", ""))
+        if level is None:
             raise ValueError(
-                f"line {lineno}: parent {div.parent!r} of {div.name} not defined before it"
+                f"{where}: column 'level' must hold {LEVEL_HELP}; got {row.get('level', '')!r}"
             )
-        else:
-            by_code[div.parent].children.append(div)
+        code, name, parent = row.get("code", ""), row.get("name", ""), row.get("parent_code", "")
+        if not CODE_RE.match(code):
+            raise ValueError(
+                f"{where}: column 'code' must hold the division code (1-16 letters or digits); "
+                f"got {code!r}"
+            )
+        if not name:
+            raise ValueError(f"{where}: column 'name' must hold the division's name; it is empty")
+        if code in by_code:
+            raise ValueError(f"{where}: column 'code': duplicate code {code} (each code once)")
+        div = Division(level, code, name, parent)
+        if level == "province":
+            if root is not None:
+                raise ValueError(f"{where}: a second province row (the file holds one province)")
+            if parent:
+                raise ValueError(f"{where}: column 'parent_code' must be empty for the province")
+            root = div
+            by_code[code] = div
+            continue
+        up = LEVELS[LEVELS.index(level) - 1]
+        if parent not in by_code:
+            raise ValueError(
+                f"{where}: column 'parent_code' must hold the code of a {up} defined on an "
+                f"earlier line; {parent!r} of {name} is not"
+            )
+        if by_code[parent].level != up:
+            raise ValueError(
+                f"{where}: column 'parent_code': the parent of a {level} must be a {up}; "
+                f"{parent} is a {by_code[parent].level}"
+            )
+        by_code[code] = div
+        by_code[parent].children.append(div)
     if root is None:
-        raise ValueError("no province row")
+        raise ValueError(f"{source}: no province row (level province or 1)")
     return root
 
 
@@ -268,7 +375,7 @@ def generate(
     ``existing`` maps division codes to the site ids of the previous generation (kept as they are).
     """
     existing = existing or {}
-    root = read_divisions(csv_text)
+    root = read_divisions(csv_text, source_note)
     taken: set[str] = set(overrides.get("reserved_ids", []))
     header = f"# GENERATED by `egnet generate` from {source_note}: do not edit by hand;\n# change source/ and re-run."
     out: dict[str, str] = {}

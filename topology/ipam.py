@@ -144,17 +144,74 @@ class Lock:
 
     @classmethod
     def loads(cls, text: str) -> Lock:
-        """Parse lock text; raise ValueError with a reason when it is malformed."""
+        """Parse lock text; raise :class:`LockError` (naming the entry) when it is malformed.
+
+        Examples:
+            >>> Lock.loads('{"version": 1, "loopback": {"r1": "10.0.0.1/32"}}').loopback
+            {'r1': '10.0.0.1/32'}
+            >>> Lock.loads('{"version": 1, "ports": {"r1": {"c1": true}}}')
+            Traceback (most recent call last):
+            ...
+            topology.ipam.LockError: ports.r1.c1: expected a port number (integer), found true
+        """
         data = json.loads(text)
         if not isinstance(data, dict) or data.get("version") != LOCK_VERSION:
-            raise ValueError(f"expected a lock of version {LOCK_VERSION}")
+            raise LockError((), f"expected a lock of version {LOCK_VERSION}")
+        unknown = sorted(set(data) - {"version", *SECTIONS})
+        if unknown:
+            raise LockError((unknown[0],), f"unknown section '{unknown[0]}'")
         lock = cls()
         for name in SECTIONS:
             section = data.get(name, {})
-            if not isinstance(section, dict):
-                raise ValueError(f"section '{name}' must be an object")
+            _expect_dict(section, (name,))
+            if name in ("zones", "ports"):
+                for sub, entries in section.items():
+                    _expect_dict(entries, (name, sub))
+                    for key, value in entries.items():
+                        _expect_entry(value, (name, sub, key), port=name == "ports")
+            else:
+                for key, value in section.items():
+                    _expect_entry(value, (name, key), port=False)
             setattr(lock, name, section)
         return lock
+
+
+class LockError(ValueError):
+    """A lock entry of the wrong shape or type; ``parts`` is its path in the JSON."""
+
+    def __init__(self, parts: tuple[str, ...], message: str) -> None:
+        self.parts = parts
+        self.reason = message
+        super().__init__(f"{'.'.join(parts)}: {message}" if parts else message)
+
+
+def _expect_dict(value: object, parts: tuple[str, ...]) -> None:
+    if not isinstance(value, dict):
+        raise LockError(parts, f"must be an object, found {_json_type(value)}")
+
+
+def _expect_entry(value: object, parts: tuple[str, ...], *, port: bool) -> None:
+    if port:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+            raise LockError(parts, f"expected a port number (integer), found {_json_type(value)}")
+    elif not isinstance(value, str) or len(value) > 18:
+        raise LockError(
+            parts, f'expected a prefix such as "198.18.0.4/30", found {_json_type(value)}'
+        )
+
+
+def _json_type(value: object) -> str:
+    if (
+        value is None
+        or isinstance(value, bool)
+        or (isinstance(value, int | float) and abs(value) < 1e9)
+    ):
+        return json.dumps(value)
+    if isinstance(value, int | float):
+        return "a huge number"
+    if isinstance(value, str):
+        return "a long string" if len(value) > 40 else json.dumps(value, ensure_ascii=False)
+    return "an array" if isinstance(value, list) else "an object"
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,12 +30,13 @@ from topology.diagnostics import Diagnostic, InventoryError, known
 from topology.diagnostics import Path as DataPath
 from topology.egress import check_egress
 from topology.expand import Drafts, Expander
-from topology.ipam import LOCK_NAME, Lock
+from topology.ipam import LOCK_NAME, Lock, LockError
 from topology.model import Topology
 from topology.perf import gc_paused
 from topology.platforms import PLATFORMS
 from topology.schema import CityFile, NetworkFile, ProvinceFile
-from topology.source import SourceFile, read_yaml
+from topology.source import LIMITS, InputFileError, SourceFile, decode_utf8, read_bytes, read_yaml
+from topology.units import shorten
 from topology.zones import check_zones
 
 logger = logging.getLogger(__name__)
@@ -81,6 +83,13 @@ def _fields_at(model: type[BaseModel], loc: DataPath) -> list[str]:
     return []
 
 
+def _show(value: object) -> str:
+    """A value as the YAML author wrote it (``true``, ``null``), cut short when long."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    return shorten(value)
+
+
 def validation_diagnostics(
     exc: ValidationError, src: SourceFile, model: type[BaseModel]
 ) -> list[Diagnostic]:
@@ -101,12 +110,29 @@ def validation_diagnostics(
             msg = f"missing required field '{loc[-1]}'"
             loc = loc[:-1] if loc[:-1] in src.marks or not loc[:-1] else loc
         elif kind == "string_pattern_mismatch":
-            msg = f"invalid value {err.get('input')!r}: must match {err['ctx']['pattern']}"
-            hint = "ids are lower-case ASCII (pinyin), digits, '-' and '_'"
+            msg = f"invalid value {_show(err.get('input'))}: must match {err['ctx']['pattern']}"
+            hint = "see 'Identifiers and text' in README.md for the pattern of each kind of name"
         elif "input" in err and kind not in ("value_error",):
-            msg = f"{msg}, found {err['input']!r}"
-        out.append(src.error(loc, msg, hint))
+            msg = f"{msg}, found {_show(err['input'])}"
+        diag = src.error(loc, msg, hint)
+        merged = _merge_union(out[-1], diag) if out else None
+        if merged is not None:  # one line per value: "should be a valid integer or 'auto'"
+            out[-1] = merged
+        else:
+            out.append(diag)
     return out
+
+
+def _merge_union(a: Diagnostic, b: Diagnostic) -> Diagnostic | None:
+    """Join two "Input should be …, found X" errors of one value (the arms of a union), else None."""
+    lead = "Input should be "
+    if a.path != b.path or not (a.message.startswith(lead) and b.message.startswith(lead)):
+        return None
+    head_a, sep_a, found_a = a.message.rpartition(", found ")
+    head_b, sep_b, found_b = b.message.rpartition(", found ")
+    if not (sep_a and sep_b) or found_a != found_b:
+        return None
+    return replace(a, message=f"{head_a} or {head_b.removeprefix(lead)}, found {found_a}")
 
 
 def _parse(
@@ -159,7 +185,7 @@ def _read_files(
             ]
         )
     for name in ("network.yaml", "province.yaml"):
-        if not (root / name).is_file():
+        if not os.path.lexists(root / name):
             errors.append(Diagnostic(str(root / name), 1, 1, "", "required file is missing"))
     _checkpoint(errors)
     rel = str(root)
@@ -234,37 +260,60 @@ def _check_features(net: NetworkFile, d: Drafts) -> list[Diagnostic]:
 
 def _read_lock(root: Path) -> tuple[Lock, str, list[Diagnostic]]:
     path = root / LOCK_NAME
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return Lock(), "", []
-    text = path.read_text(encoding="utf-8")
+    hint = "restore it from version control, or delete it to re-allocate"
+    try:
+        raw = read_bytes(path, LIMITS.max_lock_bytes)
+    except InputFileError as exc:
+        return Lock(), "", [Diagnostic(str(path), 1, 1, "", str(exc), hint)]
+    text, error = decode_utf8(raw, str(path))
+    if error is not None or text is None:
+        return Lock(), "", [error] if error else []
     try:
         return Lock.loads(text), text, []
-    except (ValueError, json.JSONDecodeError) as exc:
-        line = getattr(exc, "lineno", 1)
-        col = getattr(exc, "colno", 1)
+    except LockError as exc:
+        line, col = _locate_lock(text, str(path), exc.parts)
+        where = ".".join(exc.parts)
+        return Lock(), text, [Diagnostic(str(path), line, col, where, exc.reason, hint)]
+    except json.JSONDecodeError as exc:
+        return (
+            Lock(),
+            text,
+            [Diagnostic(str(path), exc.lineno, exc.colno, "", f"malformed lock file: {exc}", hint)],
+        )
+    except (ValueError, RecursionError) as exc:  # e.g. a 5,000-digit number, deep nesting
         return (
             Lock(),
             text,
             [
                 Diagnostic(
-                    str(path),
-                    line,
-                    col,
-                    "",
-                    f"malformed lock file: {exc}",
-                    "restore it from version control, or delete it to re-allocate",
+                    str(path), 1, 1, "", f"malformed lock file: {shorten(str(exc), 200)}", hint
                 )
             ],
         )
 
 
-def _locate_lock(text: str, name: str, where: str) -> tuple[int, int]:
-    key = where.rsplit(".", 1)[-1]
-    needle = f'"{key}":'
-    for i, line in enumerate(text.splitlines(), 1):
-        if needle in line:
-            return i, line.index(needle) + 1
-    return 1, 1
+def _locate_lock(text: str, name: str, where: str | tuple[str, ...]) -> tuple[int, int]:
+    """Line and column of the entry ``where`` (``section.key`` or its parts) in the lock text."""
+    if isinstance(where, str):
+        section, _, rest = where.partition(".")
+        parts: tuple[str, ...] = (section, *rest.split(".", 1)) if rest else (section,)
+        if section != "zones":
+            parts = (section, rest) if rest else (section,)
+    else:
+        parts = where
+    pos, found = 0, 0
+    for part in parts:
+        at = text.find(json.dumps(part, ensure_ascii=False) + ":", pos)
+        if at < 0:
+            break
+        pos = found = at
+    if not found and not text.startswith("{"):
+        return 1, 1
+    line = text.count("\n", 0, found) + 1
+    col = found - (text.rfind("\n", 0, found) + 1) + 1
+    return line, col
 
 
 def load_inventory(root: Path | str) -> LoadResult:
@@ -328,7 +377,7 @@ def _load(root: Path) -> LoadResult:
 def _with_departments(root: Path, topo: Topology) -> Topology:
     """Resolve ``departments.yaml`` (when present) against the built model and attach it."""
     path = root / DEPARTMENTS_FILE
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():  # a dangling symlink is an error, not absent
         return topo
     spec, src, errors = _parse(path, f"{root}/{DEPARTMENTS_FILE}", DepartmentsFile)
     _checkpoint(errors)

@@ -12,7 +12,9 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, model_validator
+
+from topology.text import Int, SecretName, device_text
 
 
 def _ipv4(text: str) -> str:
@@ -35,6 +37,37 @@ def _prefix(text: str) -> str:
     return str(ipaddress.IPv4Network(text))
 
 
+NMS_PREFIXLEN = 28  # the first /28 of the management pool is the NMS segment, reserved by IPAM
+
+
+def nms_segment(mgmt_address: str) -> ipaddress.IPv4Network:
+    """The NMS segment of the management pool holding ``mgmt_address`` (the pool's first /28).
+
+    The one source of this value: IPAM reserves it, the configs' default NTP/syslog/AAA servers and
+    management ACL point at it, and the lab's NMS namespace takes its first host.
+
+    Examples:
+        >>> nms_segment("198.19.0.23/24")
+        IPv4Network('198.19.0.0/28')
+        >>> nms_segment("10.9.8.5/29")
+        IPv4Network('10.9.8.0/29')
+    """
+    pool = ipaddress.IPv4Interface(mgmt_address).network
+    return ipaddress.IPv4Network((int(pool.network_address), max(pool.prefixlen, NMS_PREFIXLEN)))
+
+
+def nms_host(mgmt_address: str) -> ipaddress.IPv4Interface:
+    """The NMS host (first host of the NMS segment) with the management pool's prefix length.
+
+    Examples:
+        >>> nms_host("198.19.0.23/24")
+        IPv4Interface('198.19.0.1/24')
+    """
+    pool = ipaddress.IPv4Interface(mgmt_address).network
+    first = nms_segment(mgmt_address).network_address + 1
+    return ipaddress.IPv4Interface((int(first), pool.prefixlen))
+
+
 Host = Annotated[str, AfterValidator(_ipv4)]
 Prefix = Annotated[str, AfterValidator(_prefix)]
 
@@ -46,17 +79,17 @@ class _Frozen(BaseModel):
 class UserIn(_Frozen):
     """A named local user: privilege (0-15) and the *name* of the secret holding its password."""
 
-    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")
-    privilege: int = Field(ge=0, le=15)
-    secret: str
+    name: Annotated[str, Strict()] = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")
+    privilege: Int = Field(ge=0, le=15)
+    secret: SecretName
 
 
 class SnmpUserIn(_Frozen):
     """An SNMPv3 user (always authPriv, SHA + AES-128) with the names of its two key secrets."""
 
-    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")
-    auth_secret: str
-    priv_secret: str
+    name: Annotated[str, Strict()] = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$")
+    auth_secret: SecretName
+    priv_secret: SecretName
 
 
 class AaaIn(_Frozen):
@@ -64,14 +97,14 @@ class AaaIn(_Frozen):
 
     protocol: Literal["tacacs", "radius"] = "tacacs"
     servers: tuple[Host, ...] = ()
-    key_secret: str = "aaa_key"
+    key_secret: SecretName = "aaa_key"
 
 
 class PasswordPolicyIn(_Frozen):
     """Local password policy pushed to devices that support one."""
 
-    min_length: int = Field(default=12, ge=8, le=32)
-    max_age_days: int = Field(default=90, ge=1, le=365)
+    min_length: Int = Field(default=12, ge=8, le=32)
+    max_age_days: Int = Field(default=90, ge=1, le=365)
 
 
 DEFAULT_USERS = (
@@ -92,23 +125,25 @@ class ManagementIn(_Frozen):
     aaa: AaaIn = AaaIn()
     users: tuple[UserIn, ...] = DEFAULT_USERS
     snmp_users: tuple[SnmpUserIn, ...] = DEFAULT_SNMP_USERS
-    lockout_tries: int = Field(default=5, ge=1, le=20)
-    lockout_minutes: int = Field(default=10, ge=1, le=1440)
-    idle_timeout_minutes: int = Field(default=10, ge=1, le=60)
+    lockout_tries: Int = Field(default=5, ge=1, le=20)
+    lockout_minutes: Int = Field(default=10, ge=1, le=1440)
+    idle_timeout_minutes: Int = Field(default=10, ge=1, le=60)
     mgmt_acl: tuple[Prefix, ...] = ()
-    banner: str = Field(
+    banner: Annotated[str, AfterValidator(device_text)] = Field(
         default=DEFAULT_BANNER,
-        pattern=r'^[^%"#^\n]{1,400}$',
-        description="one line; no % \" # ^ (they delimit banners on the vendors' CLIs)",
+        min_length=1,
+        max_length=400,
+        description="one line of device text (topology.text.device_text): no control or line "
+        'separator characters, no % " # ^ ! | ? (banner delimiters and CLI specials)',
     )
     password: PasswordPolicyIn = PasswordPolicyIn()
-    ospf_key_secret: str = "ospf_key"
-    ospf_key_id: int = Field(default=1, ge=1, le=255)
-    bgp_password_secret: str = "bgp_password"
-    timezone: str = Field(default="CST", pattern=r"^[A-Z]{2,5}$")
-    utc_offset_hours: int = Field(default=8, ge=-12, le=14)
+    ospf_key_secret: SecretName = "ospf_key"
+    ospf_key_id: Int = Field(default=1, ge=1, le=255)
+    bgp_password_secret: SecretName = "bgp_password"
+    timezone: Annotated[str, Strict()] = Field(default="CST", pattern=r"^[A-Z]{2,5}$")
+    utc_offset_hours: Int = Field(default=8, ge=-12, le=14)
     jump_host: Host | None = None  # bastion that deploy/backup reach the devices through (SSH)
-    jump_port: int = Field(default=22, ge=1, le=65535)
+    jump_port: Int = Field(default=22, ge=1, le=65535)
 
     @model_validator(mode="after")
     def _unique_users(self) -> ManagementIn:
@@ -126,6 +161,27 @@ class ManagementIn(_Frozen):
 
 class Management(ManagementIn):
     """Resolved management settings (same shape as the input section)."""
+
+
+SNMP_COMMUNITY_SECRET = (
+    "snmp_community"  # SNMPv2c read-only community (lab snmpd, poll --snmp-version 2c)
+)
+
+
+def nms_snmp_user(mg: ManagementIn) -> SnmpUserIn | None:
+    """The SNMPv3 user the NMS polls as: the first entry of ``management.snmp_users``.
+
+    The one source of the user name and its secret names: the configs create every listed user,
+    the lab's snmpd creates this one and the poller authenticates as it. None when the list is
+    empty (then SNMPv3 polling is impossible).
+
+    Examples:
+        >>> nms_snmp_user(ManagementIn()).name
+        'egnet-nms'
+        >>> nms_snmp_user(ManagementIn(snmp_users=())) is None
+        True
+    """
+    return mg.snmp_users[0] if mg.snmp_users else None
 
 
 def resolve_management(spec: ManagementIn) -> Management:

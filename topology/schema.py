@@ -24,19 +24,28 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     StringConstraints,
 )
 
 from topology.management import ManagementIn
+from topology.text import (
+    Area,
+    CircuitId,
+    Code,
+    Hostname,
+    Id,
+    Int,
+    Label,
+    ModelName,
+    PlatformName,
+)
 from topology.units import parse_rate, parse_ratio
 
 Rate = Annotated[int, BeforeValidator(parse_rate)]
 Ratio = Annotated[float, BeforeValidator(parse_ratio)]
-Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=48)]
-Label = Annotated[str, StringConstraints(min_length=1, max_length=120)]
-Code = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z]+$", max_length=16)]
-Hostname = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=63)]
-Prefix = Annotated[str, StringConstraints(pattern=r"^[0-9.]+/[0-9]{1,2}$")]
+Name = Id
+Prefix = Annotated[str, Strict(), StringConstraints(pattern=r"^[0-9.]+/[0-9]{1,2}$", max_length=18)]
 
 
 class Input(BaseModel):
@@ -61,10 +70,10 @@ class CircuitTypeIn(Input):
 
 
 class DeviceModelIn(Input):
-    platform: str
-    vendor: str
+    platform: PlatformName
+    vendor: ModelName
     kind: Literal["router", "switch", "firewall"]
-    ports: int = Field(ge=1, le=1024)
+    ports: Int = Field(ge=1, le=1024)
 
 
 class UplinkIn(Input):
@@ -73,25 +82,25 @@ class UplinkIn(Input):
     ``remote: auto`` picks a parent core by a stable hash of the site code (townships).
     """
 
-    local: int = Field(default=1, ge=1, le=4)
-    remote: int | Literal["auto"] = 1
-    type: str
-    carrier: str
-    ducts: tuple[str, ...] = ()
-    cost: int | None = Field(default=None, ge=1, le=65535)
-    id: str | None = None
+    local: Int = Field(default=1, ge=1, le=4)
+    remote: Int | Literal["auto"] = 1
+    type: Name
+    carrier: Name
+    ducts: tuple[Name, ...] = Field(default=(), max_length=16)
+    cost: Int | None = Field(default=None, ge=1, le=65535)
+    id: CircuitId | None = None
 
 
 class ServiceLinkIn(Input):
-    type: str
-    carrier: str
+    type: Name
+    carrier: Name
 
 
 class EgressIn(Input):
     """An internet exit of a level: on core ``core`` over ``carrier`` with ``rate``."""
 
-    core: int = Field(default=1, ge=1, le=4)
-    carrier: str
+    core: Int = Field(default=1, ge=1, le=4)
+    carrier: Name
     rate: Rate
 
 
@@ -101,7 +110,10 @@ def _ipv4(text: str) -> str:
 
 
 IPv4 = Annotated[
-    str, StringConstraints(pattern=r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$"), AfterValidator(_ipv4)
+    str,
+    Strict(),
+    StringConstraints(pattern=r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$"),
+    AfterValidator(_ipv4),
 ]
 
 
@@ -109,24 +121,24 @@ class FirewallIn(Input):
     """The internet-egress firewall of a level (分级出口): a device of its own between the site's
     cores (inside, in the internet zone's VRF) and the carriers (outside, one link per egress)."""
 
-    model: str
+    model: ModelName
     log_servers: tuple[IPv4, ...] = Field(default=(), max_length=8)  # default: management syslog
 
 
 class TierIn(Input):
     """Defaults for every site of a tier."""
 
-    core_model: str | None = None
-    cores: int = Field(default=2, ge=1, le=4)
+    core_model: ModelName | None = None
+    cores: Int = Field(default=2, ge=1, le=4)
     buildings: tuple[Name, ...] = ("a", "b")
-    interconnect: str | None = None
+    interconnect: Name | None = None
     uplinks: tuple[UplinkIn, ...] = ()
-    access_model: str | None = None
-    service_model: str | None = None
+    access_model: ModelName | None = None
+    service_model: ModelName | None = None
     service: ServiceLinkIn | None = None
-    gateway_model: str | None = None
-    gateways: int = Field(default=2, ge=1, le=4)
-    cloud_link: str | None = None
+    gateway_model: ModelName | None = None
+    gateways: Int = Field(default=2, ge=1, le=4)
+    cloud_link: Name | None = None
     egress: tuple[EgressIn, ...] = ()
     zones: tuple[Name, ...] | None = None  # township tier: the zones a township joins
     firewall: FirewallIn | None = None  # the egress firewall of every site of the tier with egress
@@ -143,19 +155,19 @@ class TiersIn(Input):
 class PoolsIn(Input):
     loopback: Prefix
     p2p: Prefix
-    p2p_prefix: int = Field(default=30, ge=30, le=31)
+    p2p_prefix: Int = Field(default=30, ge=30, le=31)
     mgmt: Prefix
 
 
 class IgpIn(Input):
     protocol: Literal["ospf", "isis"] = "ospf"
     reference_bandwidth: Rate = 100_000_000_000
-    area: str = "0.0.0.0"
-    max_paths: int = Field(default=8, ge=1, le=64)
+    area: Area = "0.0.0.0"
+    max_paths: Int = Field(default=8, ge=1, le=64)
 
 
 class BgpIn(Input):
-    asn: int = Field(ge=1, le=4294967295)
+    asn: Int = Field(ge=1, le=4294967295)
 
 
 class ZoneIn(Input):
@@ -164,9 +176,9 @@ class ZoneIn(Input):
     label: Label
     kind: Literal["public", "internet", "management", "vpn", "office"]
     pool: Prefix
-    vpn_id: int = Field(ge=1, le=65535)
-    site_prefix: dict[Literal["province", "city", "county", "township", "cloud"], int]
-    vlan: int | None = Field(default=None, ge=1, le=4094)  # CE sub-interface tag; else vpn_id
+    vpn_id: Int = Field(ge=1, le=65535)
+    site_prefix: dict[Literal["province", "city", "county", "township", "cloud"], Int]
+    vlan: Int | None = Field(default=None, ge=1, le=4094)  # CE sub-interface tag; else vpn_id
 
 
 class PolicyIn(Input):
@@ -175,7 +187,7 @@ class PolicyIn(Input):
 
 
 class RoleIn(Input):
-    requires: tuple[str, ...] = ()
+    requires: tuple[Name, ...] = Field(default=(), max_length=32)
 
 
 class DuctIn(Input):
@@ -188,7 +200,7 @@ class NetworkFile(Input):
     network: NetworkInfo
     carriers: dict[Name, CarrierIn]
     circuit_types: dict[Name, CircuitTypeIn]
-    device_models: dict[str, DeviceModelIn]
+    device_models: dict[ModelName, DeviceModelIn]
     roles: dict[Literal["core", "access", "service", "cloud_gw", "firewall"], RoleIn] = {}
     tiers: TiersIn
     pools: PoolsIn
@@ -203,7 +215,7 @@ class NetworkFile(Input):
 class ApplicationIn(Input):
     name: Name
     label: Label
-    zone: str
+    zone: Name
     area: Literal["extranet", "internet"] = "extranet"
 
 
@@ -212,34 +224,34 @@ class CloudIn(Input):
 
     id: Name
     label: Label
-    gateways: int | None = Field(default=None, ge=1, le=4)
-    zones: tuple[str, ...] = ()
+    gateways: Int | None = Field(default=None, ge=1, le=4)
+    zones: tuple[Name, ...] = Field(default=(), max_length=64)
     applications: tuple[ApplicationIn, ...] = ()
 
 
 class ExtraCircuitIn(Input):
     """An extra circuit between two named devices (hostnames)."""
 
-    id: str
-    a: str
-    b: str
-    type: str
-    carrier: str
-    ducts: tuple[str, ...] = ()
-    cost: int | None = Field(default=None, ge=1, le=65535)
+    id: CircuitId
+    a: Hostname
+    b: Hostname
+    type: Name
+    carrier: Name
+    ducts: tuple[Name, ...] = Field(default=(), max_length=16)
+    cost: Int | None = Field(default=None, ge=1, le=65535)
 
 
 class SiteOverrides(Input):
     """Per-site overrides of tier defaults (shared by every site kind)."""
 
-    cores: int | None = Field(default=None, ge=1, le=4)
+    cores: Int | None = Field(default=None, ge=1, le=4)
     hostnames: tuple[Hostname, ...] | None = None  # legacy core hostnames, in core order
     buildings: tuple[Name, ...] | None = None
-    core_model: str | None = None
+    core_model: ModelName | None = None
     uplinks: tuple[UplinkIn, ...] | None = None
     circuits: tuple[ExtraCircuitIn, ...] = ()
     egress: tuple[EgressIn, ...] | None = None
-    accepted_risks: tuple[str, ...] = ()
+    accepted_risks: tuple[Name, ...] = Field(default=(), max_length=32)
     firewall: FirewallIn | None = None
 
 
@@ -249,7 +261,7 @@ class TownshipIn(Input):
     code: Code
     kind: Literal["town", "township", "street", "ethnic_township", "other"] = "town"
     uplinks: tuple[UplinkIn, ...] | None = None
-    access_model: str | None = None
+    access_model: ModelName | None = None
     zones: tuple[Name, ...] | None = None  # the zones this township joins (topology/zones.py)
 
 

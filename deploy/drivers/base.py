@@ -10,6 +10,8 @@ from topology.diagnostics import OperationError
 class DriverError(OperationError):
     """A device operation failed (connection, command or device-side refusal)."""
 
+    exit_code = 1  # the operation failed on the host or network, not the input
+
 
 class Unreachable(DriverError):
     """The device did not answer over management."""

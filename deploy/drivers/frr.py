@@ -12,41 +12,11 @@ import logging
 
 import paramiko
 
+from configs.frr_output import full_neighbors, strip_running_header
 from deploy.drivers.base import DriverError, Unreachable
 from deploy.transport import Credentials, Endpoint, connect
 
 logger = logging.getLogger(__name__)
-
-BANNER = ("Building configuration...", "Current configuration:")
-
-
-def strip_banner(text: str) -> str:
-    """Remove vtysh's ``show running-config`` banner lines.
-
-    Examples:
-        >>> strip_banner("Building configuration...\\n\\nCurrent configuration:\\n!\\nhostname r\\n")
-        '!\\nhostname r\\n'
-    """
-    kept = [ln for ln in text.splitlines() if ln.strip() not in BANNER and ln.strip()]
-    return "\n".join(kept) + "\n"
-
-
-def full_neighbors(data: dict[str, object]) -> dict[str, str]:
-    """Return router id → state from ``show ip ospf neighbor json``.
-
-    Examples:
-        >>> full_neighbors({"neighbors": {"198.18.0.1": [{"state": "Full/-"}]}})
-        {'198.18.0.1': 'Full'}
-    """
-    out: dict[str, str] = {}
-    neighbors = data.get("neighbors", {})
-    if not isinstance(neighbors, dict):
-        return out
-    for rid, entries in neighbors.items():
-        for e in entries if isinstance(entries, list) else []:
-            state = str(e.get("state", e.get("nbrState", "")))
-            out[str(rid)] = state.split("/")[0]
-    return out
 
 
 class FrrDriver:
@@ -119,7 +89,7 @@ class FrrDriver:
 
     def get_running(self) -> str:
         """Return ``show running-config`` without the banner."""
-        return strip_banner(self._ok("show running-config"))
+        return strip_running_header(self._ok("show running-config"))
 
     def check(self, candidate: str) -> str | None:
         """``vtysh -C`` on the router."""

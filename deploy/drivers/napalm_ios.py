@@ -71,7 +71,7 @@ class NapalmIosDriver:
             optional: dict[str, Any] = {"port": self.endpoint.port, "inline_transfer": True}
             if self.creds.key_file:  # the operator's personal key
                 optional |= {"key_file": self.creds.key_file, "use_keys": True}
-            if self.endpoint.netns or self.endpoint.jump is not None:
+            if self.endpoint.opener or self.endpoint.jump is not None:
                 optional["sock"] = connect(self.endpoint)  # namespace socket or jump channel
             self.device = self.factory(
                 hostname=self.endpoint.host,

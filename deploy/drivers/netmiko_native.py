@@ -218,7 +218,7 @@ class _NetmikoDriver:
         """Connect with Netmiko (through the management namespace when there is one)."""
         extra: dict[str, Any] = {}
         try:
-            if self.endpoint.netns or self.endpoint.jump is not None:
+            if self.endpoint.opener or self.endpoint.jump is not None:
                 extra["sock"] = connect(self.endpoint)
             self.conn = self.connector(
                 device_type=self.platform.netmiko_device_type,

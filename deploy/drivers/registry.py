@@ -8,7 +8,7 @@ from deploy.drivers.base import DeviceDriver
 from deploy.drivers.frr import FrrDriver
 from deploy.drivers.napalm_ios import NapalmIosDriver
 from deploy.drivers.netmiko_native import ComwareDriver, VrpDriver
-from deploy.transport import Credentials, Endpoint, JumpHost
+from deploy.transport import Credentials, Endpoint, JumpHost, SocketOpener
 from topology.diagnostics import OperationError
 from topology.model import Platform, Topology
 
@@ -42,16 +42,19 @@ def builder_for(platform: Platform) -> Builder:
 def driver_factory(
     topo: Topology,
     creds: Credentials,
-    netns: str | None,
+    opener: SocketOpener | None,
     timeout: float = 10.0,
     jump: JumpHost | None = None,
 ) -> Callable[[str], DeviceDriver]:
-    """Return ``hostname -> new driver`` for devices of ``topo`` reached via their mgmt address."""
+    """Return ``hostname -> new driver`` for devices of ``topo`` reached via their mgmt address
+    (TCP sockets from ``opener`` when given, e.g. inside the lab's NMS namespace)."""
 
     def make(hostname: str) -> DeviceDriver:
         dev = topo.devices[hostname]
         platform = topo.platforms[dev.platform]
-        ep = Endpoint(host=dev.mgmt_address.split("/")[0], netns=netns, timeout=timeout, jump=jump)
+        ep = Endpoint(
+            host=dev.mgmt_address.split("/")[0], opener=opener, timeout=timeout, jump=jump
+        )
         return builder_for(platform)(hostname, platform, ep, creds)
 
     return make

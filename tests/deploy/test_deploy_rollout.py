@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,9 @@ from configs.render import render_device
 from deploy.drivers.base import DeviceDriver
 from deploy.engine import deploy
 from deploy.options import DeployOptions
-from deploy.result import DeployResult, exit_code
+from deploy.result import DeployResult, exit_code, summarise
 from deploy.rollout import plan_batches, run_staged
+from egnet.deploy_cmds import report_deploy
 from topology import load_topology
 
 HOSTS = [f"r{i}" for i in range(7)]
@@ -134,3 +136,24 @@ def test_audit_failure_refuses_the_whole_rollout_before_any_device() -> None:
     by = {r.device: r for r in results}
     assert by["lab-core1"].stage == "audit" and "mgmt-acl" in (by["lab-core1"].error or "")
     assert by["lab-core2"].stage == "skipped" and exit_code(results) == 1
+
+
+def test_summary_counts_never_attempted_devices_as_skipped_not_failed() -> None:
+    calls: list[list[str]] = []
+    opts = DeployOptions(commit=True, canary=1, batch=3, max_failures=5)
+    results = run_staged(HOSTS, PLATFORMS, _runner({"r0"}, calls), opts)
+    s = summarise(results)
+    assert (s.devices, s.failed, s.skipped) == (7, 1, 6)
+    assert [r.device for r in results if r.failed] == ["r0"]
+    assert exit_code(results) == 1  # an incomplete rollout is still not a success
+
+
+def test_deploy_json_has_the_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    calls: list[list[str]] = []
+    opts = DeployOptions(commit=True, canary=1, batch=3, max_failures=5)
+    results = run_staged(HOSTS, PLATFORMS, _runner({"r0"}, calls), opts)
+    report_deploy(results, True, True, 1.0)
+    data = json.loads(capsys.readouterr().out)
+    assert data["summary"] == {
+        "devices": 7, "changed": 0, "committed": 0, "rolled_back": 0, "failed": 1, "skipped": 6,
+    }  # fmt: skip

@@ -28,7 +28,6 @@ def lab_env(tmp: Path) -> dict[str, str]:
         "EGNET_SECRET_SSH_USERNAME": "egnettest",
         "EGNET_SECRET_SSH_PASSWORD": f"Lab-{token}-Pw1",
         "EGNET_SECRET_SNMP_COMMUNITY": f"ro{token}",
-        "EGNET_SECRET_SNMP_V3_USER": "egnms",
         "EGNET_SECRET_SNMP_V3_AUTH_KEY": f"auth-{token}",
         "EGNET_SECRET_SNMP_V3_PRIV_KEY": f"priv-{token}",
         "EGNET_SECRET_OSPF_KEY": f"ospf{token[:4]}",

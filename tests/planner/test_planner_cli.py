@@ -100,7 +100,7 @@ def test_plan_upgrade_and_compare(tmp_path: Path, capsys: pytest.CaptureFixture[
 def test_bad_options_are_operation_errors(
     argv: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["plan", "inventory/lab", *argv]) == 1
+    assert main(["plan", "inventory/lab", *argv]) == 2
     err = capsys.readouterr().err
     assert "error:" in err and "Traceback" not in err
 

@@ -113,7 +113,7 @@ def test_window_without_data_and_text_output(
 
 
 def test_missing_database_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["plan", "inventory/lab", "--measured", str(tmp_path / "none.sqlite")]) == 1
+    assert main(["plan", "inventory/lab", "--measured", str(tmp_path / "none.sqlite")]) == 2
     assert "no poller database" in capsys.readouterr().err
 
 

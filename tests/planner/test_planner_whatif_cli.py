@@ -112,6 +112,6 @@ def test_whatif_combines_with_compare_and_growth(
 def test_bad_whatif_flags_are_clean_errors(
     argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["plan", LAB, *argv]) == 1
+    assert main(["plan", LAB, *argv]) == 2
     err = capsys.readouterr().err
     assert needle in err and "Traceback" not in err

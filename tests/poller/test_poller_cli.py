@@ -20,6 +20,7 @@ from testing.snmp_fleet import (
     write_fleet,
 )
 from topology import Topology, load_topology
+from topology.management import nms_snmp_user
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB = str(ROOT / "inventory" / "lab")
@@ -34,7 +35,7 @@ def _egnet(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[
 
 def test_poll_once_v3_json_and_db(tmp_path: Path) -> None:
     cfg = AgentConfig(tmp_path / "agent", free_udp_port())
-    env = {"EGNET_SECRET_SNMP_V3_USER": cfg.user, "EGNET_SECRET_SNMP_V3_AUTH_KEY": cfg.auth_key,
+    env = {"EGNET_SECRET_SNMP_V3_AUTH_KEY": cfg.auth_key,
            "EGNET_SECRET_SNMP_V3_PRIV_KEY": cfg.priv_key, "EGNET_VAULT": str(tmp_path / "none.yaml")}  # fmt: skip
     db = tmp_path / "p.db"
     with SnmpdAgent(cfg):
@@ -56,8 +57,8 @@ def test_poll_once_v3_json_and_db(tmp_path: Path) -> None:
 def test_poll_missing_secret_is_a_clean_error(tmp_path: Path) -> None:
     got = _egnet(["poll", LAB, "--once", "--device", "lab-core1"],
                  {"EGNET_VAULT": str(tmp_path / "none.yaml")})  # fmt: skip
-    assert got.returncode == 1
-    assert "missing secret 'snmp_v3_user'" in got.stderr and "Traceback" not in got.stderr
+    assert got.returncode == 2
+    assert "missing secret 'snmp_v3_auth_key'" in got.stderr and "Traceback" not in got.stderr
 
 
 def test_poll_v2c_table_shows_contracted_utilisation(tmp_path: Path) -> None:
@@ -105,10 +106,12 @@ def test_poll_whole_lab_once_v3(tmp_path: Path) -> None:
     names = list(fleet)
     write_endpoint_fleet(tmp_path / "data", [fleet[n] for n in names])
     ports = [free_udp_port() for _ in names]
-    v3 = ("labuser", "lab-auth-key-1", "lab-priv-key-1")
+    user = nms_snmp_user(topo.management)  # the user the configs create: the poller's, too
+    assert user is not None
+    v3 = (user.name, "lab-auth-key-1", "lab-priv-key-1")
     agent = SnmpsimAgent(tmp_path / "data", ports[0], tmp_path / "cache", v3=v3, probe=transport_id(0),
                          extra_ports=ports[1:])  # fmt: skip
-    env = {"EGNET_SECRET_SNMP_V3_USER": v3[0], "EGNET_SECRET_SNMP_V3_AUTH_KEY": v3[1],
+    env = {"EGNET_SECRET_SNMP_V3_AUTH_KEY": v3[1],
            "EGNET_SECRET_SNMP_V3_PRIV_KEY": v3[2], "EGNET_VAULT": str(tmp_path / "none.yaml")}  # fmt: skip
     targets = [
         a

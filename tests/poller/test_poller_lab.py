@@ -98,7 +98,7 @@ def test_shaped_circuit_measures_contracted_rate(
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
             time.sleep(3)  # past slow start of the bucket: the queue is full from here on
-            env = dict(os.environ, EGNET_SECRET_SNMP_V3_USER=cfg.user,
+            env = dict(os.environ,
                        EGNET_SECRET_SNMP_V3_AUTH_KEY=cfg.auth_key,
                        EGNET_SECRET_SNMP_V3_PRIV_KEY=cfg.priv_key,
                        EGNET_VAULT=str(tmp_path / "none.yaml"))  # fmt: skip

@@ -30,9 +30,12 @@ from poller.cycle import Poller
 from poller.fastsnmp import FastClient
 from poller.oids import COLUMNS, SYS_UPTIME_0, parse_oid
 from poller.readings import Credentials, DeviceReading, Target
+from topology.management import DEFAULT_SNMP_USERS
 
 ROOT = Path(__file__).resolve().parents[2]
-USER, AUTH, PRIV, COMMUNITY = "poller", "auth-pass-123", "priv-pass-456", "s3cret-community"
+# the poller authenticates as the model's NMS user (management.snmp_users), never a secret's
+USER = DEFAULT_SNMP_USERS[0].name
+AUTH, PRIV, COMMUNITY = "auth-pass-123", "priv-pass-456", "s3cret-community"
 ENGINE_ID = bytes.fromhex("80001f8880") + b"spoofagent"
 BOOTS = 7
 COL_TAGS = {"name": ber.OCTET_STRING, "in_octets": ber.COUNTER64, "out_octets": ber.COUNTER64,
@@ -468,7 +471,7 @@ def lying_agent() -> Iterator[int]:
 
 def test_poll_once_survives_a_lying_agent(lying_agent: int, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EGNET_")}
-    env |= {"EGNET_SECRET_SNMP_V3_USER": USER, "EGNET_SECRET_SNMP_V3_AUTH_KEY": AUTH,
+    env |= {"EGNET_SECRET_SNMP_V3_AUTH_KEY": AUTH,
             "EGNET_SECRET_SNMP_V3_PRIV_KEY": PRIV, "EGNET_VAULT": str(tmp_path / "none.yaml")}  # fmt: skip
     cmd = [sys.executable, "-m", "egnet.cli", "poll", str(ROOT / "inventory" / "lab"), "--once",
            "--gap", "0", "--json", "--timeout", "0.5", "--retries", "1", "--netns", "none",

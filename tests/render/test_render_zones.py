@@ -15,26 +15,30 @@ from configs.render import render_device
 from topology.model import Tier, Topology
 
 JIANGXI = ROOT / "inventory" / "jiangxi"
-# how each platform binds an interface to a VRF: in the block body, or in the block header (FRR)
+# how each platform binds an interface to a VRF: in the block body; FRR 8.2+ takes the VRF from the
+# kernel (the VLAN device is enslaved to the VRF device), so for FRR the zone is the one whose 802.1Q
+# tag the sub-interface carries
 BIND = {
     "huawei_vrp": re.compile(r"^ ip binding vpn-instance (\S+)$", re.M),
     "hp_comware": re.compile(r"^ ip binding vpn-instance (\S+)$", re.M),
     "cisco_ios": re.compile(r"^ vrf forwarding (\S+)$", re.M),
 }
 ADDR = re.compile(r"^ ip address (\S+)(?: (\S+))?$", re.M)
-FRR_HEADER = re.compile(r"^interface (\S+) vrf (\S+)$")
+FRR_HEADER = re.compile(r"^interface (\S+\.(\d+))$")
 
 
-def bound_interfaces(text: str, platform: str) -> list[tuple[str, str, ipaddress.IPv4Interface]]:
+def bound_interfaces(
+    text: str, platform: str, vrf_of_tag: dict[int, str] | None = None
+) -> list[tuple[str, str, ipaddress.IPv4Interface]]:
     """(interface, vrf, address) of every interface block bound to a VRF, parsed from a config."""
     out = []
     for block in re.split(r"\n(?=interface )", text):
         header, _, body = block.partition("\n")
         if not header.startswith("interface "):
             continue
-        frr = FRR_HEADER.match(header)
+        frr = FRR_HEADER.match(header) if platform == "frr" else None
         bind = BIND[platform].search(body) if platform in BIND else None
-        vrf = frr[2] if frr else (bind[1] if bind else None)
+        vrf = (vrf_of_tag or {}).get(int(frr[2])) if frr else (bind[1] if bind else None)
         addr = ADDR.search(body)
         if vrf is None or addr is None:
             continue
@@ -66,7 +70,8 @@ def missing_zones(topo: Topology, configs: dict[str, str]) -> list[str]:
     found: dict[tuple[str, str], int] = {}
     for host, text in configs.items():
         dev = topo.devices[host]
-        for _, vrf, addr in bound_interfaces(text, dev.platform):
+        tags = {z.vlan if z.vlan is not None else z.vpn_id: z.vrf for z in topo.zones.values()}
+        for _, vrf, addr in bound_interfaces(text, dev.platform, tags):
             for z in topo.zones.values():
                 block = next((b.prefix for b in z.blocks if b.site == dev.site), None)
                 # the site's own zone interfaces take the bottom half of the block (the top half
@@ -113,7 +118,7 @@ def test_a_missing_binding_is_found() -> None:
     lab = topology(LAB)
     frr = dict(zone_configs(LAB))
     for h in ("beicheng-core1", "beicheng-core2"):
-        frr[h] = re.sub(r"(interface \S+\.100) vrf public", r"\1", frr[h])
+        frr[h] = re.sub(r"interface (\S+)\.100\n", r"interface \1.4000\n", frr[h])
     assert missing_zones(lab, frr) == ["beicheng/public"]
 
 

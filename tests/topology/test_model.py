@@ -126,13 +126,14 @@ def test_graph_export(jiangxi: Topology) -> None:
 
 def test_ansible_inventory_groups_and_no_secrets(jiangxi: Topology) -> None:
     inv = ansible_inventory(jiangxi)
-    hosts = inv["all"]["hosts"]
-    assert len(hosts) == len(jiangxi.devices)
     groups = inv["all"]["children"]
+    hosts = {h for g in groups.values() for h in g.get("hosts", {})}
+    assert hosts == set(jiangxi.devices)
     assert {"tier_province", "role_core", "platform_huawei_vrp", "platform_hp_comware"} <= set(
         groups
     )
-    assert hosts["jiangxi-core1"]["ansible_network_os"] == "community.network.ce"
+    assert groups["platform_huawei_vrp"]["vars"]["ansible_network_os"] == "community.network.ce"
+    assert "jiangxi-core1" in groups["platform_huawei_vrp"]["hosts"]
     text = yaml.safe_dump(inv)
     assert "password" not in text and "secret" not in text
 
@@ -140,8 +141,8 @@ def test_ansible_inventory_groups_and_no_secrets(jiangxi: Topology) -> None:
 def test_cli_export_and_inspect(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     lab = str(ROOT / "inventory" / "lab")
     assert main(["export", "ansible", lab, "-o", str(tmp_path / "ans")]) == 0
-    hosts = yaml.safe_load((tmp_path / "ans" / "hosts.yml").read_text(encoding="utf-8"))
-    assert "lab-core1" in hosts["all"]["hosts"]
+    hosts = (tmp_path / "ans" / "hosts.ini").read_text(encoding="utf-8")
+    assert "\nlab-core1 ansible_host=" in hosts
     assert main(["export", "graph", lab, "-o", str(tmp_path / "g.graphml")]) == 0
     assert nx.read_graphml(tmp_path / "g.graphml").number_of_nodes() == 20
     capsys.readouterr()
@@ -160,6 +161,6 @@ def test_validate_json_summary(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_missing_folder_is_a_located_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["validate", "/nonexistent/inventory"]) == 1
+    assert main(["validate", "/nonexistent/inventory"]) == 2
     err = capsys.readouterr().err
     assert "inventory folder not found" in err and "Traceback" not in err

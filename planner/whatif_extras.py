@@ -6,16 +6,22 @@ the topology and its model are never changed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from topology.demands import DemandModel, Event, ExplicitDemand, close_names, unknown_endpoint
+from topology.demands import (
+    DemandModel,
+    Event,
+    ExplicitDemand,
+    close_names,
+    conference_event,
+    unknown_endpoint,
+)
 from topology.diagnostics import OperationError
+from topology.text import HOSTNAME_PATTERN
 from topology.units import parse_rate
-
-CONFERENCE_RATE = 4_000_000
-CONFERENCE_OVERHEAD = 1.2
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,8 @@ def parse_demand(spec: str, sites: Collection[str], hosts: Collection[str]) -> E
         raise OperationError(f"bad --demand '{spec}': expected NAME:SRC>DST=RATE, e.g. b:lab>x=50M")
     if len(name) > 64:
         raise OperationError(f"bad --demand '{spec}': the name is longer than 64 characters")
+    if not re.fullmatch(HOSTNAME_PATTERN, name):  # as in demands.yaml: no control characters
+        raise OperationError(f"bad --demand {spec!r}: the name must match {HOSTNAME_PATTERN}")
     for end in (src, dst):
         message = unknown_endpoint(end, sites, hosts)
         if message is not None:
@@ -78,14 +86,10 @@ def parse_event(spec: str, index: int = 1) -> Event:
         raise OperationError(
             f"bad --event '{spec}': expected conference[:RATE], e.g. conference:8M"
         )
-    return Event(
-        name="cli-conference" + (f"-{index}" if index > 1 else ""),
-        kind="cascaded_conference",
-        rate_bps=_rate("--event", spec, rate.strip()) if rate.strip() else CONFERENCE_RATE,
-        overhead=CONFERENCE_OVERHEAD,
-        mcu_tiers=("province", "city", "county"),
-        participants=("county", "township"),
-    )
+    name = "cli-conference" + (f"-{index}" if index > 1 else "")
+    if rate.strip():
+        return conference_event(name, _rate("--event", spec, rate.strip()))
+    return conference_event(name)
 
 
 def parse_extras(
