@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def dummy_secrets(mg: Management, folder: Path) -> Secrets:
     """A vault with a placeholder value for every secret name the management settings use."""
-    names = {mg.ospf_key_secret, mg.bgp_password_secret, mg.aaa.key_secret}
+    names = {mg.ospf_key_secret, mg.bgp_password_secret, mg.aaa.key_secret, mg.ntp_key_secret}
+    names.add(mg.ldp_key_secret)
     names |= {u.secret for u in mg.users}
     names |= {n for u in mg.snmp_users for n in (u.auth_secret, u.priv_secret)}
     vault = folder / "vault.yaml"

@@ -1,6 +1,6 @@
 """等保 2.0 level-3 device audit (GB/T 22239-2019 §8.1.4) of rendered or backed-up configs.
 
-Rules are data: ``deploy/rules/<platform>.yaml`` lists, per rule, line patterns that must be
+Rules are data: ``templates/<platform>/rules.yaml`` lists, per rule, line patterns that must be
 present (``require``), must be absent (``forbid``), numbers compared with settable policy
 (``values``), per-block checks (``blocks``: every block whose header matches and that has
 ``when`` must also have ``require``, optionally once per key found by ``each``), regions
@@ -28,8 +28,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from topology.diagnostics import OperationError
+from topology.platforms import TEMPLATES
 
-RULES = Path(__file__).resolve().parent / "rules"
 AUDIT_CHUNK = 200  # configs per worker task
 Status = Literal["pass", "fail", "na"]
 
@@ -83,6 +83,9 @@ class BlockCheck(_Frozen):
     require: str
     each: str | None = None
     via: str | None = None
+    optional: bool = Field(
+        default=False, description="a config with no such block passes (e.g. no BGP on it)"
+    )
 
 
 class RegionCheck(_Frozen):
@@ -116,6 +119,11 @@ class Rule(_Frozen):
     id: str
     title: str
     na: str | None = None
+    only_if: str | None = Field(
+        default=None,
+        description="the rule applies only to configs with a line matching this (else n/a), e.g. "
+        "command accounting only where TACACS+/HWTACACS is the AAA protocol",
+    )
     require: tuple[str, ...] = ()
     forbid: tuple[str, ...] = ()
     values: tuple[ValueCheck, ...] = ()
@@ -125,7 +133,7 @@ class Rule(_Frozen):
 
 
 class RuleSet(_Frozen):
-    """``deploy/rules/<platform>.yaml``."""
+    """``templates/<platform>/rules.yaml``."""
 
     platform: str
     rules: tuple[Rule, ...]
@@ -172,6 +180,16 @@ RULE_IDS = (
     "routing-auth",
     "banner",
     "unused-ports-shut",
+    "ssh-crypto",
+    "ntp-auth",
+    "snmp-traps",
+    "bfd",
+    "ldp-auth",
+    "ldp-sync",
+    "urpf",
+    "lldp",
+    "command-accounting",
+    "vrf-route-limit",
     # area boundary (§8.1.3): zones kept apart, and access control, audit and NAT at the egress
     "zone-binding",
     "boundary-policy",
@@ -181,14 +199,14 @@ RULE_IDS = (
 
 
 @lru_cache(maxsize=16)
-def load_rules(platform: str, root: Path = RULES) -> RuleSet:
+def load_rules(platform: str, root: Path = TEMPLATES) -> RuleSet:
     """Load and validate the rule set of a platform; every rule id must be present once.
 
     Examples:
         >>> [r.id for r in load_rules("cisco_ios").rules][:2]
         ['ssh-v2', 'no-telnet']
     """
-    path = root / f"{platform}.yaml"
+    path = root / platform / "rules.yaml"
     if not path.is_file():
         raise OperationError(f"{path}: no audit rules for platform '{platform}'")
     try:
@@ -364,7 +382,7 @@ def _blocks(cfg: ParsedConfig, checks: tuple[BlockCheck, ...]) -> Found:
             elif not need.search(b.body):
                 problems.append(f"line {b.index + 1}: '{b.header.strip()}' lacks /{c.require}/")
                 evidence.append(cfg.ev(b.index))
-        if seen == 0 and c.when is None and c.unless is None:
+        if seen == 0 and not c.optional and c.when is None and c.unless is None:
             problems.append(f"no block matching /{c.header}/")
     return evidence, problems
 
@@ -526,6 +544,8 @@ def check_rule(rule: Rule, cfg: ParsedConfig, policy: AuditPolicy) -> RuleResult
     """Evaluate one rule on a parsed config."""
     if rule.na is not None:
         return RuleResult(rule.id, rule.title, "na", rule.na, ())
+    if rule.only_if is not None and not _rx(rule.only_if).search(cfg.text):
+        return RuleResult(rule.id, rule.title, "na", f"applies only with /{rule.only_if}/", ())
     evidence: list[str] = []
     problems: list[str] = []
     for ev, pr in (

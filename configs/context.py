@@ -9,6 +9,7 @@ platform's config carries (``templates/<platform>/platform.yaml``).
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -18,11 +19,19 @@ from configs.hashing import hash_password
 from configs.platform_data import PlatformRender, active_sections, clean_text, platform_render
 from configs.qos import QOS_CLASSES, QOS_POLICY, QosClass, shaper_name
 from configs.zones import LanPortCtx, ZoneIfCtx, zone_interfaces
+from topology.diagnostics import OperationError
 from topology.management import Management, nms_segment
-from topology.model import Circuit, Device, Interface, Role, Topology
+from topology.model import Circuit, CircuitRole, Device, Interface, Role, Topology
 from topology.secrets import SecretSource
 
 PE_ROLES = (Role.CORE, Role.CLOUD_GW)
+# A password typed on the CLI as one token: VRP and Comware read "?" as help and space as a separator.
+PLAIN_PASSWORD = re.compile(r"[!#-&(->@-~]{8,128}")  # printable ASCII but space, " ' ?
+# Per-VRF route limit: a zone carries site blocks (a few thousand at most across 1,900 sites);
+# a leak of a full table into a zone stops here, with a warning at 80 %.
+VRF_ROUTE_LIMIT = 20000
+SWITCH_VLAN_BASE = 3000  # a switch's circuit n routes through VLANIF 3000 + n
+MODEL_NEEDS = {"bfd": "bfd"}  # control → hardware feature the model must have (hardware.yaml)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +104,18 @@ class IfCtx:
     shape_rate: int
     shaper: str
     mpls: bool
+    vlan: int = 0  # a switch dialect's VLANIF for this circuit (0: a routed port)
+    peer_lsr_id: str = ""  # the peer's loopback (its LDP LSR id)
+    access_facing: bool = False  # a router port toward a service centre (uRPF)
+
+
+@dataclass(frozen=True, slots=True)
+class PortQueue:
+    """One egress port queue of a port-queue dialect (NE): strict priority or a WFQ weight."""
+
+    name: str
+    pq: bool
+    percent: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,16 +137,19 @@ class VrfCtx:
     rt: str
     vpn_id: int
     networks: tuple[Addr, ...]
+    route_limit: int = 0  # 0: no limit (the built-in management VRF)
+    route_warn_percent: int = 80
     default_route: bool = False  # advertise the level's internet default in BGP (configs/egress.py)
 
 
 @dataclass(frozen=True, slots=True)
 class UserCtx:
-    """A local user with its hashed secret."""
+    """A local user with the password as the platform's config takes it (a hash it documents, or
+    the plaintext input form the device hashes on commit)."""
 
     name: str
     privilege: int
-    hash: str
+    password: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +194,8 @@ class AccessCtx:
     syslog_servers: tuple[str, ...]
     mgmt_acl: tuple[Addr, ...]
     lockout_seconds: int
+    trap_servers: tuple[str, ...] = ()
+    ntp_key: str = ""  # empty: the platform's config carries no NTP authentication
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +228,12 @@ class DeviceContext:
     shapers: tuple[Shaper, ...]
     access: AccessCtx
     sections: frozenset[str] = field(default_factory=frozenset)
+    dialect: str = ""
+    mgmt_port: str | None = None
+    mgmt_vlan: int | None = None
+    port_queues: tuple[PortQueue, ...] = ()
+    controls: frozenset[str] = field(default_factory=frozenset)
+    ldp_key: str = ""
     lan_ports: tuple[LanPortCtx, ...] = ()
     zone_ifs: tuple[ZoneIfCtx, ...] = ()
     dept_ifs: tuple[DeptIfCtx, ...] = ()
@@ -248,8 +280,34 @@ class TopologyIndex:
         return str(self.nms.network_address + 1)
 
 
-def _interface(dev: Device, itf: Interface, c: Circuit, pr: PlatformRender, qos: bool) -> IfCtx:
+def port_queues(classes: tuple[QosClass, ...]) -> tuple[PortQueue, ...]:
+    """The QoS classes as port queues: EF strict priority, the others weighted, BE the rest.
+
+    Examples:
+        >>> [(q.name, q.pq, q.percent) for q in port_queues(QOS_CLASSES)]
+        [('ef', True, 10), ('af4', False, 35), ('af3', False, 20), ('be', False, 35)]
+    """
+    out: dict[str, list[int]] = {}
+    prio: dict[str, bool] = {}
+    for c in classes:
+        out.setdefault(c.queue, []).append(c.percent)
+        prio[c.queue] = c.priority
+    queues = [PortQueue(q, prio[q], sum(p)) for q, p in out.items()]
+    rest = 100 - sum(q.percent for q in queues)
+    return (*queues, PortQueue("be", False, rest)) if classes else ()
+
+
+def _interface(
+    dev: Device,
+    itf: Interface,
+    c: Circuit,
+    pr: PlatformRender,
+    qos: bool,
+    vlan: int = 0,
+    topo: Topology | None = None,
+) -> IfCtx:
     mine, peer = (c.a, c.b) if c.a.device == dev.hostname else (c.b, c.a)
+    peer_dev = topo.devices.get(peer.device) if topo is not None else None
     return IfCtx(
         name=mine.interface,
         description=clean_text(itf.description, pr.description_replace),
@@ -264,6 +322,9 @@ def _interface(dev: Device, itf: Interface, c: Circuit, pr: PlatformRender, qos:
         shape_rate=c.capacity_bps // pr.shape_unit_bps,
         shaper=shaper_name(c.capacity_bps) if qos else "",
         mpls=not c.tail,
+        vlan=vlan,
+        peer_lsr_id=peer_dev.loopback.split("/")[0] if peer_dev is not None else "",
+        access_facing=c.role is CircuitRole.SERVICE and vlan == 0 and dev.role is Role.ACCESS,
     )
 
 
@@ -272,10 +333,7 @@ def unused_ports(topo: Topology, dev: Device, used: set[str]) -> tuple[str, ...]
 
     Tested in tests/render/test_render_api.py (``test_unused_ports_are_shut``).
     """
-    plat = topo.platforms[dev.platform]
-    ports = topo.device_models[dev.model].ports
-    names = (plat.interface_template.format(n=n) for n in range(1, ports + 1))
-    return tuple(n for n in names if n not in used)
+    return tuple(n for n in topo.device_models[dev.model].port_names if n not in used)
 
 
 def _bgp(ix: TopologyIndex, dev: Device, secrets: SecretSource) -> BgpCtx | None:
@@ -323,6 +381,7 @@ def _vrfs(ix: TopologyIndex, dev: Device, pe: bool) -> tuple[VrfCtx, ...]:
                 rt=z.route_target,
                 vpn_id=z.vpn_id,
                 networks=nets,
+                route_limit=VRF_ROUTE_LIMIT,
             )
         )
     return tuple(out)
@@ -333,14 +392,26 @@ def _users(
 ) -> tuple[UserCtx, ...]:
     if scheme is None:
         return ()
-    return tuple(
-        UserCtx(
-            name=u.name,
-            privilege=u.privilege,
-            hash=hash_password(scheme, u.name, secrets.get(u.secret, device=dev.hostname)),
-        )
-        for u in mg.users
-    )
+    out = []
+    for u in mg.users:
+        plain = secrets.get(u.secret, device=dev.hostname)
+        if scheme == "device":
+            # the vendor's plaintext input form: one CLI token the device hashes on commit
+            if not PLAIN_PASSWORD.fullmatch(plain):
+                raise OperationError(
+                    f"{dev.hostname}: secret '{u.secret}' cannot be typed as a {dev.platform} "
+                    "password: 8-128 printable ASCII characters without spaces, '?' or quotes"
+                )
+            out.append(UserCtx(name=u.name, privilege=u.privilege, password=plain))
+        else:
+            out.append(
+                UserCtx(
+                    name=u.name,
+                    privilege=u.privilege,
+                    password=hash_password(scheme, u.name, plain),
+                )
+            )
+    return tuple(out)
 
 
 def _snmp(dev: Device, mg: Management, secrets: SecretSource) -> tuple[SnmpUserCtx, ...]:
@@ -377,6 +448,10 @@ def _access(
         syslog_servers=_servers(mg.syslog_servers, ix),
         mgmt_acl=tuple(Addr.parse(p) for p in mg.mgmt_acl) or (Addr.parse(str(ix.nms)),),
         lockout_seconds=mg.lockout_minutes * 60,
+        trap_servers=_servers(mg.trap_servers, ix),
+        ntp_key=(
+            secrets.get(mg.ntp_key_secret, device=dev.hostname) if "ntp_auth" in sections else ""
+        ),
     )
 
 
@@ -390,12 +465,23 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
     pr = platform_render(dev.platform)
     sections = active_sections(pr, topo.platforms[dev.platform].features)
     mg = topo.management
-    ifs = tuple(
-        _interface(dev, i, topo.circuits[i.circuit], pr, "qos" in sections)
+    hw = topo.device_models[dev.model]
+    # switches route through VLANIFs: one VLAN per circuit port (SWITCH_VLAN_BASE + n)
+    vlanif = hw.kind == "switch" and "vlanif" in hw.features
+    ckts = [
+        (i, topo.circuits[i.circuit])
         for i in dev.interfaces
         if i.circuit is not None and i.vrf is None  # VRF-bound links: configs/egress.py
+    ]
+    ifs = tuple(
+        _interface(dev, i, c, pr, "qos" in sections, SWITCH_VLAN_BASE + n if vlanif else 0, topo)
+        for n, (i, c) in enumerate(ckts, start=1)
     )
     pe = dev.role in PE_ROLES and "bgp" in sections
+    # a control is rendered when the platform has it on and the model has what it needs
+    controls = frozenset(
+        c for c in pr.enabled() if c not in MODEL_NEEDS or MODEL_NEEDS[c] in hw.features
+    )
     mgmt_if = next(i for i in dev.interfaces if i.kind == "mgmt")
     lan, zifs = zone_interfaces(topo, dev, pr) if "vrfs" in sections else ((), ())
     egress = core_egress(topo, dev, pr) if "vrfs" in sections else None
@@ -430,6 +516,16 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
         shapers=_shapers(ifs, pr.shape_unit_bps) if "qos" in sections else (),
         access=_access(ix, dev, sections, secrets),
         sections=sections,
+        dialect=hw.dialect,
+        mgmt_port=hw.mgmt_port,
+        mgmt_vlan=hw.mgmt_vlan,
+        controls=controls,
+        ldp_key=(
+            secrets.get(mg.ldp_key_secret, device=hostname)
+            if "ldp_md5" in controls and pe and any(i.mpls for i in ifs)
+            else ""
+        ),
+        port_queues=port_queues(QOS_CLASSES) if "qos" in sections else (),
         lan_ports=lan,
         zone_ifs=zifs,
         dept_ifs=department_interfaces(topo, dev, pr, lan),

@@ -1,7 +1,9 @@
 """Intended vs running (pure).
 
 Volatile lines that devices add or rewrite by themselves (version stamps, banners of ``show``
-commands, block terminators) are ignored, per platform, as data. Where hier_config has a driver
+commands, block terminators) are ignored, per platform, as data (``diff:`` in
+``templates/<platform>/platform.yaml``: ``ignore``, ``secrets`` the device stores in its own form,
+``hidden`` defaults, a named ``canonical`` rewrite). Where hier_config has a driver
 for the platform (Huawei VRP, H3C Comware, Cisco IOS) the difference is a *remediation*: the
 commands that take the running config to the intended one (``undo``/``no`` forms, sections closed
 with ``quit``/``exit``), computed by hier_config v3; for FRR it is a canonical unified diff.
@@ -17,36 +19,24 @@ from hier_config.platforms.driver_base import HConfigDriverBase, HConfigDriverRu
 from hier_config.platforms.hp_comware5.driver import HConfigDriverHPComware5
 from hier_config.platforms.huawei_vrp.driver import HConfigDriverHuaweiVrp
 
-IGNORED: dict[str, tuple[str, ...]] = {
-    "frr": (
-        r"^frr version ",
-        r"^!",
-        r"^end$",
-        r"^Building configuration",
-        r"^Current configuration",
-        r"^exit$",
-    ),
-    "cisco_ios": (
-        r"^!",
-        r"^end$",
-        r"^Building configuration",
-        r"^Current configuration",
-        r"^! Last configuration change",
-        r"^ntp clock-period",
-    ),
-    "huawei_vrp": (r"^\s*#", r"^return$", r"^!Software Version", r"^!Last configuration"),
-    "hp_comware": (r"^\s*#", r"^return$", r"^ version "),
-}
+from topology.platforms import platform_spec
 
 
 def normalise(text: str, platform: str) -> list[str]:
     """Return the config lines that matter, right-stripped, ignoring volatile ones.
 
+    Secrets the device stores in its own form (a plaintext typed in, the device's hash shown) are
+    rewritten to one placeholder on both sides, so they compare equal.
+
     Examples:
         >>> normalise("frr version 8.4.4\\nhostname r1\\n!\\ninterface lo \\nexit\\nend\\n", "frr")
         ['hostname r1', 'interface lo']
+        >>> normalise(" password hash $h$6$Zk0x==\\n", "hp_comware")
+        [' password <stored by the device>']
     """
-    patterns = [re.compile(p) for p in IGNORED.get(platform, ())]
+    spec = platform_spec(platform).diff
+    patterns = [re.compile(p) for p in spec.ignore]
+    secrets = [(re.compile(f.pattern), f.replace) for f in spec.secrets]
     lines = []
     for raw in text.splitlines():
         line = raw.rstrip()
@@ -54,14 +44,13 @@ def normalise(text: str, platform: str) -> list[str]:
             p.match(line.strip() if p.pattern.startswith("^!") else line) for p in patterns
         ):
             continue
+        for rx, replace in secrets:
+            line = rx.sub(replace, line)
         lines.append(line)
     return lines
 
 
 Block = tuple[str, tuple[str, ...]]
-
-# Lines FRR accepts but never shows because they are its defaults or vtysh-local settings.
-FRR_HIDDEN = (r"^auto-cost reference-bandwidth 100000$", r"^exec-timeout 10 0$", r"^banner motd ")
 
 
 def blocks(lines: list[str]) -> list[Block]:
@@ -80,10 +69,10 @@ def blocks(lines: list[str]) -> list[Block]:
     return [(h, tuple(c)) for h, c in out]
 
 
-def _frr_canonical(items: list[Block]) -> list[Block]:
+def _frr_canonical(items: list[Block], hidden_patterns: tuple[str, ...]) -> list[Block]:
     """FRR's own rewrites: hidden defaults, ``passive-interface`` shown under the interface,
     access-list entries numbered 5, 10, …"""
-    hidden = [re.compile(p) for p in FRR_HIDDEN]
+    hidden = [re.compile(p) for p in hidden_patterns]
     passive: list[str] = []
     seq: dict[str, int] = {}
     out: list[Block] = []
@@ -120,7 +109,9 @@ def canonical(text: str, platform: str) -> list[str]:
         ['interface lo', ' ip address 1.1.1.1/32', ' ip ospf passive', 'router ospf']
     """
     items = blocks(normalise(text, platform))
-    items = CANONICAL.get(platform, lambda b: b)(items)
+    spec = platform_spec(platform).diff
+    if spec.canonical is not None:
+        items = CANONICAL[spec.canonical](items, spec.hidden)
     merged: dict[str, list[str]] = {}
     for header, children in items:
         merged.setdefault(header, []).extend(children)

@@ -31,12 +31,14 @@ SECRET_COMMANDS: dict[str, tuple[str, ...]] = {
         r"\bshared-key (?!cipher\b|simple\b)(\S+)",
         rf"\bauthentication-mode (?:md5|sha|sha2-256|hmac-sha256)\s+(?!\d+\b){_ENC}(\S+)",
         rf"\bprivacy-mode (?:aes128|aes192|aes256|des56|3des168)\s+{_ENC}(\S+)",
+        r"\bmd5-password (?:cipher|plain) \S+ (\S+)",  # LDP MD5: peer LSR id, then the key
     ),
     "hp_comware": (
         rf"\b(?:cipher|simple|plain|hash)\s+{_ENC}(\S+)",
         r"\bsnmp-agent community (?:read|write) (?!cipher\b|simple\b)(\S+)",
         rf"\bauthentication-mode (?:md5|sha|sha224|sha256|sha384|sha512)\s+(?!\d+\b){_ENC}(\S+)",
         rf"\bprivacy-mode (?:aes128|aes192|aes256|des56|3des)\s+{_ENC}(\S+)",
+        r"\bmd5-authentication \S+ (?:cipher|plain) (\S+)",  # LDP MD5: peer LSR id, then the key
     ),
     "cisco_ios": (
         r"(?<![-\w])(?:password|secret)\s+(?:\d+\s+)?(\S+)",
@@ -45,6 +47,7 @@ SECRET_COMMANDS: dict[str, tuple[str, ...]] = {
         r"\bsnmp-server community\s+(\S+)",
         r"\bauth (?:md5|sha)\s+(\S+)",
         r"\bpriv (?:des|3des|aes(?:\s+\d+)?)\s+(\S+)",
+        r"\bauthentication-key \d+ (?:md5|cmac-aes-128|hmac-sha1|hmac-sha2-256) (?:\d+ )?(\S+)",
     ),
     "frr": (
         r"(?<![-\w])password\s+(\S+)",

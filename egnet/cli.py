@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "generate": "egnet.generate_cmds",
     "check": "egnet.planner_cmds",
     "plan": "egnet.planner_cmds",
+    "estimate": "egnet.planner_cmds",
     "render": "egnet.render_cmds",
     "audit": "egnet.render_cmds",
     "lab": "egnet.lab_cmds",

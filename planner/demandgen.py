@@ -28,6 +28,7 @@ class SiteDemand(NamedTuple):
     src_site: str
     dst_site: str
     tier: str
+    standby: bool = False  # src[0] (the master) sends alone while it is up
 
     @property
     def owner(self) -> str:
@@ -203,4 +204,20 @@ def all_demands(topo: Topology, model: DemandModel | None = None) -> list[SiteDe
     out = profile_demands(topo, model, group_of)
     for ev in model.events:
         out += event_demands(topo, ev, group_of)
-    return out + explicit_demands(topo, model)
+    return apply_masters(topo, model, out + explicit_demands(topo, model))
+
+
+def apply_masters(
+    topo: Topology, model: DemandModel, demands: list[SiteDemand]
+) -> list[SiteDemand]:
+    """Active/standby sites: their own traffic leaves from the master core (first in the source
+    group, ``standby`` set), from the others only while it is down."""
+    if not model.masters:
+        return demands
+    groups = _Groups(topo)
+    order: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for site, master in model.masters.items():
+        group = groups(topo.sites[site])
+        if master in group:
+            order[group] = (master, *(h for h in group if h != master))
+    return [d._replace(src=order[d.src], standby=True) if d.src in order else d for d in demands]

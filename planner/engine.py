@@ -50,17 +50,23 @@ class Demand:
     src: tuple[int, ...]
     dst: tuple[int, ...]
     rate: float
+    standby: bool = False  # src[0] sends alone while up; the others share only when it is down
 
 
 @dataclass(frozen=True)
 class DemandSet:
-    """Demands as arrays: members of demand ``d`` are ``src[src_ptr[d]:src_ptr[d+1]]``."""
+    """Demands as arrays: members of demand ``d`` are ``src[src_ptr[d]:src_ptr[d+1]]``.
+
+    ``level`` (per member, optional): a demand sends from its up members of the lowest level,
+    split evenly (all 0: load sharing; master 0 and the others 1: active/standby).
+    """
 
     rate: FloatArray
     src_ptr: IntArray
     src: IntArray
     dst: IntArray
     dst_groups: tuple[tuple[int, ...], ...]
+    level: IntArray | None = None
 
     @classmethod
     def of(cls, demands: Sequence[Demand]) -> DemandSet:
@@ -76,12 +82,14 @@ class DemandSet:
         ptr = np.zeros(len(demands) + 1, np.int64)
         ptr[1:] = np.cumsum([len(d.src) for d in demands])
         src = np.array([x for d in demands for x in d.src], np.int64).reshape(-1)
+        level = [min(k, 1) if d.standby else 0 for d in demands for k in range(len(d.src))]
         return cls(
             np.array([d.rate for d in demands], np.float64).reshape(-1),
             ptr,
             src,
             np.array(dst, np.int64).reshape(-1),
             tuple(keys),
+            np.array(level, np.int64).reshape(-1) if any(level) else None,
         )
 
 
@@ -254,6 +262,7 @@ class Engine:
         ds, tr = self.ds, self.trees
         share_demand = np.repeat(np.arange(len(ds.rate)), np.diff(ds.src_ptr))
         member = ds.src
+        self.share_level = ds.level if ds.level is not None else np.zeros(len(member), np.int64)
         single = np.array([len(g) == 1 and not tr.core[g[0]] for g in ds.dst_groups], bool)
         target = np.array([g[0] if len(g) == 1 else -1 for g in ds.dst_groups], np.int64)
         keys: dict[tuple[int, ...], int] = {}
@@ -348,9 +357,9 @@ class Engine:
 
     def _baseline(self) -> None:
         nc, ng = len(self.core_nodes), len(self.groups)
-        self.base_srate = self.rate[self.sh.demand] / np.bincount(
-            self.sh.demand, minlength=self.n_demands
-        )[self.sh.demand].clip(min=1)
+        self.base_srate = self.rate[self.sh.demand] * self._fractions(
+            np.ones(len(self.sh.member), bool)
+        )
         self.base_inj = self._inject(self.base_srate)
         alive_arc = np.ones(len(self.carcs), bool)
         self.base_dist = self._dist(np.arange(ng), alive_arc, np.ones(nc, bool))
@@ -371,6 +380,18 @@ class Engine:
         loads = self.base_tree_loads.copy()
         loads[self.carcs] += self.base_core_total
         self.baseline = Result(loads=loads, unrouted=self.base_unrouted.copy())
+
+    def _fractions(self, up: BoolArray) -> FloatArray:
+        """Per share: its part of its demand's rate when the members ``up`` are up (even split
+        over the up members of the demand's lowest level that has one up)."""
+        d = self.sh.demand
+        big = np.iinfo(np.int64).max
+        lowest = np.full(self.n_demands, big, np.int64)
+        np.minimum.at(lowest, d[up], self.share_level[up])
+        active = up & (self.share_level == lowest[d])
+        n = np.bincount(d, weights=active, minlength=self.n_demands)
+        out: FloatArray = np.where(active, 1.0 / n[d].clip(min=1), 0.0)
+        return out
 
     def _inject(self, srate: FloatArray) -> FloatArray:
         nc, ng = len(self.core_nodes), len(self.groups)
@@ -504,9 +525,9 @@ class Engine:
         srate = self.base_srate[touched].copy()
         if len(renorm):
             d = self.sh.demand[touched]
-            n_up = np.bincount(d, weights=member_up, minlength=self.n_demands)
+            frac = self._fractions(~fn[self.sh.member])[touched]
             hit = np.isin(d, demands)
-            srate[hit] = np.where(member_up[hit], self.rate[d[hit]] / n_up[d[hit]].clip(min=1), 0.0)
+            srate[hit] = self.rate[d[hit]] * frac[hit]
         ok = member_up & ~np.isin(touched, broken)
         return touched, srate, ok
 
@@ -582,6 +603,69 @@ class Engine:
         )
         unrouted[np.abs(unrouted) < 1e-6 * np.maximum(self.rate, 1.0)] = 0.0
         return Result(loads=loads, unrouted=unrouted)
+
+    def demand_matrix(self, failure: Failure | None = None, chunk: int = 256) -> sp.csr_matrix:
+        """The routing matrix: arcs x demands, the fraction of each demand's rate on each arc.
+
+        Exactly the model of :meth:`evaluate` (even split over the source members that are up,
+        ECMP on the core, tree paths), so ``demand_matrix(f) @ rate == evaluate(f).loads``
+        (tests check it). Traffic estimation uses it as the routing matrix; ``--explain`` reads a
+        direction's row.
+        """
+        failure = failure or Failure()
+        _, fn, fa = self.masks(failure)
+        nc, na = len(self.core_nodes), len(self.arc_tail)
+        sh = self.sh
+        frac = self._fractions(~fn[sh.member])
+        dead_arcs = np.flatnonzero(fa)
+        dead_nodes = np.flatnonzero(fn)
+        tree_ok = np.ones(len(sh.member), bool)
+        if dead_arcs.size or dead_nodes.size:
+            tree_ok[_gather(self.arcs_csc, dead_arcs)] = False
+            tree_ok[_gather(self.nodes_csc, dead_nodes)] = False
+        alive_arc = ~fa[self.carcs]
+        alive_node = ~fn[self.core_nodes]
+        dist = (
+            self.base_dist
+            if alive_arc.all() and alive_node.all()
+            else self._dist(np.arange(len(self.groups)), alive_arc, alive_node)
+        )
+        core = np.flatnonzero(self.core_share & tree_ok)
+        reach = np.isfinite(dist[sh.group[core], sh.inject[core]])
+        ok = tree_ok.copy()
+        ok[core[~reach]] = False
+        w = frac * ok
+        ns = len(sh.member)
+        to_demand = sp.csr_matrix((w, (np.arange(ns), sh.demand)), shape=(ns, self.n_demands))
+        out = (self.arcs_t @ to_demand).tocsr()
+        core = core[reach]
+        if core.size:
+            key = sh.group[core] * nc + sh.inject[core]
+            pairs, pair_of = np.unique(key, return_inverse=True)
+            rows: list[IntArray] = []
+            cols: list[IntArray] = []
+            vals: list[FloatArray] = []
+            for lo in range(0, len(pairs), chunk):
+                part = pairs[lo : lo + chunk]
+                g, r = part // nc, part % nc
+                inj = np.zeros((len(part), nc))
+                inj[np.arange(len(part)), r] = 1.0
+                flow, _ = self._route(dist[g], inj, alive_arc)
+                pi, ai = np.nonzero(flow > 1e-15)
+                rows.append(pi + lo)
+                cols.append(self.carcs[ai])
+                vals.append(flow[pi, ai])
+            pair_arc = sp.csr_matrix(
+                (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                shape=(len(pairs), na),
+            )
+            pair_demand = sp.csr_matrix(
+                (w[core], (pair_of.reshape(-1), sh.demand[core])),
+                shape=(len(pairs), self.n_demands),
+            )
+            out = (out + pair_arc.T.tocsr() @ pair_demand).tocsr()
+        out.eliminate_zeros()
+        return out
 
     def tree_only(self, failure: Failure) -> bool:
         """True when the failure touches only tree elements: no load anywhere can rise."""

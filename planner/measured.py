@@ -18,43 +18,54 @@ are reported next to the modelled baseline of the same direction:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Literal
 
 from planner.model import PlanModel
 from planner.report import status
+from planner.result import AboveModel, Measured, MeasuredDirection
 from planner.sweep import Sweep
 
 
 def measured_direction(
-    measured: float, modelled: float, worst: float, capacity: float, warn: float, fail: float
-) -> dict[str, Any]:
-    """Compare one direction's measured load with the model.
+    circuit: str,
+    ends: tuple[str, str],
+    loads: tuple[float, float, float],
+    capacity: float,
+    warn: float,
+    fail: float,
+) -> MeasuredDirection:
+    """Compare one direction's measured load with the model; ``loads`` is (measured, modelled
+    baseline, modelled worst).
 
     Examples:
-        >>> d = measured_direction(60.0, 40.0, 70.0, 100.0, 0.7, 0.8)
-        >>> d["ratio"], d["worst_estimate_bps"], d["status"], d["worst_estimate_utilisation"]
+        >>> d = measured_direction("c", ("a", "b"), (60.0, 40.0, 70.0), 100.0, 0.7, 0.8)
+        >>> d.ratio, d.worst_estimate_bps, d.status, d.worst_estimate_utilisation
         (1.5, 90.0, 'ok', 0.9)
-        >>> measured_direction(1.0, 0.0, 0.0, 100.0, 0.7, 0.8)["ratio"] is None
+        >>> measured_direction("c", ("a", "b"), (1.0, 0.0, 0.0), 100.0, 0.7, 0.8).ratio is None
         True
     """
+    measured, modelled, worst = loads
     estimate = measured + max(worst - modelled, 0.0)
-    return {
-        "measured_bps": measured,
-        "modelled_bps": modelled,
-        "ratio": measured / modelled if modelled > 0 else None,
-        "measured_utilisation": measured / capacity,
-        "status": status(measured / capacity, warn, fail),
-        "worst_estimate_bps": estimate,
-        "worst_estimate_utilisation": estimate / capacity,
-    }
+    return MeasuredDirection(
+        circuit=circuit,
+        src=ends[0],
+        to=ends[1],
+        measured_bps=measured,
+        modelled_bps=modelled,
+        ratio=measured / modelled if modelled > 0 else None,
+        measured_utilisation=measured / capacity,
+        status=status(measured / capacity, warn, fail),
+        worst_estimate_bps=estimate,
+        worst_estimate_utilisation=estimate / capacity,
+    )
 
 
 def measured_data(
     pm: PlanModel,
     sweep: Sweep | None,
     measured: Mapping[str, tuple[float, float]],
-    source: Mapping[str, Any],
-) -> dict[str, Any]:
+    source: tuple[str, Literal["busy_hour", "p95"], float],
+) -> Measured:
     """The ``measured`` section of a plan (see ``planner/SCHEMA.md``).
 
     Args:
@@ -66,7 +77,7 @@ def measured_data(
     policy = pm.topo.policy
     base = pm.engine.baseline.loads
     worst = sweep.worst if sweep is not None else base
-    directions: list[dict[str, Any]] = []
+    directions: list[MeasuredDirection] = []
     for cid, pair in sorted(measured.items()):
         j = pm.circuit_index.get(cid)
         if j is None:
@@ -74,29 +85,40 @@ def measured_data(
         for k in (0, 1):
             arc = 2 * j + k
             _, src, dst = pm.arc_name(arc)
-            row = measured_direction(
-                float(pair[k]),
-                float(base[arc]),
-                float(max(worst[arc], base[arc])),
-                float(pm.capacity[arc]),
-                policy.warn_utilisation,
-                policy.fail_utilisation,
+            directions.append(
+                measured_direction(
+                    cid,
+                    (src, dst),
+                    (float(pair[k]), float(base[arc]), float(max(worst[arc], base[arc]))),
+                    float(pm.capacity[arc]),
+                    policy.warn_utilisation,
+                    policy.fail_utilisation,
+                )
             )
-            directions.append({"circuit": cid, "from": src, "to": dst, **row})
     above = sorted(
-        (d for d in directions if d["measured_bps"] > d["modelled_bps"]),
-        key=lambda d: (-(d["measured_bps"] - d["modelled_bps"]), d["circuit"], d["from"]),
+        (d for d in directions if d.measured_bps > d.modelled_bps),
+        key=lambda d: (-(d.measured_bps - d.modelled_bps), d.circuit, d.src),
     )
-    return {
-        **dict(source),
-        "circuits": len({d["circuit"] for d in directions}),
-        "unknown_circuits": sorted(set(measured) - set(pm.circuit_index)),
-        "unmeasured_circuits": sum(1 for c in pm.circuits if c.id not in measured),
-        "fail": sum(1 for d in directions if d["status"] == "fail"),
-        "warn": sum(1 for d in directions if d["status"] == "warn"),
-        "directions": directions,
-        "above_model": [
-            {k: d[k] for k in ("circuit", "from", "to", "measured_bps", "modelled_bps", "ratio")}
+    database, method, days = source
+    return Measured(
+        database=database,
+        method=method,
+        days=float(days),
+        circuits=len({d.circuit for d in directions}),
+        unknown_circuits=tuple(sorted(set(measured) - set(pm.circuit_index))),
+        unmeasured_circuits=sum(1 for c in pm.circuits if c.id not in measured),
+        fail=sum(1 for d in directions if d.status == "fail"),
+        warn=sum(1 for d in directions if d.status == "warn"),
+        directions=tuple(directions),
+        above_model=tuple(
+            AboveModel(
+                circuit=d.circuit,
+                src=d.src,
+                to=d.to,
+                measured_bps=d.measured_bps,
+                modelled_bps=d.modelled_bps,
+                ratio=d.ratio,
+            )
             for d in above
-        ],
-    }
+        ),
+    )

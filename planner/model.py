@@ -131,7 +131,12 @@ def pack_demands(
     src: list[int] = []
     lens: list[int] = []
     dst: list[int] = []
+    level: list[int] = []
     for d in demands:
+        if d.standby:
+            level.extend(min(k, 1) for k in range(len(d.src)))
+        else:
+            level.extend([0] * len(d.src))
         ids = src_ids.get(id(d.src))
         if ids is None:
             ids = src_ids[id(d.src)] = tuple(index[h] for h in d.src)
@@ -156,6 +161,7 @@ def pack_demands(
         np.array(src, np.int64).reshape(-1),
         np.array(dst, np.int64).reshape(-1),
         tuple(keys),
+        np.array(level, np.int64).reshape(-1) if any(level) else None,
     )
 
 
@@ -164,6 +170,7 @@ def build_model(
     demand_model: DemandModel | None = None,
     upgrades: dict[str, int] | None = None,
     scale: dict[str, float] | None = None,
+    site_demands: list[SiteDemand] | None = None,
 ) -> PlanModel:
     """Lay out ``topo`` for the engine and route the baseline.
 
@@ -172,6 +179,8 @@ def build_model(
         demand_model: demands to use (default: the topology's own).
         upgrades: new usable capacity per circuit id (bit/s).
         scale: multiplier of demand rates per growth class (a tier, ``event`` or ``explicit``).
+        site_demands: the demands themselves, instead of expanding the demand model (a measured
+            or estimated matrix, ``planner.estimate.site_demands``).
     """
     model = demand_model or topo.demands
     upgrades = upgrades or {}
@@ -183,7 +192,7 @@ def build_model(
     ]
     cap = np.repeat([float(upgrades.get(c.id, c.capacity_bps)) for c in circuits], 2)
     with gc_paused():
-        demands = all_demands(topo, model)
+        demands = all_demands(topo, model) if site_demands is None else list(site_demands)
         engine = Engine(
             len(hosts), links, pack_demands(demands, index, scale or {}), topo.policy.max_paths
         )

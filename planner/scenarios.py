@@ -62,7 +62,8 @@ def index(pm: PlanModel) -> dict[str, Failure]:
         nodes.setdefault(f"site:{dev.site}", []).append(i)
         nodes.setdefault(f"building:{dev.building}", []).append(i)
     order = {k: n for n, k in enumerate(KINDS)}
-    keys = sorted({*links, *nodes}, key=lambda k: order[k.partition(":")[0]])
+    # insertion order within a kind (a set would order by string hash: runs would differ)
+    keys = sorted(dict.fromkeys([*links, *nodes]), key=lambda k: order[k.partition(":")[0]])
     pm.elements.update({k: Failure(tuple(links.get(k, ())), tuple(nodes.get(k, ()))) for k in keys})
     return pm.elements
 

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from planner.engine import Failure, FloatArray
 from planner.model import PlanModel
+from planner.result import Change, Comparison, DirectionResult, PlanResult
 from planner.sweep import Sweep
 from topology.diagnostics import OperationError
 
 logger = logging.getLogger(__name__)
 CLASSES = ("province", "city", "county", "township", "event", "explicit")
+MAX_YEARS = 100
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,8 @@ def parse_growth(specs: list[str], years: int) -> Growth:
             raise OperationError(f"bad --growth '{spec}': {exc}") from None
         for k in CLASSES if key == "all" else (key,):
             rates[k] = rate
-    if years < 1:
-        raise OperationError("--years must be at least 1")
+    if not 1 <= years <= MAX_YEARS:
+        raise OperationError(f"--years {years}: expected 1 to {MAX_YEARS}")
     return Growth(rates, years)
 
 
@@ -78,6 +79,14 @@ def class_loads(pm: PlanModel, failures: list[Failure]) -> dict[str, np.ndarray]
 def exhaustion(pm: PlanModel, sweep: Sweep | None, growth: Growth) -> FloatArray:
     """Per arc: the first year (0 = now) its worst candidate exceeds the fail threshold; NaN when
     not within the horizon."""
+    return growth_outlook(pm, sweep, growth)[0]
+
+
+def growth_outlook(
+    pm: PlanModel, sweep: Sweep | None, growth: Growth
+) -> tuple[FloatArray, FloatArray]:
+    """Per arc: the year of exhaustion (NaN: not within the horizon) and the worst candidate's
+    load in the last year of the horizon (the load an upgrade must carry)."""
     narcs = len(pm.capacity)
     cands: list[Failure] = [Failure()]
     index = {Failure(): 0}
@@ -94,33 +103,75 @@ def exhaustion(pm: PlanModel, sweep: Sweep | None, growth: Growth) -> FloatArray
     limit = pm.topo.policy.fail_utilisation * pm.capacity
     years = np.full(narcs, np.nan)
     cols = np.arange(narcs)
+    worst = np.zeros(narcs)
     for year in range(growth.years + 1):
         total = sum(loads * (1 + growth.rates[c]) ** year for c, loads in per_class.items())
         worst = np.max(np.asarray(total)[pick, cols[:, None]], axis=1)
         hit = np.isnan(years) & (worst > limit)
         years[hit] = year
-    return years
+    return years, worst
 
 
-def compare(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per circuit direction present in both plans: worst utilisation before and after."""
+def smallest_upgrade(pm: PlanModel, load: float) -> tuple[str, int] | None:
+    """The inventory's smallest circuit type whose usable rate keeps ``load`` at or under the fail
+    threshold (name, usable bit/s); None when even the largest cannot.
 
-    def index(plan: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-        return {(c["id"], d["from"]): d for c in plan["circuits"] for d in c["directions"]}
+    Examples:
+        >>> from topology import load_topology
+        >>> from planner.model import build_model
+        >>> pm = build_model(load_topology("inventory/lab"))
+        >>> smallest_upgrade(pm, 30e6)[1] >= 30e6 / pm.topo.policy.fail_utilisation
+        True
+        >>> smallest_upgrade(pm, 1e15) is None
+        True
+    """
+    limit = pm.topo.policy.fail_utilisation
+    fits = [
+        (t.usable_bps, t.name)
+        for t in pm.topo.circuit_types.values()
+        if load <= limit * t.usable_bps
+    ]
+    if not fits:
+        return None
+    rate, name = min(fits)
+    return name, rate
 
-    ia, ib = index(a), index(b)
+
+def compare(before: PlanResult, after: PlanResult, against: str) -> Comparison:
+    """Per circuit direction present in both plans whose worst utilisation or status changed,
+    largest change first."""
+
+    def index(plan: PlanResult) -> dict[tuple[str, str], DirectionResult]:
+        return {(cid, d.src): d for cid, d in plan.directions()}
+
+    ia, ib = index(before), index(after)
     rows = []
+    same = 0
     for key in sorted(ia.keys() & ib.keys()):
-        wa, wb = ia[key]["worst_utilisation"], ib[key]["worst_utilisation"]
-        if abs(wa - wb) > 1e-9 or ia[key]["status"] != ib[key]["status"]:
+        da, db = ia[key], ib[key]
+        if abs(da.worst_utilisation - db.worst_utilisation) > 1e-9 or da.status != db.status:
             rows.append(
-                {
-                    "circuit": key[0],
-                    "from": key[1],
-                    "before": wa,
-                    "after": wb,
-                    "status_before": ia[key]["status"],
-                    "status_after": ib[key]["status"],
-                }
+                Change(
+                    circuit=key[0],
+                    src=key[1],
+                    to=db.to,
+                    before=da.worst_utilisation,
+                    after=db.worst_utilisation,
+                    status_before=da.status,
+                    status_after=db.status,
+                )
             )
-    return sorted(rows, key=lambda r: -(abs(r["after"] - r["before"])))
+        else:
+            same += 1
+    rows.sort(key=lambda r: (-abs(r.after - r.before), r.circuit, r.src))
+    ca, cb = {c.id for c in before.circuits}, {c.id for c in after.circuits}
+    sa, sb = {s.name for s in before.sites}, {s.name for s in after.sites}
+    return Comparison(
+        against=against,
+        changes=tuple(rows),
+        added_circuits=tuple(sorted(cb - ca)),
+        removed_circuits=tuple(sorted(ca - cb)),
+        added_sites=tuple(sorted(sb - sa)),
+        removed_sites=tuple(sorted(sa - sb)),
+        unchanged=same,
+    )

@@ -9,14 +9,15 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
 
+from planner.result import WhatIf, WhatIfDemand, WhatIfEvent
 from topology.demands import (
     DemandModel,
     Event,
     ExplicitDemand,
     close_names,
     conference_event,
+    same_site,
     unknown_endpoint,
 )
 from topology.diagnostics import OperationError
@@ -66,6 +67,9 @@ def parse_demand(spec: str, sites: Collection[str], hosts: Collection[str]) -> E
         if message is not None:
             hint = close_names(end, sites, hosts)
             raise OperationError(f"bad --demand '{spec}': {message} (hint: {hint})")
+    message = same_site(src, dst, sites, hosts)
+    if message is not None:
+        raise OperationError(f"bad --demand '{spec}': {message}")
     return ExplicitDemand(
         name=name, src=src, dst=dst, rate_bps=_rate("--demand", spec, rate), where="--demand"
     )
@@ -102,7 +106,7 @@ def parse_extras(
     """Parse every ``--demand`` and ``--event`` option.
 
     Examples:
-        >>> x = parse_extras(["a:lab>lab=1M"], ["conference"], True, ["lab"], [])
+        >>> x = parse_extras(["a:lab>city=1M"], ["conference"], True, ["lab", "city"], [])
         >>> len(x.demands), x.events[0].name, x.no_events
         (1, 'cli-conference', True)
     """
@@ -131,24 +135,24 @@ def apply_extras(model: DemandModel, extras: Extras) -> DemandModel:
     )
 
 
-def extras_data(model: DemandModel, extras: Extras) -> dict[str, Any]:
+def extras_data(model: DemandModel, extras: Extras) -> WhatIf:
     """What the report lists under ``run.whatif``: the applied extras and the dropped events.
 
     Examples:
         >>> from topology.demands import resolve_demands
-        >>> x = parse_extras(["a:lab>lab=1M"], [], True, ["lab"], [])
+        >>> x = parse_extras(["a:lab>city=1M"], [], True, ["lab", "city"], [])
         >>> d = extras_data(resolve_demands(None), x)
-        >>> d["demands"][0]["rate_bps"], d["events_dropped"]
-        (1000000, ['province-video-conference'])
+        >>> d.demands[0].rate_bps, d.events_dropped
+        (1000000, ('province-video-conference',))
     """
-    return {
-        "demands": [
-            {"name": d.name, "src": d.src, "dst": d.dst, "rate_bps": d.rate_bps}
+    return WhatIf(
+        demands=tuple(
+            WhatIfDemand(name=d.name, src=d.src, dst=d.dst, rate_bps=d.rate_bps)
             for d in extras.demands
-        ],
-        "events": [
-            {"name": e.name, "kind": e.kind, "rate_bps": e.rate_bps, "overhead": e.overhead}
+        ),
+        events=tuple(
+            WhatIfEvent(name=e.name, kind=e.kind, rate_bps=e.rate_bps, overhead=e.overhead)
             for e in extras.events
-        ],
-        "events_dropped": [e.name for e in model.events] if extras.no_events else [],
-    }
+        ),
+        events_dropped=tuple(e.name for e in model.events) if extras.no_events else (),
+    )

@@ -36,7 +36,7 @@ from topology.model import (
     Zone,
     ZoneBlock,
 )
-from topology.platforms import PLATFORMS, interface_name
+from topology.platforms import PLATFORMS, HardwareModel, find_model
 from topology.schema import NetworkFile
 from topology.source import SourceFile
 from topology.units import format_rate
@@ -100,6 +100,13 @@ def _requests(net: NetworkFile, d: Drafts) -> Iterator[Request]:
                 yield Request("zones", zname, site.name, plen)
 
 
+def _hw(net: NetworkFile, model: str) -> HardwareModel:
+    """The catalogue entry of an inventory model (checked to exist during validation)."""
+    found = find_model(net.device_models[model].platform, model)
+    assert found is not None, model
+    return found
+
+
 def run_ipam(net: NetworkFile, d: Drafts, old: Lock) -> Allocation:
     """Allocate addresses and ports for the drafts, keeping the old lock's entries."""
     pools = {
@@ -121,11 +128,11 @@ def run_ipam(net: NetworkFile, d: Drafts, old: Lock) -> Allocation:
         wanted[h].append(LAN_PORT)
     for h, keys in handoff_keys(d).items():
         wanted[h].extend(keys)
-    limits = {
-        h: net.device_models[dev.model].ports if dev.model in net.device_models else 0
-        for h, dev in d.devices.items()
+    speeds = {
+        h: tuple(s for _, s in _hw(net, dev.model).port_table()) for h, dev in d.devices.items()
     }
-    result.lock.ports, problems = assign_ports(old.ports, wanted, limits)
+    need = {c.id: net.circuit_types[c.type].nominal for c in d.circuits.values()}
+    result.lock.ports, problems = assign_ports(old.ports, wanted, speeds, need)
     result.problems.extend(problems)
     return result
 
@@ -176,8 +183,8 @@ def _circuit(
     ctype = net.circuit_types[c.type]
     ends = []
     for host, address in zip((c.a, c.b), _hosts(lock.p2p[c.id]), strict=True):
-        plat = PLATFORMS[net.device_models[d.devices[host].model].platform]
-        name = interface_name(plat, lock.ports[host][c.id])
+        table = _hw(net, d.devices[host].model).port_table()
+        name = table[lock.ports[host][c.id] - 1][0]
         ends.append(CircuitEnd(device=host, interface=name, address=address))
     cost = c.cost or igp_cost(net.igp.reference_bandwidth, ctype.nominal)
     rate = format_rate(ctype.usable)
@@ -202,8 +209,8 @@ def _circuit(
         subnet=lock.p2p[c.id],
         capacity_bps=ctype.usable,
         nominal_bps=ctype.nominal,
-        cost_ab=cost,
-        cost_ba=cost,
+        cost_ab=c.cost_ab or cost,
+        cost_ba=c.cost_ba or cost,
         ducts=c.ducts,
         srlgs=_srlgs(c, d),
         tail=c.tail,
@@ -221,6 +228,7 @@ def _device(
 ) -> Device:
     dd = d.devices[host]
     plat = PLATFORMS[net.device_models[dd.model].platform]
+    hw = _hw(net, dd.model)
     mgmt = f"{lock.mgmt[host].split('/')[0]}/{net.pools.mgmt.split('/')[1]}"
     own = [
         Interface(
@@ -232,12 +240,13 @@ def _device(
             description="router-id / management loopback",
         ),
         Interface(
-            name=plat.mgmt_interface,
+            name=hw.mgmt.interface,
             kind="mgmt",
             address=mgmt,
             circuit=None,
             description="out-of-band management",
-            vrf=mgmt_vrf if plat.mgmt_vrf else None,
+            # a model's built-in management VRF (__LOCAL_OAM_VPN__, Mgmt-intf) wins over the zone
+            vrf=hw.mgmt.vrf or (mgmt_vrf if plat.mgmt_vrf else None),
         ),
     ]
     phys.sort(key=lambda i: lock.ports[host][i.circuit or ""])
@@ -251,6 +260,25 @@ def _device(
         loopback=lock.loopback[host],
         mgmt_address=mgmt,
         interfaces=tuple(own + phys + (zone_ifs or [])),
+    )
+
+
+def _device_model(name: str, platform: str, vendor: str, hw: HardwareModel) -> DeviceModel:
+    table = hw.port_table()
+    return DeviceModel(
+        name=name,
+        platform=platform,
+        vendor=vendor,
+        kind=hw.kind,
+        ports=len(table),
+        dialect=hw.dialect,
+        port_names=tuple(n for n, _ in table),
+        port_speeds_bps=tuple(s for _, s in table),
+        mgmt_interface=hw.mgmt.interface,
+        mgmt_vrf=hw.mgmt.vrf,
+        mgmt_port=hw.mgmt.port,
+        mgmt_vlan=hw.mgmt.vlan,
+        features=hw.features,
     )
 
 
@@ -292,7 +320,7 @@ def assemble(
             p: PLATFORMS[p] for p in sorted({m.platform for m in net.device_models.values()})
         },
         device_models={
-            k: DeviceModel(name=k, platform=v.platform, vendor=v.vendor, kind=v.kind, ports=v.ports)
+            k: _device_model(k, v.platform, v.vendor, _hw(net, k))
             for k, v in net.device_models.items()
         },
         zones=_zones(net, lock),
@@ -327,7 +355,7 @@ def _zones(net: NetworkFile, lock: Lock) -> dict[str, Zone]:
 
 def _port_namer(net: NetworkFile, d: Drafts) -> Callable[[str, int], str]:
     def name(host: str, index: int) -> str:
-        return interface_name(PLATFORMS[net.device_models[d.devices[host].model].platform], index)
+        return _hw(net, d.devices[host].model).port_table()[index - 1][0]
 
     return name
 
@@ -342,8 +370,7 @@ def _zone_ifs(
         dev = d.devices[host]
         site = d.sites[dev.site]
         pes = [h for h in site.devices if d.devices[h].role is dev.role]
-        plat = PLATFORMS[net.device_models[dev.model].platform]
-        port = interface_name(plat, lock.ports[host][LAN_PORT])
+        port = _hw(net, dev.model).port_table()[lock.ports[host][LAN_PORT] - 1][0]
         blocks = {z: lock.zones[z][site.name] for z in served[site.name]}
         out[host] = zone_interfaces(port, pes.index(host) + 1, served[site.name], blocks, vlans)
     return out

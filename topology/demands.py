@@ -17,11 +17,13 @@ File layout (every key optional)::
       - {name: backup, src: lab, dst: beicheng, rate: 50M}
     events:
       - {name: conference, kind: cascaded_conference, rate: 4M, overhead: 1.2}
+    sources:             # source-side split of a dual-cored site (default load_share)
+      beicheng: {split: active_standby, master: beicheng-core1}
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from difflib import get_close_matches
 from pathlib import Path as FsPath
 from typing import Annotated, Literal
@@ -133,12 +135,22 @@ class EventIn(_Frozen):
     enabled: Annotated[bool, Strict()] = True
 
 
+class SourceIn(_Frozen):
+    """How a dual-cored site's own traffic leaves it: ``load_share`` (evenly from every core that
+    is up, the default, as the design documents describe) or ``active_standby`` (all from
+    ``master``, a core of the site; from the other cores only while the master is down)."""
+
+    split: Literal["load_share", "active_standby"] = "load_share"
+    master: str | None = Field(default=None, max_length=64)
+
+
 class DemandsFile(_Frozen):
     """``demands.yaml`` (optional)."""
 
     profiles: ProfilesIn = ProfilesIn()
     demands: tuple[DemandIn, ...] = ()
     events: tuple[EventIn, ...] | None = None
+    sources: dict[str, SourceIn] = Field(default_factory=dict, max_length=100_000)
 
 
 class FlowRates(_Frozen):
@@ -178,13 +190,18 @@ class Event(_Frozen):
 
 
 class DemandModel(_Frozen):
-    """Resolved demand model (empty by default; :func:`resolve_demands` fills in the defaults)."""
+    """Resolved demand model (empty by default; :func:`resolve_demands` fills in the defaults).
+
+    ``masters``: sites whose own traffic leaves active/standby, with the master core's hostname
+    (every other site load-shares over its cores).
+    """
 
     source: str | None = None
     profiles: dict[str, TierProfile] = {}
     demands: tuple[ExplicitDemand, ...] = ()
     events: tuple[Event, ...] = ()
     assumptions: tuple[str, ...] = ()
+    masters: dict[str, str] = {}
 
 
 def default_flow(tier: str, target: str) -> FlowRates:
@@ -298,12 +315,18 @@ def resolve_demands(spec: DemandsFile | None, src: SourceFile | None = None) -> 
                     name=f"{d.name}/return", src=d.dst, dst=d.src, rate_bps=d.rate, where=where
                 )
             )
+    masters = {
+        site: so.master
+        for site, so in spec.sources.items()
+        if so.split == "active_standby" and so.master is not None
+    }
     return DemandModel(
         source=src.name if src else None,
         profiles=profiles,
         demands=tuple(demands),
         events=events,
         assumptions=tuple(assumed),
+        masters=masters,
     )
 
 
@@ -341,17 +364,108 @@ def close_names(name: str, sites: Collection[str], hosts: Collection[str]) -> st
     return "did you mean: " + ", ".join(close) if close else known(sites)
 
 
+def endpoint_site(name: str, sites: Collection[str], hosts: Collection[str]) -> str | None:
+    """The site an endpoint belongs to: a site name itself, or a device's site when ``hosts``
+    maps hostnames to objects with a ``site``; None when unknown.
+
+    Examples:
+        >>> from types import SimpleNamespace as NS
+        >>> endpoint_site("lab", ["lab"], {}), endpoint_site("r1", [], {"r1": NS(site="lab")})
+        ('lab', 'lab')
+    """
+    if name in sites:
+        return name
+    if isinstance(hosts, Mapping):
+        site = getattr(hosts.get(name), "site", None)
+        return site if isinstance(site, str) else None
+    return None
+
+
+def same_site(src: str, dst: str, sites: Collection[str], hosts: Collection[str]) -> str | None:
+    """The error message when a demand runs from a site to itself, else None.
+
+    A site name stands for the site's endpoints, so a demand from a site to itself (or to one of
+    its own devices) would load nothing: it is refused. Two different devices of one site are
+    allowed: their traffic crosses the site's own circuits (interconnect, service link).
+
+    Examples:
+        >>> same_site("lab", "lab", ["lab"], {})
+        "source and destination are the same site 'lab'"
+        >>> same_site("lab", "beicheng", ["lab", "beicheng"], {}) is None
+        True
+    """
+    if src == dst:
+        return f"source and destination are the same {'site' if src in sites else 'device'} '{src}'"
+    if src not in sites and dst not in sites:
+        return None
+    a, b = endpoint_site(src, sites, hosts), endpoint_site(dst, sites, hosts)
+    if a is not None and a == b:
+        return f"source and destination are the same site '{a}'"
+    return None
+
+
 def check_references(
     spec: DemandsFile, src: SourceFile, sites: Collection[str], hosts: Collection[str]
 ) -> list[Diagnostic]:
-    """Every explicit demand must name a known site or device at both ends."""
+    """Every explicit demand must name a known site or device at both ends, and two different
+    sites."""
     errors: list[Diagnostic] = []
     for i, d in enumerate(spec.demands):
+        bad = False
         for end in ("src", "dst"):
             message = unknown_endpoint(getattr(d, end), sites, hosts)
             if message is not None:
+                bad = True
                 errors.append(src.error(("demands", i, end), message, known(sites)))
+        message = None if bad else same_site(d.src, d.dst, sites, hosts)
+        if message is not None:
+            errors.append(
+                src.error(
+                    ("demands", i, "dst"),
+                    message,
+                    "a demand runs between two sites (or two devices of one site)",
+                )
+            )
+    for name, so in spec.sources.items():
+        errors += _check_source(name, so, src, sites, hosts)
     return errors
+
+
+def _check_source(
+    name: str, so: SourceIn, src: SourceFile, sites: Collection[str], hosts: Collection[str]
+) -> list[Diagnostic]:
+    """A ``sources`` entry names a site; active/standby names one of its cores as master."""
+    if name not in sites:
+        return [src.error(("sources", name), f"unknown site '{name}'", known(sites))]
+    cores = [
+        h
+        for h, dev in (hosts.items() if isinstance(hosts, Mapping) else ())
+        if getattr(dev, "site", None) == name
+        and str(getattr(getattr(dev, "role", None), "value", "")) in ("core", "cloud_gw")
+    ]
+    if so.split == "load_share":
+        if so.master is not None:
+            return [
+                src.error(("sources", name, "master"), "a master only goes with active_standby")
+            ]
+        return []
+    if len(cores) < 2:
+        return [
+            src.error(
+                ("sources", name, "split"),
+                f"active_standby needs two cores; site '{name}' has {len(cores)}",
+            )
+        ]
+    if so.master not in cores:
+        found = "no master" if so.master is None else f"master '{so.master}' is not a core of it"
+        return [
+            src.error(
+                ("sources", name, "master" if so.master is not None else "split"),
+                f"active_standby of site '{name}': {found}",
+                "cores: " + ", ".join(cores),
+            )
+        ]
+    return []
 
 
 ParseFn = Callable[

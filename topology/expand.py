@@ -71,6 +71,8 @@ class CircuitDraft:
     tail: bool
     src: SourceFile
     path: Path
+    cost_ab: int | None = None  # per direction, over ``cost``
+    cost_ba: int | None = None
 
 
 @dataclass
@@ -362,6 +364,8 @@ class Expander:
                     tail,
                     src,
                     upath,
+                    up.cost_ab,
+                    up.cost_ba,
                 )
             )
 
@@ -444,6 +448,8 @@ class Expander:
                     False,
                     site.src,
                     (*site.path, "circuits", i),
+                    ex.cost_ab,
+                    ex.cost_ba,
                 )
             )
 

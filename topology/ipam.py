@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from topology.units import format_rate
+
 LOCK_VERSION = 1
 LOCK_NAME = "ipam.lock.json"
 SECTIONS = ("loopback", "mgmt", "p2p", "zones", "ports")
@@ -317,38 +319,64 @@ def _count(lock: Lock) -> int:
 
 
 def assign_ports(
-    old: Mapping[str, Mapping[str, int]], wanted: Mapping[str, list[str]], limits: Mapping[str, int]
+    old: Mapping[str, Mapping[str, int]],
+    wanted: Mapping[str, list[str]],
+    speeds: Mapping[str, tuple[int, ...]],
+    need: Mapping[str, int],
 ) -> tuple[dict[str, dict[str, int]], list[tuple[str, str]]]:
-    """Assign a port index to every (device, circuit), keeping locked indexes.
+    """Assign a port index (1-based, into the device model's port list) to every (device, circuit).
+
+    ``speeds[device]`` is the line rate of each port of the device's model; ``need[circuit]`` the
+    circuit's nominal rate. A circuit goes on a free port of the slowest speed that carries it
+    (a 155M circuit on a GE port, not a 10GE one). Locked indexes are kept while their port still
+    carries the circuit; a circuit no free port can carry is a problem naming the speeds.
 
     Examples:
-        >>> ports, errs = assign_ports({"r1": {"c2": 1}}, {"r1": ["c1", "c2"]}, {"r1": 4})
+        >>> ports, errs = assign_ports({"r1": {"c2": 1}}, {"r1": ["c1", "c2", "c3"]},
+        ...                            {"r1": (10**9, 10**9, 10**10)}, {"c1": 10**10, "c2": 10**8,
+        ...                            "c3": 10**8})
         >>> ports, errs
-        ({'r1': {'c1': 2, 'c2': 1}}, [])
+        ({'r1': {'c1': 3, 'c2': 1, 'c3': 2}}, [])
+        >>> assign_ports({}, {"r1": ["c1"]}, {"r1": (10**9,)}, {"c1": 10**10})[1]
+        [('ports.r1', 'no free port for circuit c1 at 10G or faster (ports: 1× 1G, 0 free that fast)')]
     """
     out: dict[str, dict[str, int]] = {}
     problems: list[tuple[str, str]] = []
     for device, circuits in wanted.items():
         held = old.get(device, {})
+        table = speeds[device]
         mine: dict[str, int] = {}
         used: set[int] = set()
         for cid in circuits:
             idx = held.get(cid)
-            if isinstance(idx, int) and 1 <= idx <= limits[device] and idx not in used:
+            if (
+                isinstance(idx, int)
+                and 1 <= idx <= len(table)
+                and idx not in used
+                and table[idx - 1] >= need.get(cid, 1)
+            ):
                 mine[cid] = idx
                 used.add(idx)
-        nxt = 1
         for cid in circuits:
             if cid in mine:
                 continue
-            while nxt in used:
-                nxt += 1
-            if nxt > limits[device]:
+            free = [
+                i
+                for i in range(1, len(table) + 1)
+                if i not in used and table[i - 1] >= need.get(cid, 1)
+            ]
+            if not free:
+                have = ", ".join(f"{table.count(s)}× {format_rate(s)}" for s in sorted(set(table)))
                 problems.append(
-                    (f"ports.{device}", f"no free port for circuit {cid}: {limits[device]} ports")
+                    (
+                        f"ports.{device}",
+                        f"no free port for circuit {cid} at {format_rate(need.get(cid, 1))} or faster "
+                        f"(ports: {have or 'none'}, 0 free that fast)",
+                    )
                 )
                 continue
-            mine[cid] = nxt
-            used.add(nxt)
+            best = min(free, key=lambda i: (table[i - 1], i))
+            mine[cid] = best
+            used.add(best)
         out[device] = dict(sorted(mine.items()))
     return out, problems

@@ -33,7 +33,7 @@ from topology.expand import Drafts, Expander
 from topology.ipam import LOCK_NAME, Lock, LockError
 from topology.model import Topology
 from topology.perf import gc_paused
-from topology.platforms import PLATFORMS
+from topology.platforms import PLATFORMS, find_model, hardware
 from topology.schema import CityFile, NetworkFile, ProvinceFile
 from topology.source import LIMITS, InputFileError, SourceFile, decode_utf8, read_bytes, read_yaml
 from topology.units import shorten
@@ -214,6 +214,34 @@ def _check_network(net: NetworkFile, src: SourceFile) -> list[Diagnostic]:
                     known(PLATFORMS),
                 )
             )
+            continue
+        hw = find_model(model.platform, name)
+        if hw is None:
+            errors.append(
+                src.error(
+                    ("device_models", name),
+                    f"model '{name}' is not in the {model.platform} hardware catalogue",
+                    f"templates/{model.platform}/hardware.yaml has "
+                    f"{', '.join(sorted(hardware(model.platform).models))}",
+                )
+            )
+            continue
+        if hw.kind != model.kind:
+            errors.append(
+                src.error(
+                    ("device_models", name, "kind"),
+                    f"model '{name}' is a {hw.kind} in the hardware catalogue, not a {model.kind}",
+                )
+            )
+        count = len(hw.port_table())
+        if model.ports is not None and model.ports != count:
+            errors.append(
+                src.error(
+                    ("device_models", name, "ports"),
+                    f"model '{name}' has {count} ports in the hardware catalogue, not {model.ports}",
+                    "drop `ports:` (the catalogue is the source) or fix the card plan there",
+                )
+            )
     for name, ctype in net.circuit_types.items():
         if ctype.usable > ctype.nominal:
             errors.append(
@@ -353,7 +381,15 @@ def _load(root: Path) -> LoadResult:
             errors.append(net_src.error(path, message, "widen the pool or shrink per-site blocks"))
         elif where.startswith("ports."):
             dev = drafts.devices[where.removeprefix("ports.")]
-            errors.append(dev.src.error(dev.path, message, "use a device model with more ports"))
+            plat = net.device_models[dev.model].platform
+            errors.append(
+                dev.src.error(
+                    dev.path,
+                    f"device '{dev.hostname}' ({dev.model}): {message}",
+                    f"use a model with such a port or add a card to the {dev.model} card plan "
+                    f"in templates/{plat}/hardware.yaml",
+                )
+            )
         else:
             line, col = _locate_lock(lock_text, lock_name, where)
             errors.append(

@@ -140,6 +140,13 @@ class ManagementIn(_Frozen):
     ospf_key_secret: SecretName = "ospf_key"
     ospf_key_id: Int = Field(default=1, ge=1, le=255)
     bgp_password_secret: SecretName = "bgp_password"
+    ntp_key_secret: SecretName = "ntp_key"
+    ldp_key_secret: SecretName = "ldp_key"
+    ntp_key_id: Int = Field(default=1, ge=1, le=65535)
+    trap_servers: tuple[Host, ...] = Field(
+        default=(),
+        description="SNMPv3 trap receivers (default: the NMS host, where the poller runs)",
+    )
     timezone: Annotated[str, Strict()] = Field(default="CST", pattern=r"^[A-Z]{2,5}$")
     utc_offset_hours: Int = Field(default=8, ge=-12, le=14)
     jump_host: Host | None = None  # bastion that deploy/backup reach the devices through (SSH)

@@ -86,13 +86,22 @@ class Platform(Frozen):
 
 
 class DeviceModel(Frozen):
-    """A hardware model and the platform it runs."""
+    """A hardware model and the platform it runs, with its ports from the hardware catalogue
+    (``templates/<platform>/hardware.yaml``)."""
 
     name: str
     platform: str
     vendor: str
     kind: str
     ports: int
+    dialect: str = ""
+    port_names: tuple[str, ...] = ()
+    port_speeds_bps: tuple[int, ...] = ()
+    mgmt_interface: str = ""
+    mgmt_vrf: str | None = None
+    mgmt_port: str | None = None  # switches: the access port of the management VLAN
+    mgmt_vlan: int | None = None
+    features: tuple[str, ...] = ()
 
 
 class Policy(Frozen):

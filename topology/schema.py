@@ -73,7 +73,9 @@ class DeviceModelIn(Input):
     platform: PlatformName
     vendor: ModelName
     kind: Literal["router", "switch", "firewall"]
-    ports: Int = Field(ge=1, le=1024)
+    ports: Int | None = Field(
+        default=None, ge=1, le=1024, description="optional; must match the hardware catalogue"
+    )
 
 
 class UplinkIn(Input):
@@ -88,6 +90,8 @@ class UplinkIn(Input):
     carrier: Name
     ducts: tuple[Name, ...] = Field(default=(), max_length=16)
     cost: Int | None = Field(default=None, ge=1, le=65535)
+    cost_ab: Int | None = Field(default=None, ge=1, le=65535)  # local core → parent core
+    cost_ba: Int | None = Field(default=None, ge=1, le=65535)  # parent core → local core
     id: CircuitId | None = None
 
 
@@ -239,6 +243,8 @@ class ExtraCircuitIn(Input):
     carrier: Name
     ducts: tuple[Name, ...] = Field(default=(), max_length=16)
     cost: Int | None = Field(default=None, ge=1, le=65535)
+    cost_ab: Int | None = Field(default=None, ge=1, le=65535)  # a → b
+    cost_ba: Int | None = Field(default=None, ge=1, le=65535)  # b → a
 
 
 class SiteOverrides(Input):

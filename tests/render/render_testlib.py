@@ -19,6 +19,8 @@ GOLDEN = HERE / "golden"
 SECRET_VALUES = {
     "ospf_key": "ospf-test-key",
     "bgp_password": "bgp-test-pass",
+    "ntp_key": "ntp-test-key",
+    "ldp_key": "ldp-test-key",
     "aaa_key": "aaa-test-key",
     "user_netadmin": "Netadmin-test-pass-1",
     "user_noc": "Noc-test-pass-12",

@@ -25,6 +25,8 @@ def test_render_then_audit_folder(
     out = tmp_path / "configs"
     assert main(["render", str(MIXED), "--out", str(out), "--jobs", "1"]) == 0
     assert len(list(out.glob("*.cfg"))) == 22  # 20 routers + 2 egress firewalls
+    # configs carry keys and local-user passwords: owner-only files
+    assert {oct(p.stat().st_mode & 0o777) for p in out.glob("*.cfg")} == {"0o600"}
     capsys.readouterr()
     assert main(["audit", str(out), "--json", "--jobs", "1"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -43,7 +45,7 @@ def test_render_then_audit_folder(
     data = json.loads(capsys.readouterr().out)
     bad = [d for d in data if d["failed"]]
     assert [d["device"] for d in bad] == ["lab-core1"]
-    assert [r["rule"] for r in bad[0]["results"] if r["status"] == "fail"] == ["ntp"]
+    assert [r["rule"] for r in bad[0]["results"] if r["status"] == "fail"] == ["ntp", "ntp-auth"]
 
 
 def test_audit_inventory_renders_first(env_secrets: None, tmp_path: Path) -> None:

@@ -88,20 +88,31 @@ def _first(children: list[HConfigChild], pattern: str) -> re.Match[str] | None:
 
 
 def parse_back(
-    text: str, syntax: Syntax
+    text: str, syntax: Syntax, own: frozenset[str] = frozenset()
 ) -> tuple[dict[str, tuple[str, int | None]], dict[str, str]]:
     """Interfaces (name → (address, ospf cost)) and VRFs (name → RD) read from a config."""
     drop = re.compile(syntax.drop)
     hc = get_hconfig(syntax.hier, "\n".join(ln for ln in text.splitlines() if not drop.match(ln)))
     ifs: dict[str, tuple[str, int | None]] = {}
     vrfs: dict[str, str] = {}
+    # a switch's routed VLAN interface stands for the access port in that VLAN
+    access: dict[str, str] = {}
     for child in hc.children:
         if child.text.startswith("interface "):
+            m = _first(list(child.children), r"^port (?:access|default) vlan (\d+)$")
+            if m:
+                access[m[1]] = child.text.split()[1]
+    for child in hc.children:
+        if child.text.startswith("interface "):
+            name = child.text.split()[1]
+            v = re.match(r"^(?:Vlanif|Vlan-interface)(\d+)$", name)
+            if v and name not in own:  # `own`: VLAN interfaces the model has (management)
+                name = access[v[1]]
             kids = list(child.children)
             addr = _first(kids, syntax.address)
             cost = _first(kids, syntax.cost)
             if addr:
-                ifs[child.text.split()[1]] = (
+                ifs[name] = (
                     _cidr(addr[1], addr[2]),
                     int(cost[1]) if cost else None,
                 )
@@ -138,8 +149,9 @@ def expected(
             if any(b.site == dev.site for b in z.blocks):
                 vrfs[z.vrf] = z.rd
     mgmt_vrf = next((i.vrf for i in dev.interfaces if i.kind == "mgmt" and i.vrf), None)
-    if mgmt_vrf:
-        vrfs[mgmt_vrf] = topo.zones[mgmt_vrf].rd
+    by_vrf = {z.vrf: z for z in topo.zones.values()}
+    if mgmt_vrf in by_vrf:  # a model's built-in management VRF (Mgmt-intf …) is not configured
+        vrfs[mgmt_vrf] = by_vrf[mgmt_vrf].rd
     return ifs, vrfs
 
 
@@ -151,7 +163,8 @@ def _all_devices() -> list[tuple[Path, str]]:
 def test_round_trip(inv: Path, host: str) -> None:
     topo = topology(inv)
     dev = topo.devices[host]
-    got_ifs, got_vrfs = parse_back(rendered(inv)[host], SYNTAX[dev.platform])
+    own = frozenset(i.name for i in dev.interfaces)
+    got_ifs, got_vrfs = parse_back(rendered(inv)[host], SYNTAX[dev.platform], own)
     want_ifs, want_vrfs = expected(topo, dev)
     assert got_ifs == want_ifs
     assert got_vrfs == want_vrfs

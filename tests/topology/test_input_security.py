@@ -18,7 +18,8 @@ from configs.render import RenderOutputError, check_output, render_device
 from egnet.cli import main
 from planner import html as html_report
 from planner.model import build_model
-from planner.report import plan_data
+from planner.report import plan_result
+from planner.result import RunInfo, WhatIf
 from topology import load_topology
 from topology.demands import DemandsFile
 from topology.schema import CityFile, NetworkFile, ProvinceFile
@@ -176,8 +177,9 @@ def test_html_report_escapes_markup() -> None:
     topo = load_topology(LAB)
     evil = topo.model_copy(update={"label": "<script>alert(1)</script> & co"})
     pm = build_model(evil, evil.demands, {})
-    page = html_report.render(plan_data(pm, None, {"failures": "none", "user_failures": [], "upgrades": {},
-                                                   "growth": None, "whatif": {}, "seconds": 0}, None))  # fmt: skip
+    run = RunInfo(failures="none", user_failures=(), upgrades={}, growth=None, whatif=WhatIf(),
+                  seconds=0.0)  # fmt: skip
+    page = html_report.render(plan_result(pm, None, run))
     assert "<script>alert" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
 
