@@ -24,6 +24,8 @@ GOLDEN = Path(__file__).resolve().parent / "golden" / "departments"
 SECRETS = {
     "ospf_key": "ospf-test-key",
     "bgp_password": "bgp-test-pass",
+    "ntp_key": "ntp-test-key",
+    "ldp_key": "ldp-test-key",
     "aaa_key": "aaa-test-key",
     "user_netadmin": "Netadmin-test-pass-1",
     "user_noc": "Noc-test-pass-12",
@@ -38,7 +40,7 @@ def add(inv: Path, repo: Path, did: str, site: str, *extra: str) -> list[str]:
         "change", "add-department", str(inv), "--id", did, "--name", "测试单位",
         "--code", "11360000MB00000025", "--site", site, "--contact-name", "孙二",
         "--contact-phone", "0791-88000002", "--approval", "省政外网〔2025〕9号",
-        "--approval-date", "2025-03-01", "--zones", "public,internet", "--ce-model", "s5560",
+        "--approval-date", "2025-03-01", "--zones", "public,internet", "--ce-model", "S5130S-EI",
         "--changes", str(repo), "--operator", "zhang.wei", "--requester", "wang.min",
         "--window", WINDOW, "--change-id", f"CHG-{did}", *extra,
     ]  # fmt: skip
