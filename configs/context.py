@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
+from configs.departments import DeptIfCtx, department_interfaces
 from configs.egress import CoreEgressCtx, FirewallCtx, core_egress, firewall
 from configs.hashing import hash_password
 from configs.platform_data import PlatformRender, active_sections, clean_text, platform_render
@@ -235,6 +236,7 @@ class DeviceContext:
     ldp_key: str = ""
     lan_ports: tuple[LanPortCtx, ...] = ()
     zone_ifs: tuple[ZoneIfCtx, ...] = ()
+    dept_ifs: tuple[DeptIfCtx, ...] = ()
     egress: CoreEgressCtx | None = None
     firewall: FirewallCtx | None = None
 
@@ -526,6 +528,7 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
         port_queues=port_queues(QOS_CLASSES) if "qos" in sections else (),
         lan_ports=lan,
         zone_ifs=zifs,
+        dept_ifs=department_interfaces(topo, dev, pr, lan),
         egress=egress,
         firewall=firewall(topo, dev, pr, _servers(mg.syslog_servers, ix)),
     )

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from deploy.backup_repo import BackupRepo
 from topology.diagnostics import OperationError
-from topology.private_files import write_private
+from topology.private_files import private_dir, write_private
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,12 @@ class ChangeRecord(_Frozen):
     approved_at: dt.datetime | None = None
     window: Window
     devices: tuple[str, ...] = Field(min_length=1, max_length=5000)
+    # written by `egnet change add-department|…` (deploy/remediate.py): who asked for it, the
+    # commands per device (hier_config remediation from the last backup; a canonical diff on FRR),
+    # and affected devices egnet does not manage (the department's CE)
+    requester: str | None = Field(default=None, pattern=NAME)
+    remediation: dict[str, str] = Field(default_factory=dict, max_length=5000)
+    unmanaged: tuple[str, ...] = Field(default=(), max_length=100)
     outcomes: tuple[Outcome, ...] = ()
 
     @field_validator("approved_at", mode="before")
@@ -94,12 +100,22 @@ class ChangeRecord(_Frozen):
     def _parse_approved(cls, v: object) -> object:
         return dt.datetime.fromisoformat(v) if isinstance(v, str) else v
 
-    @field_validator("devices")
+    @field_validator("devices", "unmanaged")
     @classmethod
     def _hosts(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         bad = [h for h in v if not re.match(HOST, h)]
         if bad:
             raise ValueError(f"not a hostname: {bad[0]!r}")
+        return v
+
+    @field_validator("remediation")
+    @classmethod
+    def _commands(cls, v: dict[str, str]) -> dict[str, str]:
+        bad = [h for h in v if not re.match(HOST, h)]
+        if bad:
+            raise ValueError(f"not a hostname: {bad[0]!r}")
+        if any(re.search(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]", t) for t in v.values()):
+            raise ValueError("control characters in a remediation")
         return v
 
 
@@ -161,11 +177,65 @@ def authorize(rec: ChangeRecord, hosts: list[str], now: dt.datetime) -> None:
 def record_outcome(repo: BackupRepo, rec: ChangeRecord, outcome: Outcome) -> str | None:
     """Append ``outcome`` to the record, write it (0600) and commit it; return the commit."""
     updated = rec.model_copy(update={"outcomes": (*rec.outcomes, outcome)})
-    data = updated.model_dump(mode="json", exclude_defaults=False)
-    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
     path = record_path(repo, rec.id)
-    write_private(path, text)
+    write_private(path, _dump(updated))
     return repo.commit(f"change {rec.id}: {outcome.status} ({outcome.operator})", (CHANGES,))
+
+
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (remediations) as literal blocks, readable in the record and in git."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def _dump(rec: ChangeRecord) -> str:
+    data = rec.model_dump(mode="json", exclude_defaults=False)
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=200)
+
+
+def file_change(repo: BackupRepo, rec: ChangeRecord) -> str | None:
+    """Write a new change record (refusing to overwrite one) and commit it; return the commit."""
+    path = record_path(repo, rec.id)
+    repo.init()
+    if path.exists():
+        raise OperationError(f"{path}: change {rec.id} exists\n  hint: choose another --change-id")
+    private_dir(path.parent)
+    write_private(path, _dump(rec))
+    return repo.commit(f"change {rec.id}: filed by {rec.requester or rec.operator}", (CHANGES,))
+
+
+def approve(
+    repo: BackupRepo, change_id: str, approver: str, now: dt.datetime
+) -> tuple[ChangeRecord, str | None]:
+    """Record ``approver``'s approval of a change at ``now`` and commit it.
+
+    Raises:
+        ChangeRefused: the approver is the operator or the requester, the change is approved
+            already or has run.
+    """
+    rec = load_change(repo, change_id)
+    if approver in (rec.operator, rec.requester):
+        raise ChangeRefused(
+            f"change {rec.id}: {approver} operates or requested it: not an approver"
+        )
+    if rec.approver is not None:
+        raise ChangeRefused(f"change {rec.id} is approved already (by {rec.approver})")
+    if rec.outcomes:
+        raise ChangeRefused(f"change {rec.id} has run already")
+    try:
+        updated = ChangeRecord.model_validate(
+            {**rec.model_dump(), "approver": approver, "approved_at": now}, strict=False
+        )
+    except ValidationError as exc:
+        raise OperationError(f"approver: {exc.errors()[0]['msg']}") from None
+    write_private(record_path(repo, rec.id), _dump(updated))
+    return updated, repo.commit(f"change {rec.id}: approved by {approver}", (CHANGES,))
 
 
 def now_utc() -> dt.datetime:

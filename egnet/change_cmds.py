@@ -19,8 +19,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from ruamel.yaml import YAML
 
+from deploy.backup_repo import BackupRepo
+from deploy.change import ChangeRecord, approve, file_change, now_utc, record_path
+from deploy.remediate import plan
+from egnet.deploy_cmds import masked_secrets
 from egnet.output import emit_json, info, table
 from topology import load_topology
 from topology.departments import (
@@ -116,25 +121,108 @@ def reachability(topo: Topology, dept: Department | None) -> dict[str, str]:
     return out
 
 
-def _report(args: argparse.Namespace, before: Topology, after: Topology, ids: list[str]) -> None:
-    rows = []
-    result: dict[str, Any] = {"changed": ids, "departments": {}}
+def _affected(before: Topology, after: Topology, ids: list[str]) -> dict[str, list[str]]:
+    out = {}
     for did in ids:
         b, a = before.departments.get(did), after.departments.get(did)
-        devices = sorted(
+        out[did] = sorted(
             set(affected_devices(before, b) if b else [])
             | set(affected_devices(after, a) if a else [])
         )
+    return out
+
+
+def _report(
+    args: argparse.Namespace,
+    before: Topology,
+    after: Topology,
+    ids: list[str],
+    remediation: dict[str, str],
+) -> None:
+    rows = []
+    result: dict[str, Any] = {"changed": ids, "departments": {}}
+    for did, devices in _affected(before, after, ids).items():
+        b, a = before.departments.get(did), after.departments.get(did)
         rb, ra = reachability(before, b), reachability(after, a)
         result["departments"][did] = {"devices": devices, "before": rb, "after": ra}
         for zone in sorted(set(rb) | set(ra)):
             if rb.get(zone) != ra.get(zone):
                 rows.append((did, zone, rb.get(zone, "-"), ra.get(zone, "-")))
         info(f"{did}: devices affected: {', '.join(devices)}")
+    if remediation:
+        result["remediation"] = remediation
     if args.json:
         emit_json(result)
-    else:
-        table("Zones before → after", ["department", "zone", "before", "after"], rows)
+        return
+    table("Zones before → after", ["department", "zone", "before", "after"], rows)
+    for host, text in remediation.items():
+        info(f"--- {host}: commands\n{text.rstrip()}")
+
+
+def _window(text: str) -> dict[str, str]:
+    start, sep, end = text.partition("/")
+    if not sep:
+        raise OperationError(
+            f"--window {text!r}: expected START/END\n"
+            "  hint: 2026-11-29T00:00:00+08:00/2026-11-29T04:00:00+08:00"
+        )
+    return {"start": start, "end": end}
+
+
+def _plan(
+    args: argparse.Namespace, before: Topology, after: Topology, ids: list[str]
+) -> tuple[dict[str, str], list[str], dict[str, str]]:
+    """(host → masked commands of the managed devices that change, unmanaged affected devices,
+    host → what the commands start from)."""
+    hosts = sorted({h for hs in _affected(before, after, ids).values() for h in hs})
+    managed = [h for h in hosts if h in after.devices]
+    unmanaged = [h for h in hosts if h not in after.devices and h not in before.devices]
+    repo = BackupRepo(Path(args.changes))
+    secrets, masker = masked_secrets()
+    plans = plan(before, after, managed, repo.read_config, secrets)
+    remediation = {p.host: masker.mask(p.commands, p.platform) for p in plans if p.commands}
+    return remediation, unmanaged, {p.host: p.base for p in plans}
+
+
+def _record(
+    args: argparse.Namespace,
+    after: Topology,
+    ids: list[str],
+    remediation: dict[str, str],
+    unmanaged: list[str],
+) -> ChangeRecord:
+    """The change record to file (validated before anything is written)."""
+    now = now_utc()
+    action = args.change_command.removesuffix("-department").removesuffix("-departments")
+    what = ", ".join(ids[:5]) + (f" (+{len(ids) - 5})" if len(ids) > 5 else "")
+    sites = sorted({after.departments[d].site for d in ids if d in after.departments})
+    change_id = args.change_id or f"CHG-{now:%Y%m%d-%H%M%S}-{action}-{ids[0]}"[:64]
+    data: dict[str, Any] = {
+        "id": change_id,
+        "title": f"{action} department {what}" + (f" at {', '.join(sites)}" if sites else ""),
+        "operator": args.operator,
+        "requester": args.requester,
+        "window": _window(args.window),
+        "devices": sorted(remediation),
+        "remediation": remediation,
+        "unmanaged": unmanaged,
+    }
+    if args.approver:
+        data |= {"approver": args.approver, "approved_at": now}
+    try:
+        rec = ChangeRecord.model_validate(data, strict=False)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err["loc"])
+        raise OperationError(f"change record: {where}: {err['msg']}") from None
+    if rec.approver is not None and rec.approver in (rec.operator, rec.requester):
+        raise OperationError(
+            f"--approver {rec.approver}: the operator or requester may not approve the change"
+        )
+    path = record_path(BackupRepo(Path(args.changes)), rec.id)
+    if path.exists():
+        raise OperationError(f"{path}: change {rec.id} exists\n  hint: choose another --change-id")
+    return rec
 
 
 def _apply(args: argparse.Namespace, edit: Any) -> int:
@@ -144,12 +232,47 @@ def _apply(args: argparse.Namespace, edit: Any) -> int:
     ids = edit(data["departments"], before)
     text = _dump(data)
     after = _trial(inv, text)
-    _report(args, before, after, ids)
+    remediation: dict[str, str] = {}
+    unmanaged: list[str] = []
+    if args.changes:
+        if not args.operator or not args.window:
+            raise OperationError("--changes needs --operator and --window")
+        _window(args.window)
+        remediation, unmanaged, bases = _plan(args, before, after, ids)
+        for host, base in sorted(bases.items()):
+            if base == "intended":
+                info(
+                    f"{host}: no backup in {args.changes}: commands start from its intended config"
+                )
+    _report(args, before, after, ids, remediation)
     if args.dry_run:
         info("dry run: nothing written")
         return 0
+    rec = None
+    if args.changes:
+        if not remediation:
+            raise OperationError(
+                "the change alters no managed device's config: no change record filed"
+            )
+        rec = _record(args, after, ids, remediation, unmanaged)
     _commit(inv, text, after)
     info(f"wrote {inv / DEPARTMENTS_FILE} and {inv / DEPARTMENTS_LOCK}")
+    if rec is not None:
+        repo = BackupRepo(Path(args.changes))
+        commit = file_change(repo, rec)
+        info(
+            f"filed change {rec.id} in {repo.path}/changes/{rec.id}.yaml (commit {commit}); "
+            + ("approved" if rec.approver else f"approve with: egnet change approve {rec.id}")
+        )
+    return 0
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    """Approve a filed change (the approver is neither its operator nor its requester)."""
+    rec, commit = approve(BackupRepo(Path(args.changes)), args.id, args.approver, now_utc())
+    info(f"change {rec.id} approved by {rec.approver} at {rec.approved_at} (commit {commit})")
+    if args.json:
+        emit_json({"id": rec.id, "approver": rec.approver, "commit": commit})
     return 0
 
 
@@ -250,6 +373,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         q.add_argument("dir", help="inventory folder")
         q.add_argument("--dry-run", action="store_true", help="show the change, write nothing")
         q.add_argument("--json", action="store_true", help="JSON output")
+        q.add_argument(
+            "--changes", help="backup repository: file a change record with the commands per device"
+        )
+        q.add_argument("--change-id", help="change id (default CHG-<time>-<action>-<department>)")
+        q.add_argument("--operator", help="engineer who will deploy it (personal login)")
+        q.add_argument("--requester", help="who asked for the change")
+        q.add_argument("--window", help="START/END (ISO 8601 with a zone)")
+        q.add_argument("--approver", help="approve it now (not the operator or requester)")
 
     q = ch.add_parser("add-department", help="connect a new department")
     common(q)
@@ -281,3 +412,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     common(q)
     q.add_argument("--csv", required=True, help="register CSV (UTF-8; columns in README)")
     q.set_defaults(func=cmd_import)
+    q = ch.add_parser("approve", help="approve a filed change")
+    q.add_argument("id", help="change id")
+    q.add_argument("--changes", required=True, help="backup repository holding changes/")
+    q.add_argument("--approver", required=True, help="approver (not the operator or requester)")
+    q.add_argument("--json", action="store_true", help="JSON output")
+    q.set_defaults(func=cmd_approve)

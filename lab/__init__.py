@@ -9,7 +9,7 @@ What ``lab up`` builds (recorded in ``<root>/state.json``; ``lab down`` removes 
   subnet, e.g. 198.19.0.1/24) with every router's ``mgmt0`` attached (peer ``mg-<id>``); tools
   reach routers from there: ``ip netns exec eg-nms …``, or a socket from
   :func:`lab.netns.netns_socket` (the one way egnet enters a namespace);
-- per router, under ``<root>/eg-<hostname>/``: FRR (zebra, staticd, ospfd, bgpd, ldpd; own vty
+- per router, under ``<root>/eg-<hostname>/``: FRR (zebra, staticd, ospfd, bgpd, ldpd, vrrpd; own vty
   socket folder ``run/`` and config folder ``etc/``), sshd on the management address (login user's
   shell is :mod:`lab.router_shell`: vtysh plus ``egnet check|commit-confirmed|confirm|rollback``), and
   net-snmp's snmpd on the management address (v2c community and a v3 authPriv SHA/AES user;

@@ -11,7 +11,14 @@ from topology.diagnostics import OperationError
 from topology.management import SNMP_COMMUNITY_SECRET, Management, nms_snmp_user
 from topology.secrets import SecretSource
 
-FRR_DAEMONS = ("zebra", "staticd", "ospfd", "bgpd", "ldpd")
+FRR_DAEMONS = (
+    "zebra",
+    "staticd",
+    "ospfd",
+    "bgpd",
+    "ldpd",
+    "vrrpd",
+)  # vrrpd: departments' VRRP gateways
 #: NET-SNMP-AGENT-MIB::nsCacheTimeout, indexed by the cached table's OID
 NS_CACHE_TIMEOUT = "1.3.6.1.4.1.8072.1.5.3.1.2"
 #: net-snmp 5.9 keeps one 3 s cache for ifTable, shared by ifXTable (ifHCInOctets etc.): the only

@@ -14,7 +14,10 @@ Rules (the inventory states them; nothing here is a hidden default):
 
 Every PE (core, cloud gateway) of a non-township site carries one CE-facing sub-interface per zone
 the site serves, on one LAN port (port key ``lan`` in the lock), 802.1Q tag = the zone's VLAN,
-bound to the zone's VRF and addressed from the zone's site block (PE number *i* takes host *i*).
+bound to the zone's VRF and addressed from the bottom half of the zone's site block (PE number *i*
+takes host *i*, prefix length one longer than the block's): the top half is where departments'
+blocks are carved (topology/departments.py), and vendors refuse overlapping subnets on two
+interfaces of one VRF.
 """
 
 from __future__ import annotations
@@ -150,6 +153,17 @@ def host_address(block: str, index: int) -> str:
     return f"{format_address(base + index)}/{plen}"
 
 
+def lower_half(block: str) -> str:
+    """The bottom half of ``block`` (the site's own zone interfaces; departments use the top).
+
+    Examples:
+        >>> lower_half("10.0.4.0/26")
+        '10.0.4.0/27'
+    """
+    base, plen = parse_prefix(block)
+    return f"{format_address(base)}/{plen + 1}"
+
+
 def zone_interfaces(
     port: str, pe_index: int, served: tuple[str, ...], blocks: dict[str, str], vlans: dict[str, int]
 ) -> list[Interface]:
@@ -164,7 +178,7 @@ def zone_interfaces(
         Interface(
             name=f"{port}.{vlans[z]}",
             kind="zone",
-            address=host_address(blocks[z], pe_index),
+            address=host_address(lower_half(blocks[z]), pe_index),
             circuit=None,
             description=f"zone {z} vlan {vlans[z]} CE LAN",
             vrf=z,

@@ -125,6 +125,7 @@ def test_up_builds_namespaces_links_daemons(lab: Lab) -> None:
         "ospfd",
         "bgpd",
         "ldpd",
+        "vrrpd",  # departments' VRRP gateways
         "sshd",
         "snmpd",
     }

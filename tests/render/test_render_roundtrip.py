@@ -136,6 +136,13 @@ def expected(
         if i.vrf is not None or dev.role is Role.FIREWALL:
             cost = None  # a firewall's inside link is not in the backbone IGP (configs/egress.py)
         ifs[i.name] = (str(ipaddress.IPv4Interface(i.address or "")), cost)
+    lan = {i.name.rpartition(".")[0] for i in dev.interfaces if i.kind == "zone"}
+    for d in topo.departments.values():
+        if dev.hostname in d.pe and lan:
+            k = d.pe.index(dev.hostname)
+            for a in d.attachments:
+                plen = a.prefix.partition("/")[2]
+                ifs[f"{min(lan)}.{a.vlan}"] = (f"{a.pe_addresses[k]}/{plen}", None)
     vrfs: dict[str, str] = {}
     if dev.role in (Role.CORE, Role.CLOUD_GW):
         for z in topo.zones.values():

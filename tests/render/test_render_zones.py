@@ -59,8 +59,14 @@ def zone_configs(inv: Path) -> dict[str, str]:
     }
 
 
+def lower(block: str) -> ipaddress.IPv4Network:
+    """The bottom half of a site block."""
+    return next(ipaddress.IPv4Network(block).subnets())
+
+
 def missing_zones(topo: Topology, configs: dict[str, str]) -> list[str]:
-    """Zones of non-township sites without a bound interface addressed from the site's block."""
+    """Zones of non-township sites without a bound interface addressed from the bottom half of the
+    site's block."""
     found: dict[tuple[str, str], int] = {}
     for host, text in configs.items():
         dev = topo.devices[host]
@@ -68,7 +74,9 @@ def missing_zones(topo: Topology, configs: dict[str, str]) -> list[str]:
         for _, vrf, addr in bound_interfaces(text, dev.platform, tags):
             for z in topo.zones.values():
                 block = next((b.prefix for b in z.blocks if b.site == dev.site), None)
-                if z.vrf == vrf and block and addr.network == ipaddress.IPv4Network(block):
+                # the site's own zone interfaces take the bottom half of the block (the top half
+                # holds departments' blocks: topology/zones.py)
+                if z.vrf == vrf and block and addr.network == lower(block):
                     found[(dev.site, vrf)] = found.get((dev.site, vrf), 0) + 1
     return [
         f"{s.name}/{z}"
