@@ -39,7 +39,9 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     bad = tmp_path / "bad"
     shutil.copytree(LAB, bad)
     text = (bad / "network.yaml").read_text(encoding="utf-8")
-    (bad / "network.yaml").write_text(text.replace("kind: router}", "kind: router, ports: true}", 1), encoding="utf-8")
+    (bad / "network.yaml").write_text(
+        text.replace("kind: router}", "kind: router, ports: true}", 1), encoding="utf-8"
+    )
     (tmp_path / "list.json").write_text("[1, 2]", encoding="utf-8")
     hollow = '{"schema": "egnet.plan/1", "circuits": [{"id": "c1", "directions": 5}]}'
     (tmp_path / "hollow.json").write_text(hollow, encoding="utf-8")
