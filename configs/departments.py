@@ -30,6 +30,7 @@ class VrrpCtx:
     vrid: int
     virtual_ip: str
     priority: int
+    default_priority: bool = False  # the platform's default (100): FRR does not print it
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,7 @@ def department_interfaces(
                     vrid=VRRP_VRID,
                     virtual_ip=att.gateway,
                     priority=VRRP_MASTER_PRIORITY if index == 0 else VRRP_BACKUP_PRIORITY,
+                    default_priority=index != 0 and VRRP_BACKUP_PRIORITY == 100,
                 )
                 if len(dept.pe) > 1
                 else None

@@ -194,4 +194,5 @@ def test_frr_change_without_backups_starts_from_the_intended_config(
     # FRR takes the VRF from the kernel: the interface line names the VLAN interface only
     assert all(" vrf " not in ln for ln in added if ln.startswith("+interface "))
     assert "+ vrrp 1 priority 120" in added
-    assert "+ vrrp 1 priority 100" in rem["beicheng-xiqu-core2"].splitlines()
+    core2 = rem["beicheng-xiqu-core2"].splitlines()
+    assert "+ vrrp 1" in core2 and not any("priority" in ln for ln in core2)  # default 100
