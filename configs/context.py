@@ -18,7 +18,7 @@ from configs.egress import CoreEgressCtx, FirewallCtx, core_egress, firewall
 from configs.hashing import hash_password
 from configs.platform_data import PlatformRender, active_sections, clean_text, platform_render
 from configs.qos import QOS_CLASSES, QOS_POLICY, QosClass, shaper_name
-from configs.zones import LanPortCtx, ZoneIfCtx, zone_interfaces
+from configs.zones import CeLinkCtx, LanPortCtx, ZoneIfCtx, ce_links, zone_interfaces
 from topology.diagnostics import OperationError
 from topology.management import Management, nms_segment
 from topology.model import Circuit, CircuitRole, Device, Interface, Role, Topology
@@ -140,6 +140,13 @@ class VrfCtx:
     route_limit: int = 0  # 0: no limit (the built-in management VRF)
     route_warn_percent: int = 80
     default_route: bool = False  # advertise the level's internet default in BGP (configs/egress.py)
+    ce_networks: tuple[
+        Addr, ...
+    ] = ()  # township zone blocks behind VRF-lite CEs (configs/zones.py)
+    # FRR prints a VRF's static routes and BGP networks in prefix order: both lists pre-sorted, the
+    # site's own blocks (blackhole) with the township blocks (next hop: the CE)
+    statics: tuple[tuple[str, str], ...] = ()
+    bgp_networks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +243,7 @@ class DeviceContext:
     ldp_key: str = ""
     lan_ports: tuple[LanPortCtx, ...] = ()
     zone_ifs: tuple[ZoneIfCtx, ...] = ()
+    ce_links: tuple[CeLinkCtx, ...] = ()  # township VRF-lite CE links (configs/zones.py)
     dept_ifs: tuple[DeptIfCtx, ...] = ()
     egress: CoreEgressCtx | None = None
     firewall: FirewallCtx | None = None
@@ -365,14 +373,39 @@ def _bgp(ix: TopologyIndex, dev: Device, secrets: SecretSource) -> BgpCtx | None
     )
 
 
-def _vrfs(ix: TopologyIndex, dev: Device, pe: bool) -> tuple[VrfCtx, ...]:
+def _prefix_key(cidr: str) -> tuple[int, int]:
+    """Sort key of a prefix: its address as a number, then its length.
+
+    Examples:
+        >>> sorted(["10.0.3.192/27", "10.0.3.0/26", "9.0.0.0/8"], key=_prefix_key)
+        ['9.0.0.0/8', '10.0.3.0/26', '10.0.3.192/27']
+    """
+    a = Addr.parse(cidr)
+    n = 0
+    for o in a.network.split("."):
+        n = (n << 8) | int(o)
+    return n, a.prefixlen
+
+
+def _vrfs(
+    ix: TopologyIndex, dev: Device, pe: bool, ce: tuple[CeLinkCtx, ...] = ()
+) -> tuple[VrfCtx, ...]:
     mgmt_vrf = next((i.vrf for i in dev.interfaces if i.kind == "mgmt" and i.vrf), None)
     here = {z: p for z, p in ix.blocks_by_site.get(dev.site, [])}
+    ce_vrfs = {c.vrf for c in ce if not c.pe}  # a township CE's zones (VRF-lite)
+    behind: dict[str, list[tuple[str, str]]] = {}  # a PE's township blocks per VRF, via the CE
+    for c in ce:
+        if c.pe:
+            behind.setdefault(c.vrf, []).append((c.route_cidr, c.peer_ip))
     out = []
     for z in ix.topo.zones.values():
-        if not (pe and z.name in here) and z.vrf != mgmt_vrf:
+        if not (pe and z.name in here) and z.vrf != mgmt_vrf and z.vrf not in ce_vrfs:
             continue
         nets = (Addr.parse(here[z.name]),) if pe and z.name in here else ()
+        statics = sorted(
+            [(n.net_cidr, "blackhole") for n in nets] + behind.get(z.vrf, []),
+            key=lambda r: _prefix_key(r[0]),
+        )
         out.append(
             VrfCtx(
                 name=z.vrf,
@@ -382,6 +415,9 @@ def _vrfs(ix: TopologyIndex, dev: Device, pe: bool) -> tuple[VrfCtx, ...]:
                 vpn_id=z.vpn_id,
                 networks=nets,
                 route_limit=VRF_ROUTE_LIMIT,
+                ce_networks=tuple(Addr.parse(b) for b in dict(behind.get(z.vrf, []))),
+                statics=tuple(statics),
+                bgp_networks=tuple(dict.fromkeys(r[0] for r in statics)),
             )
         )
     return tuple(out)
@@ -485,7 +521,8 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
     mgmt_if = next(i for i in dev.interfaces if i.kind == "mgmt")
     lan, zifs = zone_interfaces(topo, dev, pr) if "vrfs" in sections else ((), ())
     egress = core_egress(topo, dev, pr) if "vrfs" in sections else None
-    vrfs = _vrfs(ix, dev, pe) if "vrfs" in sections else ()
+    ce = ce_links(topo, dev, pr, ix.blocks_by_site) if "vrfs" in sections else ()
+    vrfs = _vrfs(ix, dev, pe, ce) if "vrfs" in sections else ()
     if egress is not None:
         vrfs = tuple(replace(v, default_route=v.name == egress.vrf) for v in vrfs)
     used = {i.name for i in dev.interfaces if i.kind in ("p2p", "egress")} | {p.name for p in lan}
@@ -528,6 +565,7 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
         port_queues=port_queues(QOS_CLASSES) if "qos" in sections else (),
         lan_ports=lan,
         zone_ifs=zifs,
+        ce_links=ce,
         dept_ifs=department_interfaces(topo, dev, pr, lan),
         egress=egress,
         firewall=firewall(topo, dev, pr, _servers(mg.syslog_servers, ix)),

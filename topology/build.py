@@ -40,7 +40,14 @@ from topology.platforms import PLATFORMS, HardwareModel, find_model
 from topology.schema import NetworkFile
 from topology.source import SourceFile
 from topology.units import format_rate
-from topology.zones import LAN_PORT, lan_devices, site_zones, zone_interfaces, zone_vlan
+from topology.zones import (
+    LAN_PORT,
+    lan_devices,
+    site_zones,
+    township_ce_interfaces,
+    zone_interfaces,
+    zone_vlan,
+)
 
 
 def igp_cost(reference_bps: int, rate_bps: int) -> int:
@@ -293,6 +300,9 @@ def assemble(
     circuits = {c.id: _circuit(c, net, d, lock, ifaces, inside) for c in d.circuits.values()}
     served = site_zones(net, d)
     extra = _zone_ifs(net, d, lock, served)
+    vlans = {z: zone_vlan(spec) for z, spec in net.zones.items()}
+    for h, itfs in township_ce_interfaces(d, served, lock.zones, vlans, circuits).items():
+        extra.setdefault(h, []).extend(itfs)
     outside = outside_interfaces(d, lock.p2p, lock.ports, _port_namer(net, d))
     egress, firewalls = resolve_egress(net, d, outside)
     for h, itfs in outside.items():

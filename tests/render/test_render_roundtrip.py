@@ -152,6 +152,10 @@ def expected(
     by_vrf = {z.vrf: z for z in topo.zones.values()}
     if mgmt_vrf in by_vrf:  # a model's built-in management VRF (Mgmt-intf …) is not configured
         vrfs[mgmt_vrf] = by_vrf[mgmt_vrf].rd
+    for i in dev.interfaces:  # a township CE (VRF-lite) defines the VRFs of its zone links (FRR:
+        # kernel VRF devices, no route distinguisher without BGP)
+        if i.kind == "ce_uplink" and i.vrf in by_vrf and dev.platform != "frr":
+            vrfs[i.vrf] = by_vrf[i.vrf].rd
     return ifs, vrfs
 
 
