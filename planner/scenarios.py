@@ -25,6 +25,7 @@ class Scenario:
     name: str
     kind: str
     failure: Failure
+    egress: tuple[str, ...] = ()  # egress carrier links failed too (planner/egress_failover.py)
 
 
 def element(pm: PlanModel, spec: str) -> Failure:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from planner.egress_failover import EgressFailover
 from planner.engine import Failure, FloatArray, IntArray
 from planner.model import PlanModel
 from planner.scenarios import Scenario
@@ -45,6 +46,9 @@ class Sweep:
     top_load: FloatArray  # arcs x 3
     top_id: IntArray  # arcs x 3, index into ``outcomes`` (-1: none)
     outcomes: list[Outcome]
+    # per egress site: the worst internet egress utilisation and its scenario
+    # (planner/egress_failover.py; empty without egress or without a sweep of single failures)
+    egress: dict[str, tuple[float, str]] = field(default_factory=dict)
 
     def top_names(self, arc: int) -> list[tuple[str, float]]:
         """The scenarios that load ``arc`` most, with the load, best first."""
@@ -80,27 +84,35 @@ def run(
     outcomes: list[Outcome] = []
     pending: list[tuple[int, Scenario]] = []
     # scenarios failing the same elements (a building holding one device…) share one evaluation
-    seen: dict[tuple[frozenset[int], frozenset[int]], tuple[FloatArray, Outcome]] = {}
+    seen: dict[tuple[frozenset[int], frozenset[int], frozenset[str]], tuple[FloatArray, Outcome]]
+    seen = {}
+    fo = EgressFailover(pm) if pm.topo.egress else None
+    worst_egress: dict[str, tuple[float, str]] = {}
     done = 0
     for sc in scenarios:
         outcomes.append(Outcome(sc.name, sc.kind, 0.0, (), None, 0, sc.failure))
-        if eng.tree_only(sc.failure):
+        if eng.tree_only(sc.failure) and not sc.egress:
             pending.append((len(outcomes) - 1, sc))
             if len(pending) >= chunk:
                 done += _flush(pm, pending, outcomes, progress, done)
             continue
-        key = (frozenset(sc.failure.links), frozenset(sc.failure.nodes))
+        failed = fo.failed_links(sc) if fo is not None else set()
+        key = (frozenset(sc.failure.links), frozenset(sc.failure.nodes), frozenset(failed))
         hit = seen.get(key)
         if hit is None:
             res = eng.evaluate(sc.failure)
-            util = res.loads / pm.capacity
+            loads, unrouted = res.loads, res.unrouted
+            if fo is not None:
+                loads, unrouted, state = fo.adjust(sc, res)
+                _keep_egress(worst_egress, state.utilisation, sc.name)
+            util = loads / pm.capacity
             hit = seen[key] = (
-                res.loads,
+                loads,
                 Outcome(
                     sc.name,
                     sc.kind,
-                    float(res.unrouted.sum()),
-                    lost_sites(pm, res.unrouted),
+                    float(unrouted.sum()),
+                    lost_sites(pm, unrouted),
                     float(util.max(initial=0.0)),
                     int((util > fail).sum()),
                     sc.failure,
@@ -122,7 +134,25 @@ def run(
             progress(done)
     _flush(pm, pending, outcomes, progress, done)
     worst = np.maximum(base, np.where(np.isfinite(top_load[:, 0]), top_load[:, 0], 0.0))
-    return Sweep(base, worst, np.where(np.isfinite(top_load), top_load, 0.0), top_id, outcomes)
+    if fo is not None:
+        _keep_egress(worst_egress, fo.baseline(), "baseline")
+    return Sweep(
+        base, worst, np.where(np.isfinite(top_load), top_load, 0.0), top_id, outcomes, worst_egress
+    )
+
+
+def _keep_egress(worst: dict[str, tuple[float, str]], util: dict[str, float], name: str) -> None:
+    """Keep the highest egress utilisation per site (the first scenario reaching it).
+
+    Examples:
+        >>> w = {}
+        >>> _keep_egress(w, {"a": 0.5}, "x"); _keep_egress(w, {"a": 0.5, "b": 0.1}, "y")
+        >>> w
+        {'a': (0.5, 'x'), 'b': (0.1, 'y')}
+    """
+    for site, u in util.items():
+        if site not in worst or u > worst[site][0]:
+            worst[site] = (u, name)
 
 
 def _flush(
@@ -333,10 +363,15 @@ def merge(first: Sweep, second: Sweep) -> Sweep:
     top_load = np.take_along_axis(loads, order, 1)
     top_id = np.take_along_axis(ids, order, 1)
     worst = np.maximum(first.worst, second.worst)
+    egress = dict(first.egress)
+    for site, (u, name) in second.egress.items():
+        if site not in egress or u > egress[site][0]:
+            egress[site] = (u, name)
     return Sweep(
         first.baseline,
         worst,
         np.where(np.isfinite(top_load), top_load, 0.0),
         top_id,
         first.outcomes + second.outcomes,
+        egress,
     )
