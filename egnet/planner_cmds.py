@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from egnet.inventory_cmds import load_warning
 from egnet.output import console, emit_json, info, table
 from planner import html as html_report
+from planner.egress_failover import egress_scenarios
 from planner.engine import Failure
 from planner.estimate import check_matrix, estimate, estimate_result, site_demands
 from planner.explain import explain, parse_target, user_scenario
@@ -264,7 +265,7 @@ def _progress(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
 def _sweep(pm: PlanModel, mode: str, user: list[str]) -> Sweep | None:
     result: Sweep | None = None
     if mode in ("n-1", "double"):
-        scenarios = single_failures(pm)
+        scenarios = single_failures(pm) + egress_scenarios(pm)
         with _progress(len(scenarios), "N-1") as cb:
             result = run(pm, scenarios, cb)
     if mode == "double":
@@ -671,6 +672,24 @@ def _print_plan(plan: PlanResult, top: int = 10, fmt: str = "table") -> None:
     if plan.run.demands_from:
         out.line(f"  demands: the traffic matrix {plan.run.demands_from}")
     _print_losses(out, plan, top)
+    if plan.egress:
+        eg = sorted(plan.egress, key=lambda e: (-e.worst_utilisation, e.site))
+        out.table(
+            "Internet egress per level (worst case with failover)",
+            ["site", "level", "capacity", "baseline %", "worst %", "worst scenario", "failover"],
+            [
+                (
+                    e.site,
+                    e.level,
+                    f"{e.capacity_bps / 1e6:.0f}M",
+                    f"{e.utilisation:.0%}",
+                    f"{e.worst_utilisation:.0%}",
+                    e.worst_scenario,
+                    e.failover_site or "-",
+                )
+                for e in eg[:top]
+            ],
+        )
     rows = sorted(plan.directions(), key=lambda x: (-x[1].worst_utilisation, x[0], x[1].src))
     out.table(
         "Most loaded circuit directions (worst case)",

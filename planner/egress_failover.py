@@ -21,9 +21,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import networkx as nx
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse import csgraph
 
 from planner.demandgen import SiteDemand
 from planner.egress import _cores, _graph
@@ -81,7 +81,7 @@ class EgressFailover:
         self.egress_nodes = {n for s in self.sites for n in self.devices[s]}
         self.egress_links = {i for n in self.egress_nodes for i in self.node_links.get(n, ())}
         self.graph = _graph(topo)
-        self._dist: dict[str, dict[str, float]] = {}
+        self._dist: FloatArray | None = None
         self._fo: dict[
             tuple[tuple[str, str], ...], tuple[Engine, dict[int, int], sp.csc_matrix]
         ] = {}
@@ -113,17 +113,40 @@ class EgressFailover:
 
     def failover(self, site: str, alive: list[str]) -> str | None:
         """The live egress site nearest (IGP cost) to ``site``'s cores."""
-        dist = self._dist.get(site)
-        if dist is None:
-            reach = nx.multi_source_dijkstra_path_length(
-                self.graph, _cores(self.topo, site), weight="weight"
-            )
-            dist = self._dist[site] = {
-                o: min((reach.get(h, np.inf) for h in _cores(self.topo, o)), default=np.inf)
-                for o in self.sites
-            }
-        best = min(((dist[o], o) for o in alive if o != site), default=(np.inf, ""))
+        if self._dist is None:
+            self._dist = self._distances()
+        row = self._dist[self.sites.index(site)]
+        best = min(
+            ((row[self.sites.index(o)], o) for o in alive if o != site), default=(np.inf, "")
+        )
         return best[1] if np.isfinite(best[0]) else None
+
+    def _distances(self) -> FloatArray:
+        """IGP distance between every two egress sites' cores (nearest core pair), at once."""
+        hosts = self.pm.host_index
+        g = self.graph
+        nodes = list(g.nodes)
+        at = {h: k for k, h in enumerate(nodes)}
+        rows, cols, w = [], [], []
+        for a, b, d in g.edges(data="weight"):
+            rows += [at[a], at[b]]
+            cols += [at[b], at[a]]
+            w += [d, d]
+        m = sp.csr_matrix((w, (rows, cols)), shape=(len(nodes), len(nodes)))
+        cores = {
+            s: [at[h] for h in _cores(self.topo, s) if h in at and h in hosts] for s in self.sites
+        }
+        src = sorted({n for c in cores.values() for n in c})
+        dist = csgraph.dijkstra(m, indices=src) if src else np.zeros((0, len(nodes)))
+        pos = {n: k for k, n in enumerate(src)}
+        out = np.full((len(self.sites), len(self.sites)), np.inf)
+        for i, s in enumerate(self.sites):
+            if not cores[s]:
+                continue
+            near = dist[[pos[n] for n in cores[s]]].min(0)
+            for j, o in enumerate(self.sites):
+                out[i, j] = min((near[n] for n in cores[o]), default=np.inf)
+        return out
 
     def capacity_left(self, failed: set[str]) -> dict[str, float]:
         """Egress capacity per site with the failed links taken out."""
@@ -164,11 +187,11 @@ class EgressFailover:
         fo, col, matrix = self._fo_model(pairs)
         go = np.array([i for s, _ in pairs for i in self.moved[s]], np.int64)
         cols = np.array([col[i] for i in go.tolist()], np.int64)
-        if self._untouched(matrix, cols, sc):
-            loads += matrix[:, cols] @ fo.rate[cols]
+        if self._untouched(matrix, sc):
+            loads += matrix @ fo.rate
             unrouted[go] = fo.baseline.unrouted[cols]
         else:
-            r = fo.with_rates(_only(fo.rate, cols)).evaluate(sc.failure)
+            r = fo.evaluate(sc.failure)
             loads += r.loads
             unrouted[go] = r.unrouted[cols]
         return loads, unrouted
@@ -185,34 +208,23 @@ class EgressFailover:
             self._base = self.pm.engine.demand_matrix().tocsc()
         return self._base
 
-    def _untouched(self, matrix: sp.csc_matrix, cols: np.ndarray, sc: Scenario) -> bool:
+    def _untouched(self, matrix: sp.csc_matrix, sc: Scenario) -> bool:
         """No failed arc carries any of the moved demands on their baseline paths."""
         if not sc.failure.links and not sc.failure.nodes:
             return True
-        eng = self.pm.engine
-        _, _, dead_arcs = eng.masks(sc.failure)
-        used = np.asarray(abs(matrix[:, cols]).sum(1)).reshape(-1) > 0
+        _, _, dead_arcs = self.pm.engine.masks(sc.failure)
+        used = np.asarray(abs(matrix).sum(1)).reshape(-1) > 0
         return not bool((used & dead_arcs).any())
 
     def _fo_model(
         self, pairs: tuple[tuple[str, str], ...]
     ) -> tuple[Engine, dict[int, int], sp.csc_matrix]:
-        """An engine routing the moved sites' internet demands to their new egress (cached; one
-        site failing alone uses the engine of every site's own failover)."""
-        key = (("*", "*"),) if len(pairs) == 1 else pairs
-        hit = self._fo.get(key)
+        """An engine routing exactly the moved sites' internet demands to their new egress
+        (cached per set of moves: a site failing alone reuses its own in every scenario)."""
+        hit = self._fo.get(pairs)
         if hit is None:
-            hit = self._fo[key] = self._build(self._default_pairs() if len(pairs) == 1 else pairs)
+            hit = self._fo[pairs] = self._build(pairs)
         return hit
-
-    def _default_pairs(self) -> tuple[tuple[str, str], ...]:
-        """Every site with its failover when it alone fails."""
-        out = []
-        for s in self.sites:
-            f = self.failover(s, self.sites)
-            if f is not None:
-                out.append((s, f))
-        return tuple(out)
 
     def _build(
         self, pairs: tuple[tuple[str, str], ...]

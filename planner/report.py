@@ -15,6 +15,7 @@ from planner.result import (
     CircuitResult,
     DemandSummary,
     DirectionResult,
+    EgressResult,
     Network,
     PlanResult,
     PolicyInfo,
@@ -143,7 +144,40 @@ def plan_result(
         violations=violations,
         scenarios=_scenarios(pm, sweep),
         summary=_summary(pm, circuits, violations, sweep),
+        egress=egress_results(pm, sweep),
     )
+
+
+def egress_results(pm: PlanModel, sweep: Sweep | None) -> tuple[EgressResult, ...] | None:
+    """Every egress site's load, worst failure and failover (None without a sweep or egress)."""
+    from planner.egress_failover import EgressFailover
+
+    if sweep is None or not sweep.egress:
+        return None
+    topo, pol = pm.topo, pm.topo.policy
+    fo = EgressFailover(pm)
+    base = fo.baseline()
+    cap = fo.capacity_left(set())
+    out = []
+    for site in fo.sites:
+        worst, name = sweep.egress.get(site, (base[site], "baseline"))
+        out.append(
+            EgressResult(
+                site=site,
+                level=topo.sites[site].tier.value,
+                device=topo.egress[fo.links[site][0]].device,
+                links=fo.links[site],
+                capacity_bps=cap[site],
+                up_bps=fo.up[site],
+                down_bps=fo.down[site],
+                utilisation=base[site],
+                worst_utilisation=worst,
+                worst_scenario=name,
+                failover_site=fo.failover(site, fo.sites),
+                status=status(worst, pol.warn_utilisation, pol.fail_utilisation),
+            )
+        )
+    return tuple(out)
 
 
 def _sites(pm: PlanModel, circuits: tuple[CircuitResult, ...]) -> tuple[SiteResult, ...]:

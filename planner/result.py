@@ -365,7 +365,28 @@ class Explanation(Result):
     more: int = Field(description="demands left out of the list (--top)")
 
 
-OPTIONAL_SECTIONS = ("comparison", "measured", "user_scenario", "per_class", "explain")
+class EgressResult(Result):
+    """One level's internet egress (分级出口): its load now and under the worst failure."""
+
+    site: str
+    level: str
+    device: str
+    links: tuple[str, ...]
+    capacity_bps: float
+    up_bps: float = Field(description="busy-hour internet traffic leaving here (its users)")
+    down_bps: float
+    utilisation: float = Field(description="the larger direction over the capacity")
+    worst_utilisation: float = Field(
+        description="the highest over the swept failures, with its failover traffic"
+    )
+    worst_scenario: str
+    failover_site: str | None = Field(
+        description="where its users' internet traffic goes when it fails (nearest live egress)"
+    )
+    status: str = Field(description="ok, warn or fail, as the circuits' thresholds")
+
+
+OPTIONAL_SECTIONS = ("comparison", "measured", "user_scenario", "per_class", "explain", "egress")
 
 
 class PlanResult(Result):
@@ -388,6 +409,7 @@ class PlanResult(Result):
     user_scenario: UserScenario | None = None
     per_class: PerClass | None = None
     explain: tuple[Explanation, ...] | None = None
+    egress: tuple[EgressResult, ...] | None = None
 
     def to_json_data(self) -> dict[str, Any]:
         """The JSON document: keys by alias; optional sections only when present."""

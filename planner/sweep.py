@@ -88,6 +88,8 @@ def run(
     seen = {}
     fo = EgressFailover(pm) if pm.topo.egress else None
     worst_egress: dict[str, tuple[float, str]] = {}
+    if fo is not None:
+        _keep_egress(worst_egress, fo.baseline(), "baseline")
     done = 0
     for sc in scenarios:
         outcomes.append(Outcome(sc.name, sc.kind, 0.0, (), None, 0, sc.failure))
@@ -134,8 +136,6 @@ def run(
             progress(done)
     _flush(pm, pending, outcomes, progress, done)
     worst = np.maximum(base, np.where(np.isfinite(top_load[:, 0]), top_load[:, 0], 0.0))
-    if fo is not None:
-        _keep_egress(worst_egress, fo.baseline(), "baseline")
     return Sweep(
         base, worst, np.where(np.isfinite(top_load), top_load, 0.0), top_id, outcomes, worst_egress
     )
