@@ -195,6 +195,8 @@ RULE_IDS = (
     "boundary-policy",
     "boundary-logging",
     "egress-nat",
+    # the government cloud's border firewall: only the hosted applications' sub-areas, no way out
+    "cloud-border",
 )
 
 

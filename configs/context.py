@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
+from configs.border import BorderCtx, GatewayRouteCtx, border, gateway_routes
 from configs.departments import DeptIfCtx, department_interfaces
 from configs.egress import CoreEgressCtx, FirewallCtx, core_egress, firewall
 from configs.hashing import hash_password
@@ -247,6 +248,8 @@ class DeviceContext:
     dept_ifs: tuple[DeptIfCtx, ...] = ()
     egress: CoreEgressCtx | None = None
     firewall: FirewallCtx | None = None
+    border: BorderCtx | None = None  # a cloud's border firewall (configs/border.py)
+    border_routes: tuple[GatewayRouteCtx, ...] = ()  # a cloud gateway's routes to it
 
 
 @dataclass
@@ -388,7 +391,11 @@ def _prefix_key(cidr: str) -> tuple[int, int]:
 
 
 def _vrfs(
-    ix: TopologyIndex, dev: Device, pe: bool, ce: tuple[CeLinkCtx, ...] = ()
+    ix: TopologyIndex,
+    dev: Device,
+    pe: bool,
+    ce: tuple[CeLinkCtx, ...] = (),
+    border: tuple[GatewayRouteCtx, ...] = (),
 ) -> tuple[VrfCtx, ...]:
     mgmt_vrf = next((i.vrf for i in dev.interfaces if i.kind == "mgmt" and i.vrf), None)
     here = {z: p for z, p in ix.blocks_by_site.get(dev.site, [])}
@@ -397,13 +404,16 @@ def _vrfs(
     for c in ce:
         if c.pe:
             behind.setdefault(c.vrf, []).append((c.route_cidr, c.peer_ip))
+    ce_pairs = {p for routes in behind.values() for p in routes}
     out = []
     for z in ix.topo.zones.values():
         if not (pe and z.name in here) and z.vrf != mgmt_vrf and z.vrf not in ce_vrfs:
             continue
         nets = (Addr.parse(here[z.name]),) if pe and z.name in here else ()
         statics = sorted(
-            [(n.net_cidr, "blackhole") for n in nets] + behind.get(z.vrf, []),
+            [(n.net_cidr, "blackhole") for n in nets]
+            + behind.get(z.vrf, [])
+            + [(r.cidr, r.next_hop) for r in border if r.vrf == z.vrf],
             key=lambda r: _prefix_key(r[0]),
         )
         out.append(
@@ -417,7 +427,9 @@ def _vrfs(
                 route_limit=VRF_ROUTE_LIMIT,
                 ce_networks=tuple(Addr.parse(b) for b in dict(behind.get(z.vrf, []))),
                 statics=tuple(statics),
-                bgp_networks=tuple(dict.fromkeys(r[0] for r in statics)),
+                bgp_networks=tuple(
+                    dict.fromkeys(r[0] for r in statics if r[1] == "blackhole" or r in ce_pairs)
+                ),
             )
         )
     return tuple(out)
@@ -522,10 +534,13 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
     lan, zifs = zone_interfaces(topo, dev, pr) if "vrfs" in sections else ((), ())
     egress = core_egress(topo, dev, pr) if "vrfs" in sections else None
     ce = ce_links(topo, dev, pr, ix.blocks_by_site) if "vrfs" in sections else ()
-    vrfs = _vrfs(ix, dev, pe, ce) if "vrfs" in sections else ()
+    groutes = gateway_routes(topo, dev) if "vrfs" in sections else ()
+    vrfs = _vrfs(ix, dev, pe, ce, groutes) if "vrfs" in sections else ()
     if egress is not None:
         vrfs = tuple(replace(v, default_route=v.name == egress.vrf) for v in vrfs)
+    bctx = border(topo, dev, pr, _servers(mg.syslog_servers, ix))
     used = {i.name for i in dev.interfaces if i.kind in ("p2p", "egress")} | {p.name for p in lan}
+    used |= set(bctx.ports) if bctx is not None else set()
     return DeviceContext(
         hostname=hostname,
         platform=dev.platform,
@@ -569,4 +584,6 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
         dept_ifs=department_interfaces(topo, dev, pr, lan),
         egress=egress,
         firewall=firewall(topo, dev, pr, _servers(mg.syslog_servers, ix)),
+        border=bctx,
+        border_routes=groutes,
     )

@@ -86,6 +86,7 @@ def topology_names(topo: object, secret_values: Iterable[str]) -> Names:
     n.add("<vrf>", [m.mgmt_vrf or "" for m in topo.device_models.values()])
     n.add("<user>", [u.name for u in topo.management.users])
     n.add("<user>", [u.name for u in topo.management.snmp_users])
+    n.add("<app>", [a.name for s in topo.sites.values() for a in s.applications])
     n.add("<secret>", secret_values)
     n.lines.add(topo.management.banner)
     return n

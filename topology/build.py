@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Iterator
 
+from topology.border import BORDER_PORTS, border_hosts, border_interfaces, resolve_borders
 from topology.demands import DemandModel
 from topology.diagnostics import Diagnostic
 from topology.egress import handoff_keys, internet_zone, outside_interfaces, resolve_egress
@@ -135,6 +136,8 @@ def run_ipam(net: NetworkFile, d: Drafts, old: Lock) -> Allocation:
         wanted[h].append(LAN_PORT)
     for h, keys in handoff_keys(d).items():
         wanted[h].extend(keys)
+    for h in border_hosts(d):
+        wanted[h].extend(BORDER_PORTS)
     speeds = {
         h: tuple(s for _, s in _hw(net, dev.model).port_table()) for h, dev in d.devices.items()
     }
@@ -307,6 +310,11 @@ def assemble(
     egress, firewalls = resolve_egress(net, d, outside)
     for h, itfs in outside.items():
         extra.setdefault(h, []).extend(itfs)
+    namer = _port_namer(net, d)
+    inner = border_interfaces(d, served, lock.zones, vlans, lambda h, k: namer(h, lock.ports[h][k]))
+    for h, itfs in inner.items():
+        extra.setdefault(h, []).extend(itfs)
+    borders = resolve_borders(d, {z: spec.pool for z, spec in net.zones.items()}, inner)
     devices = {h: _device(h, net, d, lock, ifaces[h], mgmt_vrf, extra.get(h)) for h in d.devices}
     return Topology(
         name=net.network.name,
@@ -339,6 +347,7 @@ def assemble(
         circuits=circuits,
         egress=egress,
         firewalls=firewalls,
+        borders=borders,
         management=resolve_management(net.management),
         demands=demands,
     )

@@ -4,13 +4,15 @@ For each cloud site the network team owns the extranet side: the border gateways
 blocks of the extranet application area's sub-areas (one per zone the cloud serves, bound to that
 zone's VRF on every gateway), the routes between them and the zones, and the policy of which zones
 reach which hosted applications (an application in zone Z is reachable from zone Z only: zones are
-VRFs). The internet application area is physically separate: it gets no extranet block and no
+VRFs). With a border firewall (:mod:`topology.border`) each sub-area is the top half of the
+zone's block, behind the firewall: the operator's next hop is the firewall's address in it, and
+the policy is the firewall's. The internet application area is physically separate: it gets no extranet block and no
 route, and leaves through the cloud operator's own internet exit.
 
 Schema (``egnet export cloud``, JSON; ``--format csv`` flattens the same rows)::
 
     {schema: "egnet.cloud-border/1", network, clouds: [
-      {cloud, label, host_site, level, gateways[],
+      {cloud, label, host_site, level, gateways[], firewall,        # firewall: null without one
        extranet_area: [{zone, label, vrf, prefix, gateways[]}],       # sub-areas: zone blocks
        routes: [{prefix, next_hops[], vrf, note}],                      # operator → extranet
        internet_area: {applications[], extranet_path: false, exit},
@@ -77,6 +79,7 @@ class CloudBorder(_Frozen):
     host_site: str
     level: str
     gateways: tuple[str, ...]
+    firewall: str | None = None  # the border firewall (topology/border.py), when the cloud has one
     extranet_area: tuple[SubArea, ...]
     routes: tuple[Route, ...]
     internet_area: InternetArea
@@ -85,6 +88,9 @@ class CloudBorder(_Frozen):
 
 
 def _sub_areas(topo: Topology, cloud: str, gws: tuple[str, ...]) -> list[SubArea]:
+    border = next((b for b in topo.borders.values() if b.site == cloud), None)
+    if border is not None:
+        return _border_areas(topo, border.hostname)
     out = []
     for z in topo.sites[cloud].zones:
         zone = topo.zones[z]
@@ -99,6 +105,23 @@ def _sub_areas(topo: Topology, cloud: str, gws: tuple[str, ...]) -> list[SubArea
         )
         out.append(SubArea(zone=z, label=zone.label, vrf=zone.vrf, prefix=block, gateways=addrs))
     return out
+
+
+def _border_areas(topo: Topology, fw: str) -> list[SubArea]:
+    """With a border firewall: each zone's application sub-area, behind the firewall's address."""
+    bf = topo.borders[fw]
+    app = {i.vrf: (i.address or "").split("/")[0] for i in topo.devices[fw].interfaces
+           if i.kind == "border_app"}  # fmt: skip
+    return [
+        SubArea(
+            zone=z,
+            label=topo.zones[z].label,
+            vrf=topo.zones[z].vrf,
+            prefix=bf.sub_areas[z],
+            gateways=(app[z],),
+        )
+        for z in bf.zones
+    ]
 
 
 def cloud_border(topo: Topology, cloud: str) -> CloudBorder:
@@ -144,6 +167,7 @@ def cloud_border(topo: Topology, cloud: str) -> CloudBorder:
         host_site=host.name,
         level=host.tier.value,
         gateways=gws,
+        firewall=next((b.hostname for b in topo.borders.values() if b.site == cloud), None),
         extranet_area=tuple(areas.values()),
         routes=routes,
         internet_area=InternetArea(

@@ -45,6 +45,7 @@ class SiteDraft:
     accepted_risks: tuple[str, ...] = ()
     zones: tuple[str, ...] | None = None  # township's own zone choice (topology/zones.py)
     firewall: FirewallIn | None = None  # the level's egress firewall (topology/egress.py)
+    border: FirewallIn | None = None  # a cloud's border firewall (topology/border.py)
 
 
 @dataclass
@@ -421,6 +422,25 @@ class Expander:
                         ("tiers", "cloud", "cloud_link"),
                     )
                 )
+        self._border(site, host, cloud, path)
+
+    def _border(self, site: SiteDraft, host: SiteDraft, cloud: CloudIn, path: Path) -> None:
+        """Add a cloud's border firewall ``<cloud>-fw1`` (topology/border.py)."""
+        fw = cloud.firewall or self.net.tiers.cloud.firewall
+        if fw is None:
+            return
+        src, where = (
+            (host.src, (*path, "firewall"))
+            if cloud.firewall
+            else (self.net_src, ("tiers", "cloud", "firewall"))
+        )
+        model = self._model(src, (*where, "model"), fw.model, "firewall")
+        self.add_device(
+            DeviceDraft(
+                f"{cloud.id}-fw1", cloud.id, Role.FIREWALL, model, site.buildings[0], src, where
+            )
+        )
+        site.border = fw
 
     def extras(self, site: SiteDraft, circuits: tuple[ExtraCircuitIn, ...]) -> None:
         """Queue extra circuits; they may name devices anywhere, so they are added last."""

@@ -232,6 +232,27 @@ class Firewall(Frozen):
     log_servers: tuple[str, ...]
 
 
+class BorderRule(Frozen):
+    """A permit of a cloud's border firewall: one zone's pool to one hosted application's sub-area."""
+
+    application: str
+    label: str
+    zone: str
+    source: str  # the zone's address pool (the extranet side)
+    destination: str  # the zone's application sub-area at the cloud
+
+
+class BorderFirewall(Frozen):
+    """The border firewall of a cloud's extranet application area (政务云边界, topology/border.py)."""
+
+    hostname: str
+    site: str  # the cloud site
+    zones: tuple[str, ...]  # zones with a sub-area here (one extranet and one cloud interface each)
+    sub_areas: dict[str, str]  # zone → application sub-area (the top half of the cloud's block)
+    rules: tuple[BorderRule, ...]
+    log_servers: tuple[str, ...]
+
+
 class Site(Frozen):
     """A site: province, city, county-level node, township or government cloud."""
 
@@ -270,6 +291,7 @@ class Topology(Frozen):
     circuits: dict[str, Circuit]
     egress: dict[str, Egress]
     firewalls: dict[str, Firewall] = {}
+    borders: dict[str, BorderFirewall] = {}  # cloud border firewalls by hostname
     management: Management = Management()
     demands: DemandModel = DemandModel()
     departments: dict[str, Department] = {}

@@ -145,7 +145,9 @@ class TierIn(Input):
     cloud_link: Name | None = None
     egress: tuple[EgressIn, ...] = ()
     zones: tuple[Name, ...] | None = None  # township tier: the zones a township joins
-    firewall: FirewallIn | None = None  # the egress firewall of every site of the tier with egress
+    # the egress firewall of every site of the tier with egress; for the cloud tier: the border
+    # firewall of every cloud's extranet application area (topology/border.py)
+    firewall: FirewallIn | None = None
 
 
 class TiersIn(Input):
@@ -231,6 +233,7 @@ class CloudIn(Input):
     gateways: Int | None = Field(default=None, ge=1, le=4)
     zones: tuple[Name, ...] = Field(default=(), max_length=64)
     applications: tuple[ApplicationIn, ...] = ()
+    firewall: FirewallIn | None = None  # the border firewall (over tiers.cloud.firewall)
 
 
 class ExtraCircuitIn(Input):

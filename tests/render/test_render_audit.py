@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 import yaml
-from render_testlib import HERE, LAB, MIXED, rendered, topology
+from render_testlib import HERE, LAB, MIXED, ROOT, rendered, secrets, topology
 
 from configs.audit import RULE_IDS, AuditPolicy, audit_config, load_rules
+from configs.render import render_device
 
 BREAKS: dict[str, dict[str, dict[str, Any] | list[dict[str, Any]]]] = yaml.safe_load(
     (HERE / "audit_breaks.yaml").read_text(encoding="utf-8")
@@ -29,10 +30,20 @@ def statuses(text: str, platform: str, policy: AuditPolicy | None = None) -> dic
     return {r.rule: r.status for r in audit_config(text, platform, policy)}
 
 
-def sample(platform: str) -> str:
-    inv, host = SAMPLE[platform]
-    assert topology(inv).devices[host].platform == platform
-    return rendered(inv)[host]
+# rules that apply to one kind of device only: their sample (the cloud border firewalls)
+RULE_SAMPLE = {
+    ("hp_secpath", "cloud-border"): (MIXED, "lab-cloud-fw1"),
+    ("huawei_usg", "cloud-border"): (ROOT / "inventory" / "jiangxi", "jiangxi-cloud-fw1"),
+}
+
+
+def sample(platform: str, rule: str | None = None) -> str:
+    inv, host = RULE_SAMPLE.get((platform, rule or ""), SAMPLE[platform])
+    topo = topology(inv)
+    assert topo.devices[host].platform == platform
+    if inv in (MIXED, LAB):
+        return rendered(inv)[host]
+    return render_device(topo, host, secrets())
 
 
 def apply_break(text: str, op: dict[str, Any]) -> str:
@@ -92,7 +103,7 @@ CASES = [
     ("platform", "rule", "i"), CASES, ids=[f"{p}-{r}-{i}" for p, r, i in CASES]
 )
 def test_rule_catches_a_broken_config(platform: str, rule: str, i: int) -> None:
-    good = sample(platform)
+    good = sample(platform, rule)
     assert statuses(good, platform)[rule] == "pass"
     bad = apply_break(good, break_ops(platform, rule)[i])
     results = {r.rule: r for r in audit_config(bad, platform)}

@@ -24,13 +24,15 @@ def test_render_then_audit_folder(
 ) -> None:
     out = tmp_path / "configs"
     assert main(["render", str(MIXED), "--out", str(out), "--jobs", "1"]) == 0
-    assert len(list(out.glob("*.cfg"))) == 22  # 20 routers + 2 egress firewalls
+    assert (
+        len(list(out.glob("*.cfg"))) == 23
+    )  # 20 routers + 2 egress firewalls + the cloud border firewall
     # configs carry keys and local-user passwords: owner-only files
     assert {oct(p.stat().st_mode & 0o777) for p in out.glob("*.cfg")} == {"0o600"}
     capsys.readouterr()
     assert main(["audit", str(out), "--json", "--jobs", "1"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert len(data) == 22 and not any(d["failed"] for d in data)
+    assert len(data) == 23 and not any(d["failed"] for d in data)
     # drift: a backed-up running config that lost its NTP server fails, exit 1
     cfg = out / "lab-core1.cfg"
     cfg.write_text(

@@ -34,8 +34,15 @@ def test_jiangxi_borders_place_every_extranet_application() -> None:
             assert p.destination == areas[p.zone].prefix
             dest, pool = ipaddress.IPv4Network(p.destination), ipaddress.IPv4Network(zone.pool)
             assert dest.subnet_of(pool)
-        for a in b.extranet_area:  # the gateways really carry the sub-area (bound to its VRF)
-            assert len(a.gateways) == len(b.gateways) >= 1
+        # every Jiangxi cloud has a border firewall (tiers.cloud.firewall): the sub-areas are
+        # behind it, its own address in each is the operator's next hop, its rules are the policy
+        assert b.firewall == f"{b.cloud}-fw1" and b.firewall in topo.borders
+        fw = topo.borders[b.firewall]
+        assert {(r.application, r.source, r.destination) for r in fw.rules} == {
+            (p.application, p.source, p.destination) for p in b.policy
+        }
+        for a in b.extranet_area:  # the firewall really carries the sub-area
+            assert len(a.gateways) == 1
             net = ipaddress.ip_network(a.prefix)
             assert all(ipaddress.ip_address(g) in net for g in a.gateways)
         internet = {a.name for a in site.applications if a.area == "internet"}
