@@ -8,7 +8,7 @@ from typing import Any
 
 import networkx as nx
 
-from topology.model import Tier, Topology
+from topology.model import Role, Tier, Topology
 
 
 def group_name(prefix: str, name: str) -> str:
@@ -131,7 +131,8 @@ def srlg_attributes(srlgs: tuple[str, ...]) -> dict[str, str]:
 
 
 def to_graph(topo: Topology) -> nx.MultiGraph:
-    """Return the device graph: one node per device, one edge per circuit (keyed by circuit id)."""
+    """Return the device graph: one node per device, one edge per circuit (keyed by circuit id),
+    and one ``lan`` edge from each cloud gateway to its cloud's border firewall."""
     g = nx.MultiGraph(name=topo.name)
     for dev in topo.devices.values():
         site = topo.sites[dev.site]
@@ -162,6 +163,10 @@ def to_graph(topo: Topology) -> nx.MultiGraph:
             srlgs=",".join(c.srlgs),
             **srlg_attributes(c.srlgs),
         )
+    for fw in topo.borders.values():  # a cloud's border firewall sits on its gateways' zone LAN
+        for gw in topo.sites[fw.site].devices:
+            if topo.devices[gw].role is Role.CLOUD_GW:
+                g.add_edge(gw, fw.hostname, key=f"{fw.hostname}-lan-{gw}", type="lan", role="lan")
     return g
 
 

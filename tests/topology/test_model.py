@@ -118,10 +118,17 @@ def test_circuit_ends_agree_with_interfaces(jiangxi: Topology) -> None:
 def test_graph_export(jiangxi: Topology) -> None:
     g = to_graph(jiangxi)
     assert g.number_of_nodes() == len(jiangxi.devices)
-    assert g.number_of_edges() == len(jiangxi.circuits)
+    lan = sum(  # each cloud gateway's LAN attachment of its cloud's border firewall
+        1
+        for b in jiangxi.borders.values()
+        for h in jiangxi.sites[b.site].devices
+        if jiangxi.devices[h].role.value == "cloud_gw"
+    )
+    assert lan == 2 * 12
+    assert g.number_of_edges() == len(jiangxi.circuits) + lan
     assert nx.is_connected(g)
     data = graph_json(jiangxi)
-    assert len(data["links"]) == len(jiangxi.circuits)
+    assert len(data["links"]) == len(jiangxi.circuits) + lan
 
 
 def test_ansible_inventory_groups_and_no_secrets(jiangxi: Topology) -> None:
