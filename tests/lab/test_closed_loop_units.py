@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from closed_loop import FAILED, SITE_MATRIX, SitePair, device_demands  # tests/lab is on sys.path
 
 from planner.demandgen import SiteDemand
 from planner.engine import Failure
@@ -19,8 +20,6 @@ from planner.estimate import pair_groups, site_demands
 from planner.model import build_model
 from topology import load_topology
 from topology.model import Role
-
-from closed_loop import FAILED, SITE_MATRIX, SitePair, device_demands  # tests/lab is on sys.path
 
 INVENTORY = Path(__file__).resolve().parents[2] / "inventory" / "lab"
 
