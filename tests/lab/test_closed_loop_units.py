@@ -53,7 +53,7 @@ def test_device_split_routes_like_the_site_matrix(failed: str | None) -> None:
     inside = np.repeat([site[c.a.device] == site[c.b.device] and {c.a.device, c.b.device} <= cores
                         for c in pm.circuits], 2)  # fmt: skip
     assert float(off[~inside].max()) < 1e-4 and float(off[inside].max()) < 1e-2, [
-        (pm.arc_name(a), want[a], got[a]) for a in np.flatnonzero(off >= 1e-4)
+        (pm.arc_name(int(a)), want[a], got[a]) for a in np.flatnonzero(off >= 1e-4)
     ]
     if failed is not None:  # the failure moves traffic: the comparison is not a no-op
         moved = np.abs(got - model.engine.baseline.loads) / pm.capacity
