@@ -26,7 +26,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import networkx as nx
@@ -143,15 +143,21 @@ def _ip(topo: Topology, host: str) -> str:
     return topo.devices[host].loopback.split("/")[0]
 
 
+@dataclass
+class Run:
+    """A traffic run: when it ends (``time.monotonic()``), iperf3's results once it has."""
+
+    ends: float
+    results: list[dict[str, object]] = field(default_factory=list)
+
+
 @contextmanager
-def driving(
-    topo: Topology, demands: tuple[Driven, ...], seconds: int
-) -> Iterator[list[dict[str, object]]]:
-    """Run every demand at once for ``seconds`` around the body; the list yielded is filled with
+def driving(topo: Topology, demands: tuple[Driven, ...], seconds: int) -> Iterator[Run]:
+    """Run every demand at once for ``seconds`` around the body; the :class:`Run` yielded gets
     iperf3's JSON result per demand when the body and the run have ended."""
     servers: list[subprocess.Popen[bytes]] = []
     clients: list[subprocess.Popen[str]] = []
-    results: list[dict[str, object]] = []
+    run = Run(0.0)
     try:
         for i, d in enumerate(demands):
             servers.append(
@@ -175,12 +181,13 @@ def driving(
                     text=True,
                 )
             )  # fmt: skip
-        yield results
+        run.ends = time.monotonic() + seconds
+        yield run
         for c in clients:
             out, err = c.communicate(timeout=seconds + 60)
             if c.returncode != 0:
                 raise AssertionError(f"iperf3 failed: {err or out[-500:]}")
-            results.append(json.loads(out))
+            run.results.append(json.loads(out))
     finally:
         procs: list[subprocess.Popen[str] | subprocess.Popen[bytes]] = [*clients, *servers]
         for proc in procs:
@@ -191,14 +198,15 @@ def driving(
 
 def drive(topo: Topology, demands: tuple[Driven, ...], seconds: int) -> list[dict[str, object]]:
     """Run every demand at once for ``seconds``; return iperf3's JSON result per demand."""
-    with driving(topo, demands, seconds) as results:
+    with driving(topo, demands, seconds) as run:
         pass
-    return results
+    return run.results
 
 
-def poll(inventory: Path, lab_root: Path, db: Path, cycles: int, interval: float) -> None:
+def poll(inventory: Path, lab_root: Path, db: Path, cycles: int, interval: float, run: Run) -> None:
     """``egnet poll`` every circuit of the running lab into ``db`` (SNMPv3 from the NMS namespace):
-    ``cycles`` cycles ``interval`` seconds apart, i.e. ``cycles - 1`` rate samples per direction."""
+    ``cycles`` cycles ``interval`` seconds apart, i.e. ``cycles - 1`` rate samples per direction,
+    all of which must lie inside the traffic ``run`` (a sample across its end would measure less)."""
     argv = [sys.executable, "-m", "egnet.cli", "poll", str(inventory), "--db", str(db),
             "--interval", str(interval), "--cycles", str(cycles), "--lab-root", str(lab_root)]  # fmt: skip
     got = subprocess.run(
@@ -206,6 +214,8 @@ def poll(inventory: Path, lab_root: Path, db: Path, cycles: int, interval: float
     )
     if got.returncode not in (0, 1):  # 1: an alert was raised, which is not this test's business
         raise AssertionError(f"egnet poll exited {got.returncode}: {got.stderr[-2000:]}")
+    late = time.monotonic() - run.ends
+    assert late < 0, f"the poll ended {late:.1f} s after the traffic: lengthen the run"
 
 
 def measure_matrix(
@@ -238,10 +248,10 @@ def measure_matrix(
     with capture:
         time.sleep(1.0)
         t0 = time.time()
-        with driving(topo, demands, seconds):
+        with driving(topo, demands, seconds) as run:
             if snmp is not None:
                 time.sleep(3.0)
-                poll(snmp[0], lab_root, snmp[1], snmp[2], snmp[3])
+                poll(snmp[0], lab_root, snmp[1], snmp[2], snmp[3], run)
         t1 = time.time()
         time.sleep(BIN + 4)
     con = open_flow_store(work / "store.db")
