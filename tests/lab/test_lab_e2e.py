@@ -675,13 +675,12 @@ def test_closed_loop_flows_snmp_estimate_and_failure_prediction(lab: Lab, tmp_pa
     )
 
     topo = lab.topo
-    _wait_converged(lab)
-    status(lab.root, repair=True)  # FRR 8.4 stale ECMP groups after earlier flaps skew loads
+    _wait_converged(lab)  # and no stale ECMP group: the test before repaired them
     demands = device_demands(topo)
     seconds = 20
     base_db = tmp_path / "base.db"
     matrix, t0, _ = measure_matrix(
-        topo, lab.root, tmp_path, demands, seconds, snmp=(lab.inventory, base_db, 6, 2.5)
+        topo, lab.root, tmp_path, demands, seconds, snmp=(lab.inventory, base_db, 5, 2.5)
     )
     # 1. the flow-measured matrix
     got = compare(topo, matrix, demands, seconds)
@@ -707,6 +706,9 @@ def test_closed_loop_flows_snmp_estimate_and_failure_prediction(lab: Lab, tmp_pa
     assert len(determined) >= 3 and undetermined, (determined, undetermined)
     errors = {k: estimate[k]["rate_bps"] / frame[k] - 1 for k in determined}
     assert all(abs(e) < 0.10 for e in errors.values()), errors
+    # a determined pair nobody drove carries only control-plane traffic (OSPF, BGP, iperf3's own)
+    idle = {k: p["rate_bps"] for k, p in estimate.items() if p["determined"] and k not in frame}
+    assert idle and max(idle.values()) < 250_000, idle
     # 3. a failure, predicted from the flow matrix and measured
     flows = tmp_path / "flows.json"
     flows.write_text(run_matrix(matrix, t0, seconds).model_dump_json(by_alias=True))
@@ -725,9 +727,9 @@ def test_closed_loop_flows_snmp_estimate_and_failure_prediction(lab: Lab, tmp_pa
         for ns, dev in ends:
             set_link(ns, dev, up=False)
         _wait_paths(lab, FAILED, timeout=30)
-        with driving(topo, demands, 16):
+        with driving(topo, demands, 14) as run:
             time.sleep(3.0)
-            poll(lab.inventory, lab.root, post_db, 5, 2.5)
+            poll(lab.inventory, lab.root, post_db, 4, 2.0, run)
     finally:
         for ns, dev in ends:
             set_link(ns, dev, up=True)
@@ -740,11 +742,11 @@ def test_closed_loop_flows_snmp_estimate_and_failure_prediction(lab: Lab, tmp_pa
             rows.append((cid, src, predicted[(cid, src)], measured, moved))
     loaded = [r for r in rows if max(r[2], r[3]) > 0.01]
     off = [r for r in loaded if abs(r[2] - r[3]) >= 0.05]
-    assert len(loaded) >= 20 and not off, off
+    assert len(loaded) >= 15 and not off, off
     assert max(abs(r[4]) for r in rows) > 0.05  # the failure moved traffic
     assert all(r[3] < 0.01 for r in rows if r[0] == FAILED)
     _wait_converged(lab)
-    status(lab.root, repair=True)
+    status(lab.root, repair=True)  # the flap may leave FRR 8.4's kernel ECMP groups short
     _wait_paths(lab, None, timeout=30)
 
 
