@@ -256,7 +256,9 @@ def test_plan_on_a_matrix_reproduces_its_loads_and_the_estimate_fits(
         assert load == pytest.approx(want, rel=1e-6, abs=1.0)
 
 
-def test_plan_on_frame_rates_of_a_matrix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_plan_on_frame_rates_of_a_matrix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """``--matrix-rate frame`` plans on ``frame_rate_bps`` (what interface counters measure)."""
     f = tmp_path / "m.json"
     entry = _entry("xiqu-hexi", "beicheng-xiqu", 1_000_000.0) | {"frame_rate_bps": 1_010_000.0}
@@ -267,7 +269,9 @@ def test_plan_on_frame_rates_of_a_matrix(tmp_path: Path, capsys: pytest.CaptureF
         plan = json.loads(capsys.readouterr().out)
         loads[rate] = _baseline(plan)[("xiqu-hexi-up1", "xiqu-hexi-ar1")]
         assert f"{rate} rates" in plan["assumptions"][0]
-    assert loads["ip"] == pytest.approx(1_000_000.0) and loads["frame"] == pytest.approx(1_010_000.0)
+    assert loads["ip"] == pytest.approx(1_000_000.0) and loads["frame"] == pytest.approx(
+        1_010_000.0
+    )
     assert main(["plan", "inventory/lab", "--matrix-rate", "frame"]) == 2
     assert "--matrix-rate: only with --demands-from" in capsys.readouterr().err
 
