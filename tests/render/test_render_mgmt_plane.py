@@ -256,3 +256,44 @@ def test_a_tier_without_a_site_prefix_is_a_located_error(tmp_path: Path) -> None
         load_topology(inv)
     msg = str(err.value)
     assert "network.yaml" in msg and "no prefix for tier 'cloud'" in msg
+
+
+def test_centres_are_data_and_explicit_servers_are_routed(tmp_path: Path) -> None:
+    """`centres:` moves a tier to another centre; the inventory's own server lists (here inside
+    the province NMS segment) stay the province's, reached through a route to that segment."""
+    from render_testlib import secrets
+
+    from configs.render import render_device
+
+    plane = PLANE + "    centres: {province: province, city: city, county: province, "
+    plane += "township: city, cloud: province}\n"
+    inv = _site_mode(tmp_path, plane)
+    _sync(inv)
+    topo = load_topology(inv)
+    root = topo.root().name
+    province = ipaddress.IPv4Network(topo.nms[root])
+    by_tier: dict[Tier, str] = {}
+    for h, d in sorted(topo.devices.items()):
+        if d.platform != "frr":
+            by_tier.setdefault(topo.sites[d.site].tier, h)
+    for tier, host in by_tier.items():
+        dev = topo.devices[host]
+        site = topo.sites[dev.site]
+        text = render_device(topo, host, secrets())
+        servers = NTP[dev.platform].findall(text)
+        if tier in (Tier.CITY, Tier.TOWNSHIP):  # served by their (own) city's centre
+            assert site.mgmt_centre is not None and site.mgmt_centre != root
+            city = ipaddress.IPv4Network(topo.nms[site.mgmt_centre])
+            assert servers == [str(city.network_address + 1), "198.19.0.2", "198.19.0.3"], host
+        else:  # the province, the cloud and, by this inventory's choice, the counties
+            assert servers == ["198.19.0.2", "198.19.0.3"], (host, servers)
+        routes = "\n".join(ln for ln in text.splitlines() if "mgmt-nms" in ln)
+        assert f" {province.network_address} " in routes, host
+        cities = [ipaddress.IPv4Network(n) for s, n in topo.nms.items() if s != root]
+        wanted = {site.mgmt_centre} if tier in (Tier.CITY, Tier.TOWNSHIP) else set()
+        for s, n in topo.nms.items():
+            if s != root:
+                routed = f" {ipaddress.IPv4Network(n).network_address} " in routes
+                assert routed == (s in wanted), (host, s, routes)
+        assert cities
+        assert rule(dev.platform, "mgmt-reach", text)[0] == "pass", host
