@@ -137,9 +137,22 @@ class ManagementPlaneIn(_Frozen):
         default_factory=lambda: dict(DEFAULT_CENTRES),
         description="which management centre serves each tier's devices: the province's, or "
         "the device's city's (default: province for province, city and cloud; city for county "
-        "and township)",
+        "and township; tiers not named keep their default)",
     )
     flow_port: Int = Field(default=FLOW_PORT, ge=1, le=65535)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_centres(cls, data: object) -> object:
+        """Tiers ``centres`` does not name keep their default centre.
+
+        Examples:
+            >>> ManagementPlaneIn(centres={"city": "city"}).centres["county"]
+            'city'
+        """
+        if isinstance(data, dict) and isinstance(data.get("centres"), dict):
+            return {**data, "centres": {**DEFAULT_CENTRES, **data["centres"]}}
+        return data
 
     @model_validator(mode="after")
     def _sizes(self) -> ManagementPlaneIn:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from topology.expand import Drafts
-from topology.ipam import Lock, Pool, PoolExhausted, Request, format_prefix, parse_prefix
+from topology.ipam import Pool, PoolExhausted, Request, format_prefix, parse_prefix
 from topology.management import NMS_PREFIXLEN, ManagementPlaneIn
 from topology.model import Tier
 
@@ -133,8 +133,3 @@ def sites_by_device(d: Drafts) -> dict[str, list[str]]:
 def is_site_mode(plane: ManagementPlaneIn) -> bool:
     """True when the inventory asks for per-site management subnets."""
     return bool(plane.site_prefix)
-
-
-def lock_has_plane(lock: Lock) -> bool:
-    """True when the lock holds per-site management subnets."""
-    return bool(lock.mgmt_sites)
