@@ -148,6 +148,14 @@ def netbox_tables(topo: Topology) -> dict[str, list[Row]]:
             prefixes.append(_prefix(b.prefix, z.vrf, "active", b.site, f"{z.label} {b.site}"))
     for c in topo.circuits.values():
         prefixes.append(_prefix(c.subnet, "", "active", "", f"circuit {c.id}"))
+    for s in topo.sites.values():  # the per-site management plane (topology/mgmt_plane.py)
+        if s.mgmt_subnet:
+            desc = f"out-of-band management {s.name} (gateway {s.mgmt_gateway})"
+            prefixes.append(_prefix(s.mgmt_subnet, "", "active", s.name, desc))
+    for site, segment in topo.nms.items():
+        prefixes.append(
+            _prefix(segment, "", "active", site, f"NMS of the {site} management centre")
+        )
     t["13-prefixes.csv"] = prefixes
     t["14-ip-addresses.csv"] = [
         {

@@ -297,3 +297,18 @@ def test_centres_are_data_and_explicit_servers_are_routed(tmp_path: Path) -> Non
                 assert routed == (s in wanted), (host, s, routes)
         assert cities
         assert rule(dev.platform, "mgmt-reach", text)[0] == "pass", host
+
+
+def test_netbox_export_carries_the_management_subnets_and_nms_segments() -> None:
+    from topology.netbox import netbox_tables
+
+    topo = topology(JIANGXI)
+    rows = netbox_tables(topo)["13-prefixes.csv"]
+    mgmt = {
+        r["prefix"]: r["scope_name"] for r in rows if r["description"].startswith("out-of-band")
+    }
+    assert mgmt == {s.mgmt_subnet: s.name for s in topo.sites.values()}
+    nms = {r["prefix"]: r["scope_name"] for r in rows if r["description"].startswith("NMS of")}
+    assert nms == {v: k for k, v in topo.nms.items()}
+    flat = netbox_tables(topology(MIXED))["13-prefixes.csv"]
+    assert not any(r["description"].startswith(("out-of-band", "NMS of")) for r in flat)
