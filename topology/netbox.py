@@ -141,6 +141,14 @@ def netbox_tables(topo: Topology) -> dict[str, list[Row]]:
         {"name": z.vrf, "rd": z.rd, "enforce_unique": "true", "description": z.label}
         for z in topo.zones.values()
     ]
+    zone_vrfs = {z.vrf for z in topo.zones.values()}
+    builtin = sorted(  # a model's own management VRF (__LOCAL_OAM_VPN__, Mgmt-intf): no RD
+        {i.vrf for d in topo.devices.values() for i in d.interfaces if i.vrf} - zone_vrfs
+    )
+    t["12-vrfs.csv"] += [
+        {"name": v, "rd": "", "enforce_unique": "false", "description": "built-in management VRF"}
+        for v in builtin
+    ]
     prefixes: list[Row] = []
     for z in topo.zones.values():
         prefixes.append(_prefix(z.pool, z.vrf, "container", "", f"{z.label} pool"))

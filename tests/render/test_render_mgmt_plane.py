@@ -312,3 +312,14 @@ def test_netbox_export_carries_the_management_subnets_and_nms_segments() -> None
     assert nms == {v: k for k, v in topo.nms.items()}
     flat = netbox_tables(topology(MIXED))["13-prefixes.csv"]
     assert not any(r["description"].startswith(("out-of-band", "NMS of")) for r in flat)
+
+
+def test_netbox_export_lists_every_vrf_its_addresses_use() -> None:
+    """Management ports in a model's built-in VRF (NE40E __LOCAL_OAM_VPN__, ISR Mgmt-intf) need
+    that VRF in 12-vrfs.csv, or NetBox refuses the addresses that name it."""
+    from topology.netbox import netbox_tables
+
+    t = netbox_tables(topology(JIANGXI))
+    vrfs = {r["name"] for r in t["12-vrfs.csv"]}
+    used = {r["vrf"] for r in t["14-ip-addresses.csv"] + t["13-prefixes.csv"] if r["vrf"]}
+    assert {"__LOCAL_OAM_VPN__", "Mgmt-intf"} <= used <= vrfs
