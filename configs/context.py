@@ -84,6 +84,17 @@ class Addr:
         )
 
 
+def _int(dotted: str) -> int:
+    """A dotted quad as an int (the text comes from the model: already validated).
+
+    Examples:
+        >>> _int("198.19.0.1")
+        3323133953
+    """
+    a, b, c, d = (int(x) for x in dotted.split("."))
+    return (a << 24) | (b << 16) | (c << 8) | d
+
+
 def _dotted(v: int) -> str:
     return f"{v >> 24}.{(v >> 16) & 255}.{(v >> 8) & 255}.{v & 255}"
 
@@ -276,6 +287,11 @@ class TopologyIndex:
     topo: Topology
 
     @cached_property
+    def root(self) -> str:
+        """The province site's name."""
+        return self.topo.root().name
+
+    @cached_property
     def reflectors(self) -> tuple[str, ...]:
         """Hostnames of the province cores (the route reflectors)."""
         root = self.topo.root().name
@@ -305,6 +321,20 @@ class TopologyIndex:
         if root in self.topo.nms:
             return ipaddress.IPv4Network(self.topo.nms[root])
         return nms_segment(next(iter(self.topo.devices.values())).mgmt_address)
+
+    @cached_property
+    def nms_segments(self) -> tuple[tuple[int, int, str], ...]:
+        """Every centre's NMS segment as (network int, mask int, prefix text), parsed once."""
+        out = []
+        for prefix in self.topo.nms.values():
+            a = Addr.parse(prefix)
+            out.append((_int(a.network), _int(a.mask), a.net_cidr))
+        return tuple(out)
+
+    @cached_property
+    def centre_hosts(self) -> dict[str, str]:
+        """Management centre site → its NMS host (the segment's first host)."""
+        return {s: _dotted(_int(Addr.parse(p).network) + 1) for s, p in self.topo.nms.items()}
 
     @cached_property
     def nms_host(self) -> str:
@@ -483,9 +513,9 @@ def _city_centre_host(ix: TopologyIndex, dev: Device | None) -> str:
     if dev is None:
         return ""
     centre = ix.topo.sites[dev.site].mgmt_centre
-    if centre is None or centre == ix.topo.root().name or centre not in ix.topo.nms:
+    if centre is None or centre == ix.root or centre not in ix.centre_hosts:
         return ""
-    return str(ipaddress.IPv4Network(ix.topo.nms[centre]).network_address + 1)
+    return ix.centre_hosts[centre]
 
 
 def _mgmt_acl(ix: TopologyIndex, dev: Device) -> tuple[Addr, ...]:
@@ -512,17 +542,19 @@ def _mgmt_routes(
     site = ix.topo.sites[dev.site]
     if site.mgmt_gateway is None or site.mgmt_subnet is None:
         return ()
-    own = ipaddress.IPv4Network(site.mgmt_subnet)
-    segments = [ipaddress.IPv4Network(n) for n in ix.topo.nms.values()]
+    own = Addr.parse(site.mgmt_subnet)
+    own_net, own_mask = _int(own.network), _int(own.mask)
     vrf = next(i.vrf for i in dev.interfaces if i.kind == "mgmt")
-    out: dict[str, MgmtRouteCtx] = {}
+    out: dict[str, tuple[int, MgmtRouteCtx]] = {}
     for s in servers:
-        ip = ipaddress.IPv4Address(s)
-        if ip in own:
+        ip = _int(s)
+        if ip & own_mask == own_net:
             continue
-        net = next((n for n in segments if ip in n), ipaddress.IPv4Network(f"{ip}/32"))
-        out.setdefault(str(net), MgmtRouteCtx(Addr.parse(str(net)), site.mgmt_gateway, vrf))
-    return tuple(sorted(out.values(), key=lambda r: ipaddress.IPv4Network(r.prefix.net_cidr)))
+        net = next((p for n, m, p in ix.nms_segments if ip & m == n), f"{s}/32")
+        if net not in out:
+            a = Addr.parse(net)
+            out[net] = (_int(a.network), MgmtRouteCtx(a, site.mgmt_gateway, vrf))
+    return tuple(r for _, r in sorted(out.values(), key=lambda t: t[0]))
 
 
 def _backbone(ifs: tuple[IfCtx, ...]) -> tuple[str, ...]:
