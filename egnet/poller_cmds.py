@@ -322,7 +322,7 @@ def _register_poll(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--db", help="SQLite database to store samples, roll-ups and alerts")
     p.add_argument("--snmp-version", choices=["3", "2c"], default="3")
     p.add_argument("--engine", choices=sorted(ENGINES), default=DEFAULT_ENGINE,
-                   help="SNMP implementation: fast (own BER/USM codec) or pysnmp")  # fmt: skip
+                   help="SNMP implementation: fast (own BER/USM codec, checks every reply field)")  # fmt: skip
     p.add_argument("--port", type=int, default=161, help="agent UDP port")
     p.add_argument("--target", action="append", default=[], metavar="DEVICE=HOST[:PORT][/CONTEXT]",
                    help="reach DEVICE's agent (and SNMPv3 context) here, not at its mgmt address")  # fmt: skip

@@ -1,7 +1,7 @@
 """A lean asyncio SNMP client for interface-table walks (v2c and v3 authPriv SHA/AES-128).
 
 It implements the same :class:`poller.snmp_client.SnmpClient` protocol as the pysnmp-based
-:class:`poller.snmp.PysnmpClient` and returns identical readings (the tests compare both against the
+:class:`testing.pysnmp_client.PysnmpClient` and returns identical readings (the tests compare both against the
 same agents), but encodes and decodes with :mod:`poller.ber` instead of pyasn1, which is what makes
 a Python poller faster than net-snmp's ``snmpbulkwalk`` (see ``benchmarks/bench_poller.py``).
 
