@@ -130,3 +130,29 @@ def test_a_process_refused_an_infinite_gap_quickly(env: Path) -> None:
            "--netns", "none"]  # fmt: skip
     got = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert got.returncode == 2 and "--gap" in got.stderr and "Traceback" not in got.stderr
+
+
+@pytest.mark.parametrize("which", ["plaintext vault", "vault password file"])
+def test_secrets_check_reports_files_others_can_read(
+    which: str, env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """§5 "files holding them 0600": a vault or password file others can read is a finding."""
+    vault = env / "v.yaml"
+    assert main(["secrets", "init", "--vault", str(vault), "--plaintext"]) == 0
+    if which == "vault password file":
+        pw = env / "pw.txt"
+        pw.write_text("correct horse battery staple\n", encoding="utf-8")
+        pw.chmod(0o600)
+        monkeypatch.setenv("EGNET_VAULT_PASSWORD_FILE", str(pw))
+        vault.unlink()
+        assert main(["secrets", "init", "--vault", str(vault)]) == 0
+    for name in SECRETS:
+        monkeypatch.delenv(env_name(name))
+    check = ["secrets", "check", str(env / "lab"), "--vault", str(vault), "--for", "render"]
+    capsys.readouterr()
+    assert main(check) == 0, capsys.readouterr().out
+    loose = vault if which == "plaintext vault" else env / "pw.txt"
+    loose.chmod(0o640)
+    assert main(check) == 1
+    out = capsys.readouterr().out
+    assert f"{loose}: mode 0640" in out and "chmod 600" in out
