@@ -446,7 +446,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("serve", help="serve the NOC page (map, history, alerts) and /metrics")
     p.add_argument("dir")
     p.add_argument("--db", default="build/poller.db", help="the poller's SQLite database")
-    p.add_argument("--port", type=PORT, default=8080)
+    p.add_argument("--port", type=integer(0, 65_535), default=8080, help="0: any free port")
     p.add_argument("--host", default="127.0.0.1",
                    help="bind address; anything but loopback needs --auth")  # fmt: skip
     p.add_argument("--refresh", type=SECONDS, default=30.0, help="page auto-refresh, seconds")
