@@ -20,6 +20,11 @@ from topology.secrets import env_name
 
 ROOT = Path(__file__).resolve().parents[1]
 LAB = ROOT / "inventory" / "lab"
+MIXED = ROOT / "tests" / "render" / "inventory"  # Huawei, H3C, Cisco: every secret is rendered
+MIXED_SECRETS = {"ospf_key": "ospf-test-key", "bgp_password": "bgp-test-pass",
+                 "ntp_key": "ntp-test-key", "ldp_key": "ldp-test-key", "aaa_key": "aaa-test-key",
+                 "user_netadmin": "Netadmin-test-pass-1", "user_noc": "Noc-test-pass-12",
+                 "snmp_v3_auth_key": "snmp-auth-test-key", "snmp_v3_priv_key": "snmp-priv-test-key"}  # fmt: skip
 NS = "--netns none"
 
 
@@ -156,3 +161,33 @@ def test_secrets_check_reports_files_others_can_read(
     assert main(check) == 1
     out = capsys.readouterr().out
     assert f"{loose}: mode 0640" in out and "chmod 600" in out
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [("ospf_key", "Ospf-key\nrouter bgp 1", "control or line-separator"),
+     ("bgp_password", "Bgp-pass\u2028x1", "control or line-separator"),
+     ("aaa_key", "Aaa\x1b[2Jkey1", "control or line-separator"),
+     ("user_noc", "Noc pass 0000001", "a device CLI may interpret"),
+     ("ospf_key", "Ospf?key123", "a device CLI may interpret"),
+     ("snmp_v3_priv_key", "short12", "snmp_v3_priv_key"),
+     ("bgp_password", "b1", "bgp_password")],
+)  # fmt: skip
+def test_render_refuses_a_hostile_or_weak_secret_naming_it(
+    name: str,
+    value: str,
+    says: str,
+    env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """§5 and §1 through the secrets: a key that would add a config line, or is weaker than the
+    policy, stops rendering before any file is written (exit 2, the secret named, not shown)."""
+    for key, good in MIXED_SECRETS.items():
+        monkeypatch.setenv(env_name(key), good)
+    monkeypatch.setenv(env_name(name), value)
+    out = env / "out"
+    rc = main(["render", str(MIXED), "--out", str(out), "--device", "lab-core1"])  # huawei_vrp
+    err = capsys.readouterr().err
+    assert rc == 2 and name in err and says in err, err[-600:]
+    assert value not in err and not out.exists()
