@@ -229,3 +229,12 @@ def test_inventory_mutation_is_a_located_error(
     inv = _copy(tmp_path)
     mutate(inv)
     _assert_located(*_validate(inv, capsys), file)
+
+
+@pytest.mark.parametrize("bad", ["\x1b", "\x7f", "\x9b", "\u202e", "\u2066"])
+def test_render_self_check_refuses_other_characters(bad: str) -> None:
+    """§1's last line with characters the first test does not use: ESC, DEL, C1 CSI, bidi."""
+    from configs.render import RenderOutputError, check_output
+
+    with pytest.raises(RenderOutputError):
+        check_output("r1", f"interface eth0\n description a{bad}b\n")
