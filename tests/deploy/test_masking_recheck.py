@@ -111,3 +111,24 @@ def test_new_rules_mask_only_the_key(platform: str, line: str) -> None:
     got = mask_commands(line, platform)
     assert "KEYVAL" not in got
     assert got.replace(MASK, "KEYVAL") == line or "KEYVAL" not in line
+
+
+def test_audit_evidence_masks_keys_in_text_and_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`egnet audit` quotes config lines as evidence (SNMPv3 user, AAA key, local users): with
+    their keys in clear, until masked like every diff."""
+    for k, v in SECRETS.items():
+        monkeypatch.setenv(env_name(k), v)
+    monkeypatch.setenv("EGNET_VAULT", str(tmp_path / "none.yaml"))
+    out = tmp_path / "configs"
+    assert main(["render", str(MIXED), "--out", str(out), "--jobs", "1"]) == 0
+    assert SECRETS["snmp_v3_auth_key"] in (out / "beicheng-core1.cfg").read_text(encoding="utf-8")
+    capsys.readouterr()
+    main(["audit", str(out), "--json", "--jobs", "1"])
+    as_json = capsys.readouterr().out
+    main(["audit", str(out), "--all", "--jobs", "1"])
+    text = capsys.readouterr().out
+    assert "snmp-agent usm-user" in as_json and MASK in as_json  # evidence is still quoted
+    for value in SECRETS.values():
+        assert value not in as_json and value not in text, value
