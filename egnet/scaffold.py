@@ -60,12 +60,16 @@ tiers:
     uplinks:   # two circuits to two different parent cores over two different carriers
       - {local: 1, remote: 1, type: sdh_stm1, carrier: telecom}
       - {local: 2, remote: 2, type: sdh_stm1, carrier: unicom}
+    egress:    # 分级出口: every level's internet leaves at its own egress, not over the uplinks
+      - {core: 1, carrier: telecom, rate: 1G}
   county:
     core_model: AR6300
     interconnect: core_10g
     uplinks:
       - {local: 1, remote: 1, type: mstp_100m, carrier: telecom}
       - {local: 2, remote: 2, type: mstp_100m, carrier: mobile}
+    egress:
+      - {core: 1, carrier: telecom, rate: 200M}
   township:
     access_model: AR6120        # the township's access router
     service_model: S5735-L      # the service-centre switch behind it
@@ -98,6 +102,14 @@ zones:
 
 # Utilisation thresholds of the capacity plan.
 policy: {warn: 70%, fail: 80%}
+
+# Management plane: each site's out-of-band ports in the site's own subnet of pools.mgmt (first
+# host: the site's management gateway), routed in the management VRF toward the NMS of the centre
+# serving it: the province's for province, city and cloud sites, the city's for county and
+# township sites (`centres:` changes that). Drop `plane:` for one flat management LAN.
+management:
+  plane:
+    site_prefix: {province: 28, city: 28, county: 29, township: 29, cloud: 29}
 
 # Secrets are never written here: `egnet secrets init` creates a vault; see README "Secrets".
 """

@@ -33,7 +33,7 @@ SYNTAX = {  # platform → (zone header, member line, permit rule pattern, stati
             r"  destination-address (\S+) mask (\S+)\n  action permit$",
             re.M,
         ),
-        re.compile(r"^ip route-static (\S+) (\S+) (\S+)", re.M),
+        re.compile(r"^ip route-static (\S+) (\S+) (\S+) description cloud-border-return$", re.M),
     ),
     "hp_secpath": (
         r"^security-zone name (Trust|Untrust)$",
@@ -43,7 +43,7 @@ SYNTAX = {  # platform → (zone header, member line, permit rule pattern, stati
             r"  destination-ip-subnet (\S+) (\S+)$",
             re.M,
         ),
-        re.compile(r"^ip route-static (\S+) (\S+) (\S+)", re.M),
+        re.compile(r"^ip route-static (\S+) (\S+) (\S+) description cloud-border-return$", re.M),
     ),
 }
 
@@ -93,7 +93,8 @@ def test_border_config_holds_the_policy_and_no_way_out(inv: Path) -> None:
         assert got["permits"] == want and want
         internet = {a.name for a in site.applications if a.area == "internet"}
         assert not internet & {p[0] for p in got["permits"]}
-        # routes: each zone's pool via every gateway's zone address, nothing else (no default)
+        # routes back: each zone's pool via every gateway's zone address (the management routes
+        # toward the NMS are the management plane's); and no default route anywhere
         gws = [h for h in site.devices if topo.devices[h].role is Role.CLOUD_GW]
         want_routes = {
             (Net(topo.zones[z].pool), (i.address or "").split("/")[0])
@@ -105,6 +106,7 @@ def test_border_config_holds_the_policy_and_no_way_out(inv: Path) -> None:
         assert got["routes"] == want_routes
         assert all(r[0].prefixlen > 0 for r in want_routes)
         assert not re.search(r"^(nat-policy| nat outbound)", texts[fw], re.M)
+        assert not re.search(r"^ip route-static 0\.0\.0\.0 0", texts[fw], re.M)
         audit = {r.rule: r.status for r in audit_config(texts[fw], dev.platform)}
         assert audit["cloud-border"] == "pass" and audit["boundary-policy"] == "pass"
         assert audit["egress-nat"] == "na"
