@@ -259,7 +259,7 @@ def _check_network(net: NetworkFile, src: SourceFile) -> list[Diagnostic]:
                 "the dead interval is usually four hellos (hello 10, dead 40)",
             )
         )
-    timed = {m.platform for m in net.device_models.values()} - {"frr"}
+    timed = {m.platform for m in net.device_models.values() if m.platform in PLATFORMS} - {"frr"}
     if (net.igp.hello, net.igp.dead) != (10, 40) and timed:
         errors.append(
             src.error(
