@@ -38,9 +38,16 @@ def test_newcomer_init_validate_secrets_render_plan(
     assert main(["audit", "build/configs"]) == 0
     assert main(["check", "mynet"]) == 0
     capsys.readouterr()
-    assert main(["plan", "mynet", "--failures", "n-1", "--json"]) == 0
+    # findings (exit 1), all from failures that take an internet egress down: a city's internet
+    # traffic then leaves by the province's egress over the city's 155M uplinks (the N-1 sweep
+    # moves it as routing would, planner/egress_failover.py); nothing fails in the baseline
+    assert main(["plan", "mynet", "--failures", "n-1", "--json"]) == 1
     plan = json.loads(capsys.readouterr().out)
     assert plan["baseline_unrouted"]["bps"] == 0
+    assert plan["violations"]
+    for v in plan["violations"]:
+        assert v["baseline_utilisation"] < 0.7
+        assert v["scenario"].startswith(("egress:", "carrier:")), v
 
 
 def test_init_refuses_a_non_empty_folder(

@@ -55,6 +55,9 @@ def test_plan_n1_json_and_html(tmp_path: Path, capsys: pytest.CaptureFixture[str
         "circuit:beicheng-up2",
         "device:lab-core2",
         "device:beicheng-core2",
+        # the city's egress lost: its internet traffic goes up to the province's egress
+        "egress:beicheng-egress1",
+        "device:beicheng-core1",
     }
     assert down["exhaustion_year"] is not None
     assert plan["scenarios"]["count"] == len(plan["scenarios"]["items"])
