@@ -217,6 +217,9 @@ class DeviceContext:
     interfaces: tuple[IfCtx, ...]
     unused_ports: tuple[str, ...]
     ospf_area: str
+    # OSPF timers to render: None when they are the platforms' defaults (hello 10 s, dead 40 s)
+    ospf_hello_s: int | None
+    ospf_dead_s: int | None
     ospf_key: str
     ospf_key_id: int
     reference_bandwidth_mbps: int
@@ -505,6 +508,7 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
         interfaces=ifs,
         unused_ports=unused_ports(topo, dev, used),
         ospf_area=topo.policy.ospf_area,
+        **_ospf_timers(topo),
         ospf_key=secrets.get(mg.ospf_key_secret, device=hostname),
         ospf_key_id=mg.ospf_key_id,
         reference_bandwidth_mbps=topo.policy.reference_bandwidth_bps // 1_000_000,
@@ -532,3 +536,11 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
         egress=egress,
         firewall=firewall(topo, dev, pr, _servers(mg.syslog_servers, ix)),
     )
+
+
+def _ospf_timers(topo: Topology) -> dict[str, int | None]:
+    """The OSPF timers a config renders: none when they are every platform's default (10/40 s)."""
+    p = topo.policy
+    if (p.ospf_hello_s, p.ospf_dead_s) == (10, 40):
+        return {"ospf_hello_s": None, "ospf_dead_s": None}
+    return {"ospf_hello_s": p.ospf_hello_s, "ospf_dead_s": p.ospf_dead_s}

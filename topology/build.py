@@ -310,6 +310,8 @@ def assemble(
             ospf_area=net.igp.area,
             max_paths=net.igp.max_paths,
             bgp_asn=net.bgp.asn,
+            ospf_hello_s=net.igp.hello,
+            ospf_dead_s=net.igp.dead,
         ),
         carriers={k: Carrier(name=k, label=v.label) for k, v in net.carriers.items()},
         circuit_types={

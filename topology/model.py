@@ -114,9 +114,10 @@ class Policy(Frozen):
     ospf_area: str
     max_paths: int
     bgp_asn: int
-    # OSPF timers the rendered configs run with: the configs set none, so every platform keeps its
-    # default for point-to-point interfaces (hello 10 s, dead 40 s on VRP, Comware, IOS and FRR).
-    # Deploy post-checks watch at least dead + hello seconds after a commit.
+    # OSPF timers the configs run with (``igp: {hello, dead}``). The defaults (hello 10 s, dead 40 s)
+    # are every platform's own for point-to-point interfaces and are not rendered; other values are
+    # rendered for FRR (the loader refuses them for other platforms). Deploy post-checks watch at
+    # least dead + hello seconds after a commit.
     ospf_hello_s: int = 10
     ospf_dead_s: int = 40
 
