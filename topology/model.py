@@ -251,6 +251,11 @@ class Site(Frozen):
     egress: tuple[str, ...] = ()
     accepted_risks: tuple[str, ...] = ()
     zones: tuple[str, ...] = ()  # the zones this site serves (topology/zones.py)
+    # per-site management plane (topology/mgmt_plane.py): the site's management subnet, its
+    # gateway and the site whose management centre (NMS) serves its devices; None: a flat pool
+    mgmt_subnet: str | None = None
+    mgmt_gateway: str | None = None
+    mgmt_centre: str | None = None
 
 
 class Topology(Frozen):
@@ -274,6 +279,7 @@ class Topology(Frozen):
     management: Management = Management()
     demands: DemandModel = DemandModel()
     departments: dict[str, Department] = {}
+    nms: dict[str, str] = {}  # management centre site → its NMS segment (empty: a flat pool)
 
     def root(self) -> Site:
         """Return the province site."""

@@ -141,6 +141,14 @@ def netbox_tables(topo: Topology) -> dict[str, list[Row]]:
         {"name": z.vrf, "rd": z.rd, "enforce_unique": "true", "description": z.label}
         for z in topo.zones.values()
     ]
+    zone_vrfs = {z.vrf for z in topo.zones.values()}
+    builtin = sorted(  # a model's own management VRF (__LOCAL_OAM_VPN__, Mgmt-intf): no RD
+        {i.vrf for d in topo.devices.values() for i in d.interfaces if i.vrf} - zone_vrfs
+    )
+    t["12-vrfs.csv"] += [
+        {"name": v, "rd": "", "enforce_unique": "false", "description": "built-in management VRF"}
+        for v in builtin
+    ]
     prefixes: list[Row] = []
     for z in topo.zones.values():
         prefixes.append(_prefix(z.pool, z.vrf, "container", "", f"{z.label} pool"))
@@ -148,6 +156,14 @@ def netbox_tables(topo: Topology) -> dict[str, list[Row]]:
             prefixes.append(_prefix(b.prefix, z.vrf, "active", b.site, f"{z.label} {b.site}"))
     for c in topo.circuits.values():
         prefixes.append(_prefix(c.subnet, "", "active", "", f"circuit {c.id}"))
+    for s in topo.sites.values():  # the per-site management plane (topology/mgmt_plane.py)
+        if s.mgmt_subnet:
+            desc = f"out-of-band management {s.name} (gateway {s.mgmt_gateway})"
+            prefixes.append(_prefix(s.mgmt_subnet, "", "active", s.name, desc))
+    for site, segment in topo.nms.items():
+        prefixes.append(
+            _prefix(segment, "", "active", site, f"NMS of the {site} management centre")
+        )
     t["13-prefixes.csv"] = prefixes
     t["14-ip-addresses.csv"] = [
         {
