@@ -394,8 +394,11 @@ def _flow(lab: LabHandle, inv: Path, repo: Path, work: Path, lab_args: list[str]
         rc = main(["deploy", str(inv), "--change", cid, "--changes", str(repo), "--commit",
                    "--hold", "0", "--revert-in", "30", "--verify-timeout", "20",
                    "--backups", str(work / "device-backups"), *lab_args])  # fmt: skip
-        capsys.readouterr()
+        out = capsys.readouterr()
+        deploys.append(out.out[-3000:] + out.err[-3000:])
         return rc
+
+    deploys: list[str] = []
 
     first = backup()
     now = dt.datetime.now(dt.UTC)
@@ -418,7 +421,7 @@ def _flow(lab: LabHandle, inv: Path, repo: Path, work: Path, lab_args: list[str]
     assert _git(repo, "diff", "--stat", first, "HEAD", "--", "configs") == ""
     assert main(["change", "approve", "CHG-LAB-ADD", "--changes", str(repo),
                  "--approver", APPROVER]) == 0  # fmt: skip
-    assert deploy("CHG-LAB-ADD") == 0
+    assert deploy("CHG-LAB-ADD") == 0, deploys[-1]
     rec = load_change(BackupRepo(repo), "CHG-LAB-ADD")
     assert [o.status for o in rec.outcomes] == ["refused", "done"]
     assert rec.outcomes[-1].devices == dict.fromkeys(pes, "verified")
@@ -436,8 +439,12 @@ def _flow(lab: LabHandle, inv: Path, repo: Path, work: Path, lab_args: list[str]
     assert sorted(found) == sorted(a.zone for a in dept.attachments)
     inet = next(z.name for z in topo.zones.values() if z.kind == "internet")
     plan = reduced_plan(topo, dept, {*(a.zone for a in dept.attachments), "office"})
-    with zone_lab(plan, work / "zones"), department_hosts(plan, dept, found) as hosts:
-        cells = wait_allowed(plan, dept, hosts, inet)
+    zones_dir = lab.root / "dept-zones"  # the FRR user must reach it (not under /tmp/pytest-*)
+    try:
+        with zone_lab(plan, zones_dir), department_hosts(plan, dept, found) as hosts:
+            cells = wait_allowed(plan, dept, hosts, inet)
+    finally:
+        shutil.rmtree(zones_dir, ignore_errors=True)
     wrong = [c for c in cells if c.allowed != c.reached]
     assert wrong == [], wrong
     assert any(c.allowed for c in cells) and any(not c.allowed for c in cells)
@@ -457,6 +464,6 @@ def _flow(lab: LabHandle, inv: Path, repo: Path, work: Path, lab_args: list[str]
                  "--operator", OPERATOR, "--requester", REQUESTER, "--window", window,
                  "--change-id", "CHG-LAB-RM", "--approver", APPROVER]) == 0  # fmt: skip
     assert sorted(load_change(BackupRepo(repo), "CHG-LAB-RM").devices) == pes
-    assert deploy("CHG-LAB-RM") == 0
+    assert deploy("CHG-LAB-RM") == 0, deploys[-1]
     last = backup()
     assert _git(repo, "diff", "--stat", first, last, "--", "configs") == ""
