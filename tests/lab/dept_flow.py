@@ -464,6 +464,12 @@ def _flow(lab: LabHandle, inv: Path, repo: Path, work: Path, lab_args: list[str]
                  "--operator", OPERATOR, "--requester", REQUESTER, "--window", window,
                  "--change-id", "CHG-LAB-RM", "--approver", APPROVER]) == 0  # fmt: skip
     assert sorted(load_change(BackupRepo(repo), "CHG-LAB-RM").devices) == pes
-    assert deploy("CHG-LAB-RM") == 0, deploys[-1]
+    rc = deploy("CHG-LAB-RM")
+    keep = lab.root.parent / "dept-proof-last"  # evidence of a failure, kept outside pytest's tmp
+    if rc != 0:
+        shutil.rmtree(keep, ignore_errors=True)
+        shutil.copytree(repo, keep)
+    outcome = load_change(BackupRepo(repo), "CHG-LAB-RM").outcomes[-1]
+    assert rc == 0, (outcome.devices, deploys[-1][-1500:])
     last = backup()
     assert _git(repo, "diff", "--stat", first, last, "--", "configs") == ""
