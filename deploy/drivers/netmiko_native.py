@@ -115,7 +115,7 @@ def command_lines(commands: str) -> list[str]:
     characters and over-long input (the text reaches a device CLI).
 
     Examples:
-        >>> command_lines("interface GE1/0/4.1003\n description x\n quit\n\n")
+        >>> command_lines("interface GE1/0/4.1003\\n description x\\n quit\\n\\n")
         ['interface GE1/0/4.1003', ' description x', ' quit']
     """
     lines = [ln.rstrip() for ln in commands.splitlines() if ln.strip()]

@@ -199,3 +199,14 @@ def test_a_device_changed_since_filing_refuses_the_change_before_any_config(
     assert rec.outcomes[0].backup_before  # the backup before was taken and committed
     for h in rec.devices:  # only backups were read: nothing was configured
         assert "system-view" not in net.devices[h].commands, h
+
+
+def test_commands_with_control_characters_or_too_many_lines_are_never_typed() -> None:
+    from deploy.drivers.base import DriverError
+    from deploy.drivers.netmiko_native import MAX_COMMAND_LINES, command_lines
+
+    for bad in ("interface x\n description a\x1bb\n", "sysname a\u2028sysname b\n"):
+        with pytest.raises(DriverError, match="control characters"):
+            command_lines(bad)
+    with pytest.raises(DriverError, match="more than"):
+        command_lines("sysname a\n" * (MAX_COMMAND_LINES + 1))
