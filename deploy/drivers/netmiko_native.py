@@ -118,7 +118,7 @@ def command_lines(commands: str) -> list[str]:
         >>> command_lines("interface GE1/0/4.1003\\n description x\\n quit\\n\\n")
         ['interface GE1/0/4.1003', ' description x', ' quit']
     """
-    lines = [ln.rstrip() for ln in commands.splitlines() if ln.strip()]
+    lines = [ln.rstrip() for ln in commands.split("\n") if ln.strip()]  # only \n ends a line
     if len(lines) > MAX_COMMAND_LINES:
         raise DriverError(f"{len(lines)} command lines: more than {MAX_COMMAND_LINES}")
     bad = [ln for ln in lines if re.search(r"[\x00-\x1f\x7f\u2028\u2029]", ln) or len(ln) > 4096]
