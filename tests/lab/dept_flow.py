@@ -384,8 +384,15 @@ def prove_department_change(lab: LabHandle, work: Path, capsys: pytest.CaptureFi
 
 def _flow(lab: LabHandle, inv: Path, repo: Path, work: Path, lab_args: list[str],
           capsys: pytest.CaptureFixture[str], main: Callable[[list[str]], int]) -> None:  # fmt: skip
-    def backup() -> str:
+    t0 = time.monotonic()
+    marks: list[tuple[str, float]] = []
+
+    def mark(what: str) -> None:
+        marks.append((what, round(time.monotonic() - t0, 1)))
+
+    def backup(limit: str | None = None) -> str:
         argv = ["backup", str(inv), "--to", str(repo), "--operator", OPERATOR, *lab_args]
+        argv += ["--limit", limit] if limit else []
         assert main(argv) == 0
         capsys.readouterr()
         return _git(repo, "rev-parse", "HEAD").strip()
@@ -428,6 +435,7 @@ def _flow(lab: LabHandle, inv: Path, repo: Path, work: Path, lab_args: list[str]
     for pe in pes:  # the router's commit ran under the operator's own account
         cand = lab.root / namespace_name(pe) / "var" / "candidate.conf"
         assert pwd.getpwuid(cand.stat().st_uid).pw_name == OPERATOR, pe
+    mark("added")
     added = backup()
     changed = _git(repo, "diff", "--name-only", first, added, "--", "configs").split()
     assert sorted(changed) == [f"configs/{pe}.cfg" for pe in pes]  # every other device: no diff
@@ -451,14 +459,16 @@ def _flow(lab: LabHandle, inv: Path, repo: Path, work: Path, lab_args: list[str]
     assert {c.target_zone for c in cells} >= {*(a.zone for a in dept.attachments), "office"}
     # a manual change with vtysh is reported by import running, then undone by hand
     pe = pes[0]
+    mark("packets")
     vtysh(lab, pe, "configure terminal", "ip route 10.97.0.0/24 Null0")
-    backup()
+    backup(pe)
     assert main(["import", "running", str(inv), "--from", str(repo), "--json"]) == 1
     report = {r["device"]: r for r in json.loads(capsys.readouterr().out)}
     assert [h for h, r in report.items() if r["status"] != "in_sync"] == [pe]
     assert report[pe]["unknown"] == ["ip route 10.97.0.0/24 Null0"]
     vtysh(lab, pe, "configure terminal", "no ip route 10.97.0.0/24 Null0")
-    backup()
+    backup(pe)
+    mark("vtysh change seen")
     # remove-department undoes it: every running config back to what it was before
     assert main(["change", "remove-department", str(inv), DEPT, "--changes", str(repo),
                  "--operator", OPERATOR, "--requester", REQUESTER, "--window", window,
@@ -473,3 +483,5 @@ def _flow(lab: LabHandle, inv: Path, repo: Path, work: Path, lab_args: list[str]
     assert rc == 0, (outcome.devices, deploys[-1][-1500:])
     last = backup()
     assert _git(repo, "diff", "--stat", first, last, "--", "configs") == ""
+    mark("removed")
+    print("department proof timings (s):", marks)
