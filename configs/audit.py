@@ -113,6 +113,23 @@ class OspfCheck(_Frozen):
     override: str = r"^ ip ospf authentication"
 
 
+class ReachCheck(_Frozen):
+    """Every management server the config names is reachable in its VRF (issue 11 §6).
+
+    A server (a ``servers`` match: group ``ip``, optional group ``vrf``) is reachable when its
+    address lies in the subnet of an interface address (``address``: groups ``ip`` and ``mask``,
+    dotted or a length, in an ``interface`` block whose VRF is ``bind``'s group ``vrf``, else
+    the global table) or in a static route's prefix (``routes``: groups ``net``, ``mask`` and
+    optional ``vrf``) of the same VRF. A default route does not count: on a core or a firewall
+    the default of a table leads to the carrier, not to the management centre.
+    """
+
+    servers: tuple[str, ...] = Field(min_length=1)
+    bind: str
+    address: str
+    routes: str
+
+
 class Rule(_Frozen):
     """One audit rule as a platform expresses it."""
 
@@ -130,6 +147,7 @@ class Rule(_Frozen):
     blocks: tuple[BlockCheck, ...] = ()
     regions: tuple[RegionCheck, ...] = ()
     ospf: tuple[OspfCheck, ...] = ()
+    reach: tuple[ReachCheck, ...] = ()
 
 
 class RuleSet(_Frozen):
@@ -190,6 +208,9 @@ RULE_IDS = (
     "lldp",
     "command-accounting",
     "vrf-route-limit",
+    # management plane and flow export (issue 11 §6, issue 14 §1)
+    "mgmt-reach",
+    "flow-export",
     # area boundary (§8.1.3): zones kept apart, and access control, audit and NAT at the egress
     "zone-binding",
     "boundary-policy",
@@ -540,6 +561,50 @@ def _ospf(cfg: ParsedConfig, checks: tuple[OspfCheck, ...]) -> Found:
     return evidence, problems
 
 
+def _net(ip: str, mask: str) -> ipaddress.IPv4Network | None:
+    try:
+        return ipaddress.IPv4Network(f"{ip}/{mask}", strict=False)
+    except ValueError:
+        return None
+
+
+def _reach(cfg: ParsedConfig, checks: tuple[ReachCheck, ...]) -> Found:
+    """Management servers without an on-link subnet or a static route in their VRF."""
+    evidence: list[str] = []
+    problems: list[str] = []
+    for c in checks:
+        nets: dict[str | None, list[ipaddress.IPv4Network]] = {}
+        bind, addr = _rx(c.bind), _rx(c.address)
+        for b in cfg.blocks:
+            if not _if_name(b.header):
+                continue
+            m = bind.search(b.body)
+            vrf = m.group("vrf") if m else None
+            for a in addr.finditer(b.body):
+                n = _net(a.group("ip"), a.group("mask"))
+                if n is not None:
+                    nets.setdefault(vrf, []).append(n)
+        for r in _rx(c.routes).finditer(cfg.text):
+            n = _net(r.group("net"), r.group("mask"))
+            if n is not None and n.prefixlen > 0:  # a default route leads to the carrier
+                nets.setdefault(r.groupdict().get("vrf"), []).append(n)
+        for pat in c.servers:
+            for m in _rx(pat).finditer(cfg.text):
+                i = cfg.line_of(m.start())
+                vrf = m.groupdict().get("vrf")
+                try:
+                    ip = ipaddress.IPv4Address(m.group("ip"))
+                except ValueError:
+                    problems.append(f"line {i + 1}: not an IPv4 address")
+                    continue
+                if any(ip in n for n in nets.get(vrf, ())):
+                    continue
+                evidence.append(cfg.ev(i))
+                where = f"VRF {vrf}" if vrf else "the global table"
+                problems.append(f"line {i + 1}: no route to {ip} in {where}")
+    return evidence, problems
+
+
 def check_rule(rule: Rule, cfg: ParsedConfig, policy: AuditPolicy) -> RuleResult:
     """Evaluate one rule on a parsed config."""
     if rule.na is not None:
@@ -555,6 +620,7 @@ def check_rule(rule: Rule, cfg: ParsedConfig, policy: AuditPolicy) -> RuleResult
         _blocks(cfg, rule.blocks),
         _regions(cfg, rule.regions),
         _ospf(cfg, rule.ospf),
+        _reach(cfg, rule.reach),
     ):
         evidence.extend(ev)
         problems.extend(pr)

@@ -22,6 +22,7 @@ from configs.zones import LanPortCtx, ZoneIfCtx, zone_interfaces
 from topology.diagnostics import OperationError
 from topology.management import Management, nms_segment
 from topology.model import Circuit, CircuitRole, Device, Interface, Role, Topology
+from topology.platforms import find_model
 from topology.secrets import SecretSource
 
 PE_ROLES = (Role.CORE, Role.CLOUD_GW)
@@ -81,6 +82,17 @@ class Addr:
             cidr=f"{_dotted(n)}/{prefixlen}",
             net_cidr=f"{net}/{prefixlen}",
         )
+
+
+def _int(dotted: str) -> int:
+    """A dotted quad as an int (the text comes from the model: already validated).
+
+    Examples:
+        >>> _int("198.19.0.1")
+        3323133953
+    """
+    a, b, c, d = (int(x) for x in dotted.split("."))
+    return (a << 24) | (b << 16) | (c << 8) | d
 
 
 def _dotted(v: int) -> str:
@@ -199,6 +211,27 @@ class AccessCtx:
 
 
 @dataclass(frozen=True, slots=True)
+class MgmtRouteCtx:
+    """A static route of the management plane: an NMS prefix via the site's management gateway,
+    in the management interface's VRF (``vrf`` None: the global table)."""
+
+    prefix: Addr
+    gateway: str
+    vrf: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FlowCtx:
+    """NetStream/NetFlow v9 export toward the level's collector (``d.flow`` in templates)."""
+
+    collector: str
+    port: int
+    source: str  # the management interface: flows leave with its address
+    vrf: str | None
+    interfaces: tuple[str, ...]  # backbone interfaces that sample flows (both directions)
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceContext:
     """Everything one device's templates print."""
 
@@ -217,6 +250,9 @@ class DeviceContext:
     interfaces: tuple[IfCtx, ...]
     unused_ports: tuple[str, ...]
     ospf_area: str
+    # OSPF timers to render: None when they are the platforms' defaults (hello 10 s, dead 40 s)
+    ospf_hello_s: int | None
+    ospf_dead_s: int | None
     ospf_key: str
     ospf_key_id: int
     reference_bandwidth_mbps: int
@@ -239,6 +275,9 @@ class DeviceContext:
     dept_ifs: tuple[DeptIfCtx, ...] = ()
     egress: CoreEgressCtx | None = None
     firewall: FirewallCtx | None = None
+    mgmt_routes: tuple[MgmtRouteCtx, ...] = ()
+    mgmt_gateway: str = ""  # the site's management gateway ("": a flat management pool)
+    flow: FlowCtx | None = None
 
 
 @dataclass
@@ -246,6 +285,11 @@ class TopologyIndex:
     """Per-topology facts shared by every device context (computed once per render run)."""
 
     topo: Topology
+
+    @cached_property
+    def root(self) -> str:
+        """The province site's name."""
+        return self.topo.root().name
 
     @cached_property
     def reflectors(self) -> tuple[str, ...]:
@@ -271,13 +315,37 @@ class TopologyIndex:
 
     @cached_property
     def nms(self) -> ipaddress.IPv4Network:
-        """The NMS segment of the management pool (:func:`topology.management.nms_segment`)."""
+        """The province's NMS segment: the first /28 of the management pool
+        (:func:`topology.management.nms_segment`; with per-site subnets, ``Topology.nms``)."""
+        root = self.topo.root().name
+        if root in self.topo.nms:
+            return ipaddress.IPv4Network(self.topo.nms[root])
         return nms_segment(next(iter(self.topo.devices.values())).mgmt_address)
+
+    @cached_property
+    def nms_segments(self) -> tuple[tuple[int, int, str], ...]:
+        """Every centre's NMS segment as (network int, mask int, prefix text), parsed once."""
+        out = []
+        for prefix in self.topo.nms.values():
+            a = Addr.parse(prefix)
+            out.append((_int(a.network), _int(a.mask), a.net_cidr))
+        return tuple(out)
+
+    @cached_property
+    def centre_hosts(self) -> dict[str, str]:
+        """Management centre site → its NMS host (the segment's first host)."""
+        return {s: _dotted(_int(Addr.parse(p).network) + 1) for s, p in self.topo.nms.items()}
 
     @cached_property
     def nms_host(self) -> str:
         """Default NTP/syslog/AAA server: the first host of the NMS segment."""
         return str(self.nms.network_address + 1)
+
+
+def _model_lacks(platform: str, model: str) -> frozenset[str]:
+    """Controls the model's catalogue entry marks ``na`` (``hardware.yaml``)."""
+    entry = find_model(platform, model)
+    return frozenset(entry.na) if entry is not None else frozenset()
 
 
 def port_queues(classes: tuple[QosClass, ...]) -> tuple[PortQueue, ...]:
@@ -430,8 +498,68 @@ def _shapers(ifs: tuple[IfCtx, ...], unit: int) -> tuple[Shaper, ...]:
     return tuple(Shaper(name=shaper_name(r), rate_bps=r, rate=r // unit) for r in rates)
 
 
-def _servers(given: tuple[str, ...], ix: TopologyIndex) -> tuple[str, ...]:
-    return given or (ix.nms_host,)
+def _servers(
+    given: tuple[str, ...], ix: TopologyIndex, dev: Device | None = None
+) -> tuple[str, ...]:
+    """A device's servers of one kind: its city management centre's NMS host first (when a city
+    centre serves its site), then the province's (the inventory's list, else the NMS host)."""
+    province = given or (ix.nms_host,)
+    city = _city_centre_host(ix, dev)
+    return (city, *(s for s in province if s != city)) if city else province
+
+
+def _city_centre_host(ix: TopologyIndex, dev: Device | None) -> str:
+    """The NMS host of the city management centre serving ``dev`` ("" : the province serves it)."""
+    if dev is None:
+        return ""
+    centre = ix.topo.sites[dev.site].mgmt_centre
+    if centre is None or centre == ix.root or centre not in ix.centre_hosts:
+        return ""
+    return ix.centre_hosts[centre]
+
+
+def _mgmt_acl(ix: TopologyIndex, dev: Device) -> tuple[Addr, ...]:
+    """Who may manage the device: the inventory's ACL, else the NMS segments that serve it."""
+    given = ix.topo.management.mgmt_acl
+    if given:
+        return tuple(Addr.parse(p) for p in given)
+    nets = [str(ix.nms)]
+    centre = ix.topo.sites[dev.site].mgmt_centre
+    if centre is not None and centre in ix.topo.nms and ix.topo.nms[centre] not in nets:
+        nets.insert(0, ix.topo.nms[centre])
+    return tuple(Addr.parse(n) for n in nets)
+
+
+def _mgmt_routes(
+    ix: TopologyIndex, dev: Device, servers: tuple[str, ...]
+) -> tuple[MgmtRouteCtx, ...]:
+    """Static routes of the management VRF toward every server the device talks to.
+
+    Per-site management subnets only (a flat pool reaches its NMS on-link). A server inside an
+    NMS segment is reached through a route to the whole segment, any other through a host
+    route; the next hop is the site's management gateway.
+    """
+    site = ix.topo.sites[dev.site]
+    if site.mgmt_gateway is None or site.mgmt_subnet is None:
+        return ()
+    own = Addr.parse(site.mgmt_subnet)
+    own_net, own_mask = _int(own.network), _int(own.mask)
+    vrf = next(i.vrf for i in dev.interfaces if i.kind == "mgmt")
+    out: dict[str, tuple[int, MgmtRouteCtx]] = {}
+    for s in servers:
+        ip = _int(s)
+        if ip & own_mask == own_net:
+            continue
+        net = next((p for n, m, p in ix.nms_segments if ip & m == n), f"{s}/32")
+        if net not in out:
+            a = Addr.parse(net)
+            out[net] = (_int(a.network), MgmtRouteCtx(a, site.mgmt_gateway, vrf))
+    return tuple(r for _, r in sorted(out.values(), key=lambda t: t[0]))
+
+
+def _backbone(ifs: tuple[IfCtx, ...]) -> tuple[str, ...]:
+    """The interfaces that sample flows: the MPLS backbone (uplinks and core interconnects)."""
+    return tuple(i.name for i in ifs if i.mpls and i.vlan == 0)
 
 
 def _access(
@@ -443,12 +571,12 @@ def _access(
         users=_users(dev, mg, scheme, secrets) if "users" in sections else (),
         snmp_users=_snmp(dev, mg, secrets) if "snmp" in sections else (),
         aaa_key=secrets.get(mg.aaa.key_secret, device=dev.hostname) if "aaa" in sections else "",
-        aaa_servers=_servers(mg.aaa.servers, ix),
-        ntp_servers=_servers(mg.ntp_servers, ix),
-        syslog_servers=_servers(mg.syslog_servers, ix),
-        mgmt_acl=tuple(Addr.parse(p) for p in mg.mgmt_acl) or (Addr.parse(str(ix.nms)),),
+        aaa_servers=_servers(mg.aaa.servers, ix, dev),
+        ntp_servers=_servers(mg.ntp_servers, ix, dev),
+        syslog_servers=_servers(mg.syslog_servers, ix, dev),
+        mgmt_acl=_mgmt_acl(ix, dev),
         lockout_seconds=mg.lockout_minutes * 60,
-        trap_servers=_servers(mg.trap_servers, ix),
+        trap_servers=_servers(mg.trap_servers, ix, dev),
         ntp_key=(
             secrets.get(mg.ntp_key_secret, device=dev.hostname) if "ntp_auth" in sections else ""
         ),
@@ -479,8 +607,11 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
     )
     pe = dev.role in PE_ROLES and "bgp" in sections
     # a control is rendered when the platform has it on and the model has what it needs
+    lacks = _model_lacks(dev.platform, dev.model)
     controls = frozenset(
-        c for c in pr.enabled() if c not in MODEL_NEEDS or MODEL_NEEDS[c] in hw.features
+        c
+        for c in pr.enabled()
+        if (c not in MODEL_NEEDS or MODEL_NEEDS[c] in hw.features) and c not in lacks
     )
     mgmt_if = next(i for i in dev.interfaces if i.kind == "mgmt")
     lan, zifs = zone_interfaces(topo, dev, pr) if "vrfs" in sections else ((), ())
@@ -489,6 +620,26 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
     if egress is not None:
         vrfs = tuple(replace(v, default_route=v.name == egress.vrf) for v in vrfs)
     used = {i.name for i in dev.interfaces if i.kind in ("p2p", "egress")} | {p.name for p in lan}
+    access = _access(ix, dev, sections, secrets)
+    fw_logs = _servers(mg.syslog_servers, ix, dev)
+    fw = firewall(topo, dev, pr, fw_logs)
+    flow = None
+    if "flow_export" in controls and _backbone(ifs):
+        flow = FlowCtx(
+            collector=access.trap_servers[0],
+            port=mg.plane.flow_port,
+            source=mgmt_if.name,
+            vrf=mgmt_if.vrf,
+            interfaces=_backbone(ifs),
+        )
+    talks_to = (
+        *access.ntp_servers,
+        *access.syslog_servers,
+        *access.aaa_servers,
+        *access.trap_servers,
+        *(fw.log_servers if fw is not None else ()),
+        *((flow.collector,) if flow else ()),
+    )
     return DeviceContext(
         hostname=hostname,
         platform=dev.platform,
@@ -505,6 +656,7 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
         interfaces=ifs,
         unused_ports=unused_ports(topo, dev, used),
         ospf_area=topo.policy.ospf_area,
+        **_ospf_timers(topo),
         ospf_key=secrets.get(mg.ospf_key_secret, device=hostname),
         ospf_key_id=mg.ospf_key_id,
         reference_bandwidth_mbps=topo.policy.reference_bandwidth_bps // 1_000_000,
@@ -514,7 +666,7 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
         qos_classes=QOS_CLASSES if "qos" in sections else (),
         qos_policy=QOS_POLICY,
         shapers=_shapers(ifs, pr.shape_unit_bps) if "qos" in sections else (),
-        access=_access(ix, dev, sections, secrets),
+        access=access,
         sections=sections,
         dialect=hw.dialect,
         mgmt_port=hw.mgmt_port,
@@ -530,5 +682,16 @@ def build_context(ix: TopologyIndex, hostname: str, secrets: SecretSource) -> De
         zone_ifs=zifs,
         dept_ifs=department_interfaces(topo, dev, pr, lan),
         egress=egress,
-        firewall=firewall(topo, dev, pr, _servers(mg.syslog_servers, ix)),
+        firewall=fw,
+        mgmt_routes=_mgmt_routes(ix, dev, talks_to),
+        mgmt_gateway=topo.sites[dev.site].mgmt_gateway or "",
+        flow=flow,
     )
+
+
+def _ospf_timers(topo: Topology) -> dict[str, int | None]:
+    """The OSPF timers a config renders: none when they are every platform's default (10/40 s)."""
+    p = topo.policy
+    if (p.ospf_hello_s, p.ospf_dead_s) == (10, 40):
+        return {"ospf_hello_s": None, "ospf_dead_s": None}
+    return {"ospf_hello_s": p.ospf_hello_s, "ospf_dead_s": p.ospf_dead_s}

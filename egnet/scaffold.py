@@ -99,6 +99,14 @@ zones:
 # Utilisation thresholds of the capacity plan.
 policy: {warn: 70%, fail: 80%}
 
+# Management plane: each site's out-of-band ports in the site's own subnet of pools.mgmt (first
+# host: the site's management gateway), routed in the management VRF toward the NMS of the centre
+# serving it: the province's for province, city and cloud sites, the city's for county and
+# township sites (`centres:` changes that). Drop `plane:` for one flat management LAN.
+management:
+  plane:
+    site_prefix: {province: 28, city: 28, county: 29, township: 29, cloud: 29}
+
 # Secrets are never written here: `egnet secrets init` creates a vault; see README "Secrets".
 """
 

@@ -27,10 +27,11 @@ from pathlib import Path
 from types import TracebackType
 
 from lab.system import LabError, in_ns, pid_alive
+from topology.management import FLOW_PORT
 
 logger = logging.getLogger(__name__)
 
-COLLECTOR_PORT = 2055
+COLLECTOR_PORT = FLOW_PORT  # the collector port the vendor configs export to (one source)
 UACCTD = "/usr/sbin/uacctd"
 NFACCTD = "/usr/sbin/nfacctd"
 NFT_TABLE = "egnet_flows"

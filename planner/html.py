@@ -200,6 +200,50 @@ def hierarchy_map(plan: PlanResult, size: int = 820) -> str:
     return "".join(out)
 
 
+def geo_map(plan: PlanResult, width: int = 820) -> str:
+    """Province, city and county sites at their division's point, coloured like the tree; a line to
+    each site's parent. Townships have no public coordinates and are not drawn here."""
+    pol = plan.policy
+    at = {s.name: (s.lon, s.lat) for s in plan.sites if s.lon is not None and s.lat is not None}
+    if len(at) < 2:
+        return "<p>No division coordinates for this inventory's site codes.</p>"
+    lons = [p[0] for p in at.values()]
+    lats = [p[1] for p in at.values()]
+    kx = math.cos(math.radians(sum(lats) / len(lats)))
+    span = max((max(lons) - min(lons)) * kx, max(lats) - min(lats)) or 1.0
+    k = (width - 80) / span
+    height = int((max(lats) - min(lats)) * k) + 60
+    pos = {
+        n: (40 + (lo - min(lons)) * kx * k, 30 + (max(lats) - la) * k) for n, (lo, la) in at.items()
+    }
+    sites = {s.name: s for s in plan.sites}
+    out = [f'<svg id="geo" width="{width}" height="{height}" role="img">']
+    for name, (x, y) in pos.items():
+        parent = sites[name].parent
+        if parent in pos:
+            px, py = pos[parent]
+            out.append(
+                f'<line x1="{px:.1f}" y1="{py:.1f}" x2="{x:.1f}" y2="{y:.1f}" stroke="#bbb" '
+                f'stroke-width="0.6"/>'
+            )
+    for name, (x, y) in pos.items():
+        s = sites[name]
+        u = s.uplink_worst_utilisation
+        rad = {"province": 7, "city": 5}.get(s.tier, 3)
+        tip = f"{s.label} ({name}) {'' if u is None else f'uplinks worst {u:.0%}'}"
+        out.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{rad}" class="site" data-name="{_esc(name)}" '
+            f'fill="{colour(u, pol.warn_utilisation, pol.fail_utilisation)}">'
+            f"<title>{_esc(tip)}</title></circle>"
+        )
+        if s.tier in ("province", "city"):
+            out.append(
+                f'<text x="{x + rad + 2:.1f}" y="{y - rad:.1f}" font-size="11">{_esc(s.label)}</text>'
+            )
+    out.append("</svg>")
+    return "".join(out)
+
+
 TREE_TOOLS = """<div class="tools"><input id="find" type="search" placeholder="site name or label"
  aria-label="find a site"> <button id="zin" type="button">+</button> <button id="zout"
  type="button">−</button> <button id="zfit" type="button">fit</button> <span id="found"></span></div>"""
@@ -450,6 +494,7 @@ Baseline unrouted: {plan.baseline_unrouted.bps / 1e6:.2f} Mb/s.{whatif_line(plan
 <p class="legend"><span style="background:#2e8b57"></span>ok<span style="background:#e0a000"></span>warn
 <span style="background:#c0392b"></span>fail<span style="background:#999"></span>no uplink</p>
 <h2>Hierarchy, coloured by worst-case uplink utilisation</h2>{TREE_TOOLS}{hierarchy_map(plan)}
+<h2>Map (province, city and county sites at their division's point)</h2>{geo_map(plan)}
 <h2>Worst-case utilisation per tier</h2>{histograms(plan)}
 <h2>Top circuit directions by worst case</h2>{top_chart(plan)}
 <h2>Time to exhaustion</h2>{exhaustion_chart(plan)}{growth_section(plan)}

@@ -31,6 +31,7 @@ from planner.result import (
 )
 from planner.sweep import Outcome, Sweep
 from planner.whatif import smallest_upgrade
+from topology.geo import site_places
 from topology.model import Tier
 
 CHECK_SCHEMA = "egnet.check/1"
@@ -152,6 +153,7 @@ def _sites(pm: PlanModel, circuits: tuple[CircuitResult, ...]) -> tuple[SiteResu
 
     worst = {c.id: max(d.worst_utilisation for d in c.directions) for c in circuits}
     ups = uplinks_by_site(pm.topo)
+    places = {k: p for k, p in site_places(pm.topo).items() if p.exact}
     return tuple(
         SiteResult(
             name=s.name,
@@ -159,6 +161,8 @@ def _sites(pm: PlanModel, circuits: tuple[CircuitResult, ...]) -> tuple[SiteResu
             tier=s.tier.value,
             parent=s.parent,
             uplink_worst_utilisation=max((worst[c.id] for c in ups.get(s.name, [])), default=None),
+            lon=places[s.name].lon if s.name in places else None,
+            lat=places[s.name].lat if s.name in places else None,
         )
         for s in pm.topo.sites.values()
     )

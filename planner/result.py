@@ -114,6 +114,10 @@ class SiteResult(Result):
     tier: str
     parent: str | None
     uplink_worst_utilisation: float | None
+    lon: float | None = Field(
+        default=None, description="longitude of the site's own division point (topology/geo.py)"
+    )
+    lat: float | None = Field(default=None, description="latitude of the same point")
 
 
 class ScenarioLoad(Result):

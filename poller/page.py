@@ -6,6 +6,12 @@ circuits (dual uplinks) side by side; circuits inside a site are small chips und
 is the circuit's current utilisation (worst direction) against its contracted rate. Clicking a circuit
 opens its history chart; the alert list and the map refresh by themselves.
 
+Two views (``map``/``tree`` button, ``#view=geo`` deep link): the site tree, and a geographic map that
+puts province, city and county sites at their division's point (``topology/geo.py``; MIT-licensed
+coordinates) with townships, development zones and clouds on a spiral around their parent. Labels are
+placed greedily by rank (province first) at the first of eight positions that overlaps no node and no
+other label; one that fits nowhere is left out (tooltip and search still find the site).
+
 Search (header) finds sites by name or Chinese label and circuits by id or end device; choosing a
 result (or Enter) expands the township's county, zooms to a readable scale, scrolls the target
 into view and, for a circuit, opens its chart. The map opens fitted to the whole network; fit,
@@ -33,7 +39,7 @@ main { display: grid; grid-template-columns: 1fr 400px; height: calc(100vh - 34p
 aside { border-left: 1px solid #2a3646; overflow: auto; padding: 8px; }
 h2 { font-size: 14px; margin: 8px 0 4px; }
 .node circle { stroke: #dde3ea; stroke-width: 1.5; }
-.node text { fill: #dde3ea; font-size: 11px; text-anchor: middle; }
+.node text { fill: #dde3ea; font-size: 11px; paint-order: stroke; stroke: #10151c; stroke-width: 3px; }
 .node text.id { fill: #8fa1b3; font-size: 9px; }
 .node.unreach circle { stroke: #ff4d4d; stroke-dasharray: 3 2; }
 .agg { cursor: pointer; }
@@ -72,7 +78,7 @@ line.circuit.down { stroke-dasharray: 6 4; }
 <span id="legend"></span>
 <span id="tools"><input id="search" type="search" placeholder="search site or circuit" autocomplete="off">
 <ul id="results"></ul>
-<button id="fit" title="fit the whole network">fit</button><button id="zoomout" title="zoom out">−</button><button id="zoomin" title="zoom in">+</button><button id="zoom1" title="actual size">1:1</button></span></header>
+<button id="view" title="switch between the site tree and the geographic map">map</button><button id="fit" title="fit the whole network">fit</button><button id="zoomout" title="zoom out">−</button><button id="zoomin" title="zoom in">+</button><button id="zoom1" title="actual size">1:1</button></span></header>
 <main>
 <div id="mapbox"><svg id="map" xmlns="http://www.w3.org/2000/svg" width="800" height="400"></svg></div>
 <aside>
@@ -88,7 +94,7 @@ line.circuit.down { stroke-dasharray: 6 4; }
 <script>
 "use strict";
 const NS = "http://www.w3.org/2000/svg";
-const state = { data: null, expanded: new Set(), selected: null, found: null, timer: null, zoom: null, size: null };
+const state = { data: null, expanded: new Set(), selected: null, found: null, timer: null, zoom: null, size: null, view: "tree" };
 const SCALE = [[0.3, "#3ecf5a"], [0.5, "#a6e05a"], [0.7, "#ffe14d"], [0.8, "#ff9f1a"], [Infinity, "#ff3b3b"]];
 
 function colour(c) {
@@ -114,7 +120,7 @@ function worst(cs) {
   return best;
 }
 
-function layout(d) {
+function layoutTree(d) {
   const sites = new Map(d.sites.map(s => [s.name, Object.assign({ kids: [] }, s)]));
   for (const s of sites.values()) if (s.parent && sites.has(s.parent)) sites.get(s.parent).kids.push(s);
   const root = [...sites.values()].find(s => s.tier === "province");
@@ -151,6 +157,119 @@ function layout(d) {
   }
   return { pos, owner, width: col * X + 80, height: 5 * Y };
 }
+
+// Geographic view: province, city and county sites at their division's point (topology/geo.py, MIT data);
+// sites without their own point (townships, development zones, clouds) on a sunflower spiral around
+// their nearest located ancestor, so they never sit on top of each other.
+function hasGeo(d) { return d.sites.some(s => s.exact); }
+function layoutGeo(d) {
+  const K = 600, M = 90;  // SVG units per degree of latitude; margin
+  const located = d.sites.filter(s => s.exact);
+  const lat0 = located.reduce((a, s) => a + s.lat, 0) / located.length;
+  const kx = K * Math.cos(lat0 * Math.PI / 180);
+  const minLon = Math.min(...located.map(s => s.lon)), maxLat = Math.max(...located.map(s => s.lat));
+  const sites = new Map(d.sites.map(s => [s.name, Object.assign({ kids: [] }, s)]));
+  for (const s of sites.values()) if (s.parent && sites.has(s.parent)) sites.get(s.parent).kids.push(s);
+  const root = [...sites.values()].find(s => s.tier === "province");
+  const pos = new Map(), owner = new Map(), slots = new Map();
+  const CELL = 50, grid = new Map();  // placed nodes as discs, for the nudging below
+  const key = (i, j) => i + "," + j;
+  function free(x, y, r) {
+    const i0 = Math.floor(x / CELL), j0 = Math.floor(y / CELL);
+    for (let i = i0 - 2; i <= i0 + 2; i++) for (let j = j0 - 2; j <= j0 + 2; j++)
+      for (const o of grid.get(key(i, j)) || []) if (Math.hypot(o.x - x, o.y - y) < o.r + r + 6) return false;
+    return true;
+  }
+  function put(x, y, r) {
+    const k = key(Math.floor(x / CELL), Math.floor(y / CELL));
+    if (!grid.has(k)) grid.set(k, []);
+    grid.get(k).push({ x, y, r });
+    return { x, y };
+  }
+  function spiral(cx, cy, i, r0) { const a = i * 2.39996, r = r0 + 17 * Math.sqrt(i); return [cx + r * Math.cos(a), cy + r * Math.sin(a)]; }
+  function near(x, y, r) {  // the point itself if free, else the nearest free point on a spiral around it
+    if (free(x, y, r)) return put(x, y, r);
+    for (let i = 0; i < 400; i++) { const [a, b] = spiral(x, y, i, 12); if (free(a, b, r)) return put(a, b, r); }
+    return put(x, y, r);
+  }
+  function around(anchor, owner_, r) {  // the anchor's next free spiral slot
+    for (let n = 0; n < 400; n++) {
+      const i = slots.get(owner_) || 0; slots.set(owner_, i + 1);
+      const [a, b] = spiral(anchor.x, anchor.y, i, 34);
+      if (free(a, b, r)) return put(a, b, r);
+    }
+    return put(anchor.x, anchor.y, r);
+  }
+  const queue = [root];
+  while (queue.length) {
+    const s = queue.shift();
+    const r = radius(s.tier);
+    let p;
+    if (s.exact) p = near((s.lon - minLon) * kx + M, (maxLat - s.lat) * K + M, r);
+    else p = around(s.parent && pos.get(s.parent) ? pos.get(s.parent) : { x: M, y: M }, s.parent || "", r);
+    pos.set(s.name, { x: p.x, y: p.y, label: s.label, kind: s.tier, site: s.name });
+    if (s.tier === "province" || s.tier === "city") {  // keep the room above it for its label
+      const w = Math.max(textWidth(s.label || "", 11), textWidth(s.name, 9)) + 2, cy = p.y - r - 13;
+      for (let x = p.x - w / 2 + 11; x < p.x + w / 2 + 11; x += 14) put(Math.min(x, p.x + w / 2 - 11), cy, 11);
+    }
+    const towns = s.kids.filter(k => k.tier === "township");
+    if (towns.length && s.tier === "county" && !state.expanded.has(s.name)) {
+      const k = "agg:" + s.name, q = around(p, s.name, 50);
+      pos.set(k, { x: q.x, y: q.y, label: towns.length + " townships", kind: "agg", county: s.name, count: towns.length });
+      for (const t of towns) owner.set(t.name, k);
+      queue.push(...s.kids.filter(c => c.tier !== "township"));
+    } else queue.push(...s.kids);
+  }
+  let minX = Infinity, minY = Infinity, w = 0, h = 0;
+  for (const p of pos.values()) { minX = Math.min(minX, p.x); minY = Math.min(minY, p.y); }
+  for (const p of pos.values()) { p.x += M - minX; p.y += M - minY; w = Math.max(w, p.x); h = Math.max(h, p.y); }
+  return { pos, owner, width: w + M + 60, height: h + M };
+}
+
+// Labels: placed greedily by rank (province, city, county, cloud, township) at the first of eight
+// positions (above, below, right, left, then the diagonals) that overlaps no node and no label already placed; a label
+// that fits nowhere is not drawn (the node keeps its tooltip and stays findable by search).
+const RANK = { province: 0, city: 1, county: 2, cloud: 3, township: 4 };
+let measureCtx = null;
+function textWidth(text, px) {
+  if (!measureCtx) measureCtx = document.createElement("canvas").getContext("2d");
+  measureCtx.font = px + "px system-ui, sans-serif";
+  return measureCtx.measureText(text).width;
+}
+function radius(kind) { return kind === "province" ? 16 : kind === "township" ? 8 : 12; }
+function placeLabels(pos, inner) {
+  const CELL = 64, grid = new Map(), out = new Map();
+  const cells = b => { const r = []; for (let i = Math.floor(b.x0 / CELL); i <= Math.floor(b.x1 / CELL); i++) for (let j = Math.floor(b.y0 / CELL); j <= Math.floor(b.y1 / CELL); j++) r.push(i + "," + j); return r; };
+  const hit = b => cells(b).some(c => (grid.get(c) || []).some(o => b.x0 < o.x1 && o.x0 < b.x1 && b.y0 < o.y1 && o.y0 < b.y1));
+  const add = b => { for (const c of cells(b)) { if (!grid.has(c)) grid.set(c, []); grid.get(c).push(b); } };
+  for (const [key, p] of pos) {  // every node (and its chips) is an obstacle
+    if (p.kind === "agg") { add({ x0: p.x - 44, y0: p.y - 12, x1: p.x + 56, y1: p.y + 12 }); continue; }
+    const r = radius(p.kind), chips = (inner.get(key) || []).length;
+    add({ x0: Math.min(p.x - r, p.x - 14), y0: p.y - r, x1: Math.max(p.x + r, p.x - 14 + chips * 12), y1: p.y + r + (chips ? 11 : 0) });
+  }
+  const order = [...pos].filter(([, p]) => p.kind !== "agg").sort(([ka, a], [kb, b]) => (RANK[a.kind] ?? 9) - (RANK[b.kind] ?? 9) || ka.localeCompare(kb));
+  for (const [key, p] of order) {
+    const r = radius(p.kind), chips = (inner.get(key) || []).length;
+    const w = Math.max(textWidth(p.label || "", 11), textWidth(key, 9)) + 2, H = 22;
+    const below = p.y + r + (chips ? 13 : 3);
+    const cands = [
+      { x0: p.x - w / 2, y0: p.y - r - 2 - H, anchor: "middle", tx: p.x },
+      { x0: p.x - w / 2, y0: below, anchor: "middle", tx: p.x },
+      { x0: p.x + r + 4, y0: p.y - H / 2, anchor: "start", tx: p.x + r + 4 },
+      { x0: p.x - r - 4 - w, y0: p.y - H / 2, anchor: "end", tx: p.x - r - 4 },
+      { x0: p.x + r, y0: p.y - r - H, anchor: "start", tx: p.x + r },
+      { x0: p.x + r, y0: p.y + r, anchor: "start", tx: p.x + r },
+      { x0: p.x - r - w, y0: p.y - r - H, anchor: "end", tx: p.x - r },
+      { x0: p.x - r - w, y0: p.y + r, anchor: "end", tx: p.x - r },
+    ];
+    for (const c of cands) {
+      const b = { x0: c.x0, y0: c.y0, x1: c.x0 + w, y1: c.y0 + H };
+      if (!hit(b)) { add(b); out.set(key, { anchor: c.anchor, x: c.tx, y: c.y0 }); break; }
+    }
+  }
+  return out;
+}
+function layout(d) { return state.view === "geo" && hasGeo(d) ? layoutGeo(d) : layoutTree(d); }
 
 function draw() {
   const d = state.data;
@@ -210,6 +329,8 @@ function draw() {
   const deviceSite = new Map();
   for (const c of d.circuits) { deviceSite.set(c.a, c.a_site); deviceSite.set(c.b, c.b_site); }
   const badSites = new Set([...unreachable].map(x => deviceSite.get(x)));
+  const labels = placeLabels(pos, inner);
+  svg.setAttribute("data-view", state.view === "geo" && hasGeo(d) ? "geo" : "tree");
   for (const [key, p] of pos) {
     if (p.kind === "agg") {
       const g = el("g", { class: "agg", "data-county": p.county, "data-count": p.count }, nodes);
@@ -223,11 +344,13 @@ function draw() {
       continue;
     }
     const g = el("g", { class: "node" + (badSites.has(key) ? " unreach" : ""), "data-site": key }, nodes);
-    const r = p.kind === "province" ? 16 : p.kind === "township" ? 8 : 12;
+    const r = radius(p.kind);
     el("circle", { cx: p.x, cy: p.y, r, fill: p.kind === "cloud" ? "#5a6fd6" : "#2f4a66" }, g);
-    const t = el("text", { x: p.x, y: p.y - r - 15 }, g);
-    t.textContent = p.label;
-    el("text", { x: p.x, y: p.y - r - 4, class: "id" }, g).textContent = key;
+    const lb = labels.get(key);
+    if (lb) {
+      el("text", { x: lb.x, y: lb.y + 10, "text-anchor": lb.anchor, class: "label" }, g).textContent = p.label;
+      el("text", { x: lb.x, y: lb.y + 20, "text-anchor": lb.anchor, class: "id" }, g).textContent = key;
+    } else g.setAttribute("data-label", "hidden");
     el("title", {}, g).textContent = p.label + " (" + key + ")";
     if (p.kind === "county") g.addEventListener("click", () => toggle(key));
     (inner.get(key) || []).forEach((c, i) => {
@@ -463,16 +586,24 @@ function tools() {
     if (ev.key === "Enter") { const m = matches(input.value)[0]; if (m) jump(m.kind, m.id); }
     if (ev.key === "Escape") document.getElementById("results").innerHTML = "";
   });
+  document.getElementById("view").addEventListener("click", () => setView(state.view === "geo" ? "tree" : "geo"));
   document.getElementById("fit").addEventListener("click", () => { state.zoom = 1; state.zoom = fitZoom(); draw(); });
   document.getElementById("zoomin").addEventListener("click", () => zoomTo(state.zoom * 1.5));
   document.getElementById("zoomout").addEventListener("click", () => zoomTo(state.zoom / 1.5));
   document.getElementById("zoom1").addEventListener("click", () => zoomTo(1));
 }
 
+function setView(v) {
+  state.view = v;
+  document.getElementById("view").textContent = v === "geo" ? "tree" : "map";
+  state.zoom = null;  // fit the new layout
+  if (state.data) draw();
+}
 async function start() {
   legend();
   tools();
   const hash = new URLSearchParams(location.hash.slice(1));
+  if (hash.get("view") === "geo") setView("geo");
   for (const c of hash.getAll("expand")) state.expanded.add(c);
   await refresh();
   const q = hash.get("q"), sel = hash.get("circuit"), site = hash.get("site");

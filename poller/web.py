@@ -48,6 +48,7 @@ from poller.samples import direction_utilisation, peak_utilisation
 from poller.store import Store, read_alerts
 from poller.targets import circuit_specs
 from topology.diagnostics import OperationError
+from topology.geo import site_places
 from topology.model import Topology
 from topology.secrets import SecretSource
 
@@ -61,10 +62,18 @@ def map_data(topo: Topology, db: Path, refresh: float) -> dict[str, Any]:
     if db.is_file():
         with closing(Store(db)) as store:
             latest, devices = store.latest(), store.devices()
-    sites = [
-        {"name": s.name, "label": s.label, "tier": s.tier.value, "parent": s.parent}
-        for s in topo.sites.values()
-    ]
+    places = site_places(topo)
+    sites: list[dict[str, Any]] = []
+    for site in topo.sites.values():
+        row: dict[str, Any] = {
+            "name": site.name,
+            "label": site.label,
+            "tier": site.tier.value,
+            "parent": site.parent,
+        }
+        if (pl := places.get(site.name)) is not None:
+            row.update(lon=pl.lon, lat=pl.lat, exact=pl.exact)
+        sites.append(row)
     circuits = []
     for spec in circuit_specs(topo):
         c = topo.circuits[spec.id]

@@ -19,7 +19,16 @@ from topology.ipam import (
     format_address,
     parse_prefix,
 )
-from topology.management import NMS_PREFIXLEN, resolve_management
+from topology.management import NMS_PREFIXLEN, nms_segment, resolve_management
+from topology.mgmt_plane import (
+    assign_hosts,
+    centre_of,
+    gateway_of,
+    is_site_mode,
+    missing_tiers,
+    plane_requests,
+    sites_by_device,
+)
 from topology.model import (
     Application,
     Carrier,
@@ -32,6 +41,7 @@ from topology.model import (
     Interface,
     Policy,
     Site,
+    Tier,
     Topology,
     Zone,
     ZoneBlock,
@@ -84,9 +94,13 @@ def check_pools(net: NetworkFile, src: SourceFile) -> list[Diagnostic]:
 
 
 def _requests(net: NetworkFile, d: Drafts) -> Iterator[Request]:
+    site_mode = is_site_mode(net.management.plane)
     for host in d.devices:
         yield Request("loopback", "", host, 32)
-        yield Request("mgmt", "", host, 32)
+        if not site_mode:  # site mode: hosts inside their site's subnet (topology/mgmt_plane.py)
+            yield Request("mgmt", "", host, 32)
+    if site_mode:
+        yield from plane_requests(d, net.management.plane)
     for cid in d.circuits:
         yield Request("p2p", "", cid, net.pools.p2p_prefix)
     for keys in handoff_keys(d).values():
@@ -115,11 +129,29 @@ def run_ipam(net: NetworkFile, d: Drafts, old: Lock) -> Allocation:
         "mgmt": Pool("mgmt", net.pools.mgmt),
     }
     pools["mgmt"].reserve((pools["mgmt"].base, NMS_PREFIXLEN))
-    pool_of = {"loopback": "loopback", "p2p": "p2p", "mgmt": "mgmt"}
+    pool_of = {
+        "loopback": "loopback",
+        "p2p": "p2p",
+        "mgmt": "mgmt",
+        "mgmt_sites": "mgmt",
+        "nms": "mgmt",
+    }
     for z, spec in net.zones.items():
         pools[f"zone:{z}"] = Pool(f"zones.{z}", spec.pool)
         pool_of[f"zones/{z}"] = f"zone:{z}"
     result = allocate(pools, _requests(net, d), old, pool_of)
+    plane = net.management.plane
+    if is_site_mode(plane):
+        for tier in missing_tiers(d, plane):
+            result.problems.append(
+                ("pool.mgmt", f"management.plane.site_prefix has no prefix for tier '{tier}'")
+            )
+        hosts, problems = assign_hosts(old.mgmt, result.lock.mgmt_sites, sites_by_device(d))
+        result.lock.mgmt = hosts
+        result.problems.extend(problems)
+        kept = sum(1 for h, a in hosts.items() if old.mgmt.get(h) == a)
+        result.new += len(hosts) - kept
+        result.dropped -= kept  # allocate() counted every old host as dropped
     wanted: dict[str, list[str]] = {h: [] for h in d.devices}
     for c in d.circuits.values():
         wanted[c.a].append(c.id)
@@ -229,7 +261,9 @@ def _device(
     dd = d.devices[host]
     plat = PLATFORMS[net.device_models[dd.model].platform]
     hw = _hw(net, dd.model)
-    mgmt = f"{lock.mgmt[host].split('/')[0]}/{net.pools.mgmt.split('/')[1]}"
+    subnet = lock.mgmt_sites.get(dd.site) if is_site_mode(net.management.plane) else None
+    plen = (subnet or net.pools.mgmt).split("/")[1]
+    mgmt = f"{lock.mgmt[host].split('/')[0]}/{plen}"
     own = [
         Interface(
             name=plat.loopback_name,
@@ -310,6 +344,8 @@ def assemble(
             ospf_area=net.igp.area,
             max_paths=net.igp.max_paths,
             bgp_asn=net.bgp.asn,
+            ospf_hello_s=net.igp.hello,
+            ospf_dead_s=net.igp.dead,
         ),
         carriers={k: Carrier(name=k, label=v.label) for k, v in net.carriers.items()},
         circuit_types={
@@ -324,14 +360,23 @@ def assemble(
             for k, v in net.device_models.items()
         },
         zones=_zones(net, lock),
-        sites=_sites(d, served),
+        sites=_sites(d, served, net, lock),
         devices=devices,
         circuits=circuits,
         egress=egress,
         firewalls=firewalls,
         management=resolve_management(net.management),
         demands=demands,
+        nms=_nms(net, d, lock),
     )
+
+
+def _nms(net: NetworkFile, d: Drafts, lock: Lock) -> dict[str, str]:
+    """Management centre site → NMS segment (site mode only; the province's is the pool's first)."""
+    if not is_site_mode(net.management.plane):
+        return {}
+    root = next(n for n, s in d.sites.items() if s.tier is Tier.PROVINCE)
+    return {root: str(nms_segment(net.pools.mgmt)), **lock.nms}
 
 
 def _zones(net: NetworkFile, lock: Lock) -> dict[str, Zone]:
@@ -376,9 +421,14 @@ def _zone_ifs(
     return out
 
 
-def _sites(d: Drafts, served: dict[str, tuple[str, ...]]) -> dict[str, Site]:
+def _sites(
+    d: Drafts, served: dict[str, tuple[str, ...]], net: NetworkFile, lock: Lock
+) -> dict[str, Site]:
     out: dict[str, Site] = {}
+    plane = net.management.plane
+    site_mode = is_site_mode(plane)
     for s in d.sites.values():
+        subnet = lock.mgmt_sites.get(s.name) if site_mode else None
         apps: tuple[Application, ...] = ()
         areas: tuple[str, ...] = ()
         if s.cloud is not None and s.cloud_of is not None:
@@ -403,5 +453,8 @@ def _sites(d: Drafts, served: dict[str, tuple[str, ...]]) -> dict[str, Site]:
             egress=tuple(f"{s.name}-egress{i + 1}" for i in range(len(s.egress))),
             accepted_risks=s.accepted_risks,
             zones=served.get(s.name, ()),
+            mgmt_subnet=subnet,
+            mgmt_gateway=gateway_of(subnet) if subnet else None,
+            mgmt_centre=centre_of(d, s.name, plane) if site_mode else None,
         )
     return out

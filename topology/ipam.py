@@ -18,7 +18,8 @@ from topology.units import format_rate
 
 LOCK_VERSION = 1
 LOCK_NAME = "ipam.lock.json"
-SECTIONS = ("loopback", "mgmt", "p2p", "zones", "ports")
+SECTIONS = ("loopback", "mgmt", "p2p", "zones", "ports", "mgmt_sites", "nms")
+OPTIONAL_SECTIONS = ("mgmt_sites", "nms")  # written only when used (per-site management plane)
 
 
 def parse_prefix(text: str) -> tuple[int, int]:
@@ -136,12 +137,15 @@ class Lock:
     p2p: dict[str, str] = field(default_factory=dict)
     zones: dict[str, dict[str, str]] = field(default_factory=dict)
     ports: dict[str, dict[str, int]] = field(default_factory=dict)
+    mgmt_sites: dict[str, str] = field(default_factory=dict)  # site → management subnet
+    nms: dict[str, str] = field(default_factory=dict)  # city management centre → NMS segment
 
     def dumps(self) -> str:
         """Serialise deterministically, one entry per line, for reviewable diffs."""
         body: dict[str, Any] = {"version": LOCK_VERSION}
         for name in SECTIONS:
-            body[name] = getattr(self, name)
+            if name not in OPTIONAL_SECTIONS or getattr(self, name):
+                body[name] = getattr(self, name)
         return json.dumps(body, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
     @classmethod
@@ -315,6 +319,8 @@ def _count(lock: Lock) -> int:
         + len(lock.mgmt)
         + len(lock.p2p)
         + sum(len(v) for v in lock.zones.values())
+        + len(lock.mgmt_sites)
+        + len(lock.nms)
     )
 
 

@@ -250,6 +250,24 @@ def _check_network(net: NetworkFile, src: SourceFile) -> list[Diagnostic]:
                     f"usable rate {ctype.usable} exceeds nominal rate {ctype.nominal}",
                 )
             )
+    if net.igp.dead <= net.igp.hello:
+        errors.append(
+            src.error(
+                ("igp", "dead"),
+                f"OSPF dead interval {net.igp.dead} s is not longer than the hello interval "
+                f"{net.igp.hello} s",
+                "the dead interval is usually four hellos (hello 10, dead 40)",
+            )
+        )
+    timed = {m.platform for m in net.device_models.values() if m.platform in PLATFORMS} - {"frr"}
+    if (net.igp.hello, net.igp.dead) != (10, 40) and timed:
+        errors.append(
+            src.error(
+                ("igp", "hello"),
+                "OSPF timers other than hello 10 s / dead 40 s are rendered only for FRR today",
+                f"this inventory also has {', '.join(sorted(timed))}; drop igp.hello/igp.dead",
+            )
+        )
     if net.policy.warn > net.policy.fail:
         errors.append(src.error(("policy", "warn"), "warn threshold is above the fail threshold"))
     if "own" not in net.carriers:

@@ -107,6 +107,64 @@ class PasswordPolicyIn(_Frozen):
     max_age_days: Int = Field(default=90, ge=1, le=365)
 
 
+CentreLevel = Literal["province", "city"]
+TierName = Literal["province", "city", "county", "township", "cloud"]
+DEFAULT_CENTRES: dict[TierName, CentreLevel] = {
+    "province": "province",
+    "city": "province",
+    "county": "city",
+    "township": "city",
+    "cloud": "province",
+}
+FLOW_PORT = 2055  # NetFlow v9 / NetStream collector port (pmacct nfacctd's usual port)
+
+
+class ManagementPlaneIn(_Frozen):
+    """``management.plane``: per-site management subnets and the management centres serving them.
+
+    With ``site_prefix`` set, every site's out-of-band management ports sit in the site's own
+    subnet of the management pool (one /``site_prefix[tier]`` per site, locked in the IPAM lock;
+    its first host is the site's management gateway) and every city that serves a tier gets its
+    own NMS segment (a /28 of the pool, locked). Without it the pool is one flat segment (the
+    FRR lab's management LAN).
+    """
+
+    site_prefix: dict[TierName, Int] = Field(
+        default_factory=dict,
+        description="prefix length of each tier's site management subnet (empty: one flat pool)",
+    )
+    centres: dict[TierName, CentreLevel] = Field(
+        default_factory=lambda: dict(DEFAULT_CENTRES),
+        description="which management centre serves each tier's devices: the province's, or "
+        "the device's city's (default: province for province, city and cloud; city for county "
+        "and township; tiers not named keep their default)",
+    )
+    flow_port: Int = Field(default=FLOW_PORT, ge=1, le=65535)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_centres(cls, data: object) -> object:
+        """Tiers ``centres`` does not name keep their default centre.
+
+        Examples:
+            >>> ManagementPlaneIn(centres={"city": "city"}).centres["county"]
+            'city'
+        """
+        if isinstance(data, dict) and isinstance(data.get("centres"), dict):
+            return {**data, "centres": {**DEFAULT_CENTRES, **data["centres"]}}
+        return data
+
+    @model_validator(mode="after")
+    def _sizes(self) -> ManagementPlaneIn:
+        for tier, plen in self.site_prefix.items():
+            if not 16 <= plen <= 30:
+                raise ValueError(f"site_prefix.{tier}: /{plen} is not between /16 and /30")
+        missing = sorted(set(DEFAULT_CENTRES) - set(self.centres))
+        if missing:
+            raise ValueError(f"centres: name the centre of every tier; missing {missing}")
+        return self
+
+
 DEFAULT_USERS = (
     UserIn(name="netadmin", privilege=15, secret="user_netadmin"),
     UserIn(name="noc", privilege=1, secret="user_noc"),
@@ -151,6 +209,7 @@ class ManagementIn(_Frozen):
     utc_offset_hours: Int = Field(default=8, ge=-12, le=14)
     jump_host: Host | None = None  # bastion that deploy/backup reach the devices through (SSH)
     jump_port: Int = Field(default=22, ge=1, le=65535)
+    plane: ManagementPlaneIn = ManagementPlaneIn()
 
     @model_validator(mode="after")
     def _unique_users(self) -> ManagementIn:

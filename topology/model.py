@@ -114,9 +114,10 @@ class Policy(Frozen):
     ospf_area: str
     max_paths: int
     bgp_asn: int
-    # OSPF timers the rendered configs run with: the configs set none, so every platform keeps its
-    # default for point-to-point interfaces (hello 10 s, dead 40 s on VRP, Comware, IOS and FRR).
-    # Deploy post-checks watch at least dead + hello seconds after a commit.
+    # OSPF timers the configs run with (``igp: {hello, dead}``). The defaults (hello 10 s, dead 40 s)
+    # are every platform's own for point-to-point interfaces and are not rendered; other values are
+    # rendered for FRR (the loader refuses them for other platforms). Deploy post-checks watch at
+    # least dead + hello seconds after a commit.
     ospf_hello_s: int = 10
     ospf_dead_s: int = 40
 
@@ -250,6 +251,11 @@ class Site(Frozen):
     egress: tuple[str, ...] = ()
     accepted_risks: tuple[str, ...] = ()
     zones: tuple[str, ...] = ()  # the zones this site serves (topology/zones.py)
+    # per-site management plane (topology/mgmt_plane.py): the site's management subnet, its
+    # gateway and the site whose management centre (NMS) serves its devices; None: a flat pool
+    mgmt_subnet: str | None = None
+    mgmt_gateway: str | None = None
+    mgmt_centre: str | None = None
 
 
 class Topology(Frozen):
@@ -273,6 +279,7 @@ class Topology(Frozen):
     management: Management = Management()
     demands: DemandModel = DemandModel()
     departments: dict[str, Department] = {}
+    nms: dict[str, str] = {}  # management centre site → its NMS segment (empty: a flat pool)
 
     def root(self) -> Site:
         """Return the province site."""

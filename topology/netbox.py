@@ -3,9 +3,16 @@
 Column names are those of NetBox's import forms (``dcim``/``circuits``/``ipam`` ``bulk_import.py``,
 NetBox 4.x): objects refer to each other by ``name`` (sites, devices, roles, providers …), ``model``
 (device types), ``cid`` (circuits) and VRF ``name``. Import the files in their numbered order in
-NetBox's *Import* pages (or with ``pynetbox``). Circuit terminations are not exported: NetBox
-imports them by the primary key of the terminating object, which only exists after the import;
-each circuit's description names its two ends instead.
+NetBox's *Import* pages (or with ``pynetbox``).
+
+A link between two devices of one site (core interconnect, core to firewall, township router to its
+service switch) is a **cable** between the two interfaces (``15-cables.csv``: ``side_a_device``,
+``side_a_type`` ``dcim.interface``, ``side_a_name`` …, as NetBox's ``CableImportForm`` reads them). A
+link between sites is a **circuit** of its provider. Circuit terminations are not exported: NetBox
+4.2+ imports them by ``termination_type`` and the numeric ``termination_id`` of the site, which only
+exists after the import, and a cable from an interface to a circuit termination cannot be imported
+by CSV at all (the form resolves cable ends by device); each circuit's description names its two
+ends instead.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from topology.export import city_of
-from topology.model import Tier, Topology
+from topology.model import Circuit, Tier, Topology
 
 Row = dict[str, str]
 TIME_ZONE = "Asia/Shanghai"
@@ -128,10 +135,19 @@ def netbox_tables(topo: Topology) -> dict[str, list[Row]]:
             f"{c.b.device} {c.b.interface}",
         }
         for c in topo.circuits.values()
+        if not _in_site(topo, c)
     ]
     t["12-vrfs.csv"] = [
         {"name": z.vrf, "rd": z.rd, "enforce_unique": "true", "description": z.label}
         for z in topo.zones.values()
+    ]
+    zone_vrfs = {z.vrf for z in topo.zones.values()}
+    builtin = sorted(  # a model's own management VRF (__LOCAL_OAM_VPN__, Mgmt-intf): no RD
+        {i.vrf for d in topo.devices.values() for i in d.interfaces if i.vrf} - zone_vrfs
+    )
+    t["12-vrfs.csv"] += [
+        {"name": v, "rd": "", "enforce_unique": "false", "description": "built-in management VRF"}
+        for v in builtin
     ]
     prefixes: list[Row] = []
     for z in topo.zones.values():
@@ -140,6 +156,14 @@ def netbox_tables(topo: Topology) -> dict[str, list[Row]]:
             prefixes.append(_prefix(b.prefix, z.vrf, "active", b.site, f"{z.label} {b.site}"))
     for c in topo.circuits.values():
         prefixes.append(_prefix(c.subnet, "", "active", "", f"circuit {c.id}"))
+    for s in topo.sites.values():  # the per-site management plane (topology/mgmt_plane.py)
+        if s.mgmt_subnet:
+            desc = f"out-of-band management {s.name} (gateway {s.mgmt_gateway})"
+            prefixes.append(_prefix(s.mgmt_subnet, "", "active", s.name, desc))
+    for site, segment in topo.nms.items():
+        prefixes.append(
+            _prefix(segment, "", "active", site, f"NMS of the {site} management centre")
+        )
     t["13-prefixes.csv"] = prefixes
     t["14-ip-addresses.csv"] = [
         {
@@ -156,7 +180,27 @@ def netbox_tables(topo: Topology) -> dict[str, list[Row]]:
         for i in d.interfaces
         if i.address
     ]
+    t["15-cables.csv"] = [
+        {
+            "side_a_device": c.a.device,
+            "side_a_type": "dcim.interface",
+            "side_a_name": c.a.interface,
+            "side_b_device": c.b.device,
+            "side_b_type": "dcim.interface",
+            "side_b_name": c.b.interface,
+            "status": "connected",
+            "label": c.id,
+            "description": f"{c.role.value} {ctype[c.type]}",
+        }
+        for c in topo.circuits.values()
+        if _in_site(topo, c)
+    ]
     return t
+
+
+def _in_site(topo: Topology, c: Circuit) -> bool:
+    """True for a link whose two ends are devices of one site (a cable, not a carrier circuit)."""
+    return topo.devices[c.a.device].site == topo.devices[c.b.device].site
 
 
 def _prefix(prefix: str, vrf: str, status: str, site: str, description: str) -> Row:

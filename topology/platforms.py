@@ -216,6 +216,11 @@ class HardwareModel(_Strict):
     mgmt: Mgmt
     features: tuple[ModelFeature, ...] = ()
     ports: tuple[PortGroup, ...] = Field(min_length=1, max_length=16)
+    na: dict[Control, NotApplicable] = Field(
+        default_factory=dict,
+        description="controls the platform has on that this model lacks, and why "
+        "(e.g. flow_export: {na: no NetStream on this switch}); not rendered for the model",
+    )
 
     def port_table(self) -> tuple[tuple[str, int], ...]:
         """Every port as (name, speed in bit/s), in allocation order (index 1 is the first).

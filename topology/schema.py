@@ -168,6 +168,10 @@ class IgpIn(Input):
     reference_bandwidth: Rate = 100_000_000_000
     area: Area = "0.0.0.0"
     max_paths: Int = Field(default=8, ge=1, le=64)
+    # OSPF hello/dead intervals of the backbone interfaces (s). The defaults are every platform's own
+    # for point-to-point links and are not rendered; other values are rendered (FRR only today).
+    hello: Int = Field(default=10, ge=1, le=65535)
+    dead: Int = Field(default=40, ge=1, le=65535)
 
 
 class BgpIn(Input):

@@ -138,7 +138,8 @@ def test_post_check_reports_what_it_waits_for() -> None:
 
 
 def test_the_hold_comes_from_the_model_and_must_fit_the_commit_window(tmp_path: Path) -> None:
-    topo = load_topology(Path(__file__).resolve().parents[2] / "inventory" / "lab")
+    root = Path(__file__).resolve().parents[2] / "inventory"
+    topo = load_topology(root / "jiangxi")  # the vendor defaults: hello 10 s, dead 40 s
     dead, hello = topo.policy.ospf_dead_s, topo.policy.ospf_hello_s
     opts = resolve_options(topo, _opts(tmp_path, revert_in=120, verify_timeout=30.0))
     assert opts.hold_s == dead + hello == 50
@@ -146,6 +147,8 @@ def test_the_hold_comes_from_the_model_and_must_fit_the_commit_window(tmp_path: 
         resolve_options(topo, _opts(tmp_path, revert_in=60, verify_timeout=30.0))
     assert resolve_options(topo, _opts(tmp_path, hold_s=0.0, revert_in=60)).hold_s == 0.0
     assert resolve_options(topo, DeployOptions(revert_in=5)).hold_s == 50  # dry run: no window
+    lab = load_topology(root / "lab")  # igp: {hello: 1, dead: 4}
+    assert resolve_options(lab, _opts(tmp_path, revert_in=60, verify_timeout=30.0)).hold_s == 5
 
 
 def test_a_path_mismatch_is_reported_and_with_the_flag_rolled_back(tmp_path: Path) -> None:

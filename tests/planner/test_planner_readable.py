@@ -134,3 +134,27 @@ def test_report_tree_search_zooms_to_the_site(tmp_path: Path) -> None:
     assert view and view.group(1) != "0 0 820 820"  # zoomed in on it
     assert "1 found" in dom
     assert ">河西街道</text>" in dom  # labels are in the tree
+
+
+def test_report_map_puts_sites_at_their_division_point(tmp_path: Path) -> None:
+    """Issue 12: the report has a geographic view (MIT coordinates, topology/data/README.md)."""
+    page = tmp_path / "jx.html"
+    main(["plan", "inventory/jiangxi", "--failures", "none", "--html", str(page)])
+    svg = re.search(r'<svg id="geo".*?</svg>', page.read_text(encoding="utf-8"))
+    assert svg is not None
+    at = {
+        m[3]: (float(m[1]), float(m[2]))
+        for m in re.finditer(r'<circle cx="([\d.]+)" cy="([\d.]+)" r="[\d.]+" class="site" '
+                             r'data-name="([^"]+)"', svg.group(0))
+    }  # fmt: skip
+    topo = load_topology(Path("inventory/jiangxi"))
+    tiers = {n: s.tier.value for n, s in topo.sites.items()}
+    assert {tiers[n] for n in at} == {"province", "city", "county"}
+    assert sum(tiers[n] == "city" for n in at) == 11
+    # 九江 north of 南昌 north of 赣州; 萍乡 west of 南昌 west of 上饶
+    assert at["jiujiang"][1] < at["nanchang"][1] < at["ganzhou"][1]
+    assert at["pingxiang"][0] < at["nanchang"][0] < at["shangrao"][0]
+    # the lab's made-up codes have no point: the section says so instead of drawing nothing
+    lab = tmp_path / "lab.html"
+    main(["plan", "inventory/lab", "--failures", "none", "--html", str(lab)])
+    assert "No division coordinates" in lab.read_text(encoding="utf-8")

@@ -90,3 +90,61 @@ def test_deep_link_to_a_site_by_label_scrolls_to_it(
     dom = _dom(f"{server}/#q={site.label}", tmp_path)
     assert 'data-revealed="[data-site=&quot;luxi-yinhe&quot;]"' in dom
     assert re.search(r'<g class="node found[^"]*" data-site="luxi-yinhe"', dom)
+
+
+def _label_boxes(dom: str) -> list[tuple[str, float, float, float, float]]:
+    """Every drawn label line as (text, x0, y0, x1, y1), widths estimated independently of the page:
+    CJK 0.95 em, other characters 0.5 em (both under what the bundled fonts draw)."""
+    boxes = []
+    for m in re.finditer(
+        r'<text x="([-\d.]+)" y="([-\d.]+)" text-anchor="(\w+)" class="(label|id)">([^<]*)</text>',
+        dom,
+    ):
+        x, y, anchor, cls, text = float(m[1]), float(m[2]), m[3], m[4], m[5]
+        px = 11 if cls == "label" else 9
+        w = sum(0.95 * px if ord(ch) >= 0x2E80 else 0.5 * px for ch in text)
+        x0 = x - w / 2 if anchor == "middle" else x if anchor == "start" else x - w
+        boxes.append((text, x0, y - 0.7 * px, x0 + w, y))
+    return boxes
+
+
+def _overlaps(boxes: list[tuple[str, float, float, float, float]]) -> list[tuple[str, str]]:
+    out = []
+    boxes = sorted(boxes, key=lambda b: b[1])
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            if b[1] >= a[3]:
+                break
+            if a[2] < b[4] and b[2] < a[4]:
+                out.append((a[0], b[0]))
+    return out
+
+
+@pytest.mark.parametrize("view", ["tree", "geo"])
+def test_labels_never_overlap(server: str, jiangxi: Topology, tmp_path: Path, view: str) -> None:
+    # one county expanded too, so townships' labels compete with their neighbours'
+    dom = _dom(f"{server}/#view={view}&expand=pingxiang-luxi", tmp_path)
+    assert f'data-view="{view}"' in dom
+    boxes = _label_boxes(dom)
+    assert _overlaps(boxes) == []
+    drawn = {b[0] for b in boxes}
+    for name, site in jiangxi.sites.items():  # the province and every city keep their labels
+        if site.tier.value in ("province", "city"):
+            assert site.label in drawn and name in drawn, name
+    assert len(drawn) > 200  # most labels fit (the rest keep their tooltip and search)
+
+
+def test_geographic_view_puts_sites_where_they_are(server: str, tmp_path: Path) -> None:
+    dom = _dom(f"{server}/#view=geo", tmp_path)
+
+    def at(site: str) -> tuple[float, float]:
+        m = re.search(
+            rf'<g class="node[^"]*" data-site="{site}"[^>]*><circle cx="([-\d.]+)" cy="([-\d.]+)"',
+            dom,
+        )
+        assert m is not None, site
+        return float(m[1]), float(m[2])
+
+    # 九江 is north of 赣州, 上饶 east of 萍乡, 南昌 between them (NBS division points)
+    assert at("jiujiang")[1] < at("nanchang")[1] < at("ganzhou")[1]
+    assert at("pingxiang")[0] < at("nanchang")[0] < at("shangrao")[0]

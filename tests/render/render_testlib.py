@@ -14,6 +14,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 MIXED = HERE / "inventory"  # one vendor per tier: huawei_vrp, hp_comware, cisco_ios
 LAB = ROOT / "inventory" / "lab"  # all frr
+JIANGXI = ROOT / "inventory" / "jiangxi"  # 3,959 devices: render it once per session (rendered())
 GOLDEN = HERE / "golden"
 
 SECRET_VALUES = {

@@ -12,22 +12,20 @@ from functools import lru_cache
 
 import pytest
 import yaml
-from render_testlib import ROOT, secrets
+from render_testlib import JIANGXI, rendered, secrets, topology
 
 from configs.render import render_device
-from topology import load_topology
 from topology.model import Topology
 from topology.units import parse_rate
 
-JIANGXI = ROOT / "inventory" / "jiangxi"
+ROOT = JIANGXI.parent.parent
 INTERFACE = re.compile(r"^interface (\S+)\s*$", re.M)
 VLANIF = re.compile(r"^(Vlanif|Vlan-interface)\d+$")
 CRYPT = re.compile(r"\$[156]\$")
 
 
-@lru_cache(maxsize=1)
 def _jiangxi() -> Topology:
-    return load_topology(JIANGXI)
+    return topology(JIANGXI)
 
 
 @lru_cache(maxsize=8)
@@ -55,13 +53,13 @@ def test_every_rendered_interface_exists_on_its_model_at_the_circuit_speed_and_n
     topo = _jiangxi()
     # 3,825 routers and switches (issue 11) plus the egress firewalls of the zones work
     assert sum(1 for d in topo.devices.values() if d.role.value != "firewall") == 3825
-    s = secrets()
+    configs = rendered(JIANGXI)  # rendered once per session, shared with the other Jiangxi tests
     checked = 0
     for host in sorted(topo.devices):
         dev = topo.devices[host]
         ports = _catalogue(dev.platform)[dev.model]
         loopback = topo.platforms[dev.platform].loopback_name
-        text = render_device(topo, host, s)
+        text = configs[host]
         names = INTERFACE.findall(text)
         assert names, host
         if dev.platform in ("huawei_vrp", "hp_comware"):  # no invented crypt hashes (issue 11 §2)

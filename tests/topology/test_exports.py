@@ -104,7 +104,21 @@ def test_netbox_csv_references_resolve(tmp_path: Path, lab: Topology) -> None:
     assert {(i["device"], i["interface"]) for i in ips} <= ifs
     assert sum(i["is_primary"] == "true" for i in ips) == len(lab.devices)
     circuits = _read(tmp_path, "11-circuits.csv")
-    assert {c["cid"] for c in circuits} == set(lab.circuits)
+    cables = _read(tmp_path, "15-cables.csv")
+    # every link exactly once: a cable inside a site, a provider circuit between sites
+    assert sorted([c["cid"] for c in circuits] + [c["label"] for c in cables]) == sorted(
+        lab.circuits
+    )
+    for c in circuits:
+        x = lab.circuits[c["cid"]]
+        assert lab.devices[x.a.device].site != lab.devices[x.b.device].site
+    assert cables, "the lab has links inside sites"
+    for c in cables:
+        assert (c["side_a_device"], c["side_a_name"]) in ifs
+        assert (c["side_b_device"], c["side_b_name"]) in ifs
+        assert c["side_a_type"] == c["side_b_type"] == "dcim.interface"
+        x = lab.circuits[c["label"]]
+        assert (x.a.device, x.b.device) == (c["side_a_device"], c["side_b_device"])
     assert {c["provider"] for c in circuits} <= {
         p["name"] for p in _read(tmp_path, "09-providers.csv")
     }
