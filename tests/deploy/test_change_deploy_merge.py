@@ -16,12 +16,13 @@ from deploy_testlib import MIXED
 from configs.masking import Masker, RecordingSecrets
 from configs.render import render_device
 from deploy.backup_repo import BackupRepo
-from deploy.change import ChangeRefused, load_change
+from deploy.change import ChangeRefused, Outcome, load_change
 from deploy.change_run import run_change
 from deploy.drivers.base import DeviceDriver
 from deploy.drivers.netmiko_native import ComwareDriver, VrpDriver
 from deploy.engine import deploy
 from deploy.options import DeployOptions
+from deploy.result import DeployResult
 from deploy.transport import Credentials, Endpoint, JumpHost, close_jumps
 from egnet.cli import main
 from testing.sshsim import SimDevice, SshSimulator
@@ -121,7 +122,7 @@ def _file(inv: Path, repo: BackupRepo, did: str, site: str) -> None:
     assert main(approve) == 0
 
 
-def _run(inv: Path, repo: BackupRepo, net: Net, cid: str) -> tuple[list, object]:  # type: ignore[type-arg]
+def _run(inv: Path, repo: BackupRepo, net: Net, cid: str) -> tuple[list[DeployResult], Outcome]:
     masker = Masker()
     src = RecordingSecrets(Secrets(), masker)
     creds = Credentials.for_operator(src, OPERATOR)
@@ -155,8 +156,8 @@ def test_the_record_remediation_is_typed_in_on_the_named_devices_only(
     untouched = {h: d.running for h, d in net.devices.items() if h not in rec.devices}
     results, outcome = _run(inv, repo, net, rec.id)
     assert [(r.device, r.error) for r in results] == [(h, None) for h in rec.devices]
-    assert outcome.status == "done"  # type: ignore[attr-defined]
-    assert outcome.devices == dict.fromkeys(rec.devices, "verified")  # type: ignore[attr-defined]
+    assert outcome.status == "done"
+    assert outcome.devices == dict.fromkeys(rec.devices, "verified")
     topo = load_topology(inv)
     for host in rec.devices:
         dev = net.devices[host]
@@ -171,7 +172,8 @@ def test_the_record_remediation_is_typed_in_on_the_named_devices_only(
         )
         after = sent[start + len(typed)]
         assert after == ("commit trial 60" if platform == "huawei_vrp" else "return")
-        assert "configuration commit" in sent[start + len(typed) :] or "commit" in sent
+        confirm = "commit" if platform == "huawei_vrp" else "configuration commit"
+        assert confirm in sent[start + len(typed) + 1 :]  # confirmed after the post-check
         # the device now runs the intended config, and was logged into as the operator only
         want = render_device(topo, host, Secrets())
         from configs.diff import config_diff
