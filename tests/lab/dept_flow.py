@@ -107,12 +107,15 @@ def bastion(work: Path, address: str, user: str) -> Iterator[str]:
 
 @contextlib.contextmanager
 def ssh_only_through(jump_ip: str, mgmt_subnet: str) -> Iterator[None]:
-    """In the NMS namespace, drop every SSH connection to the management subnet except to the
-    bastion: whatever reaches a router's SSH must have gone through the jump host."""
+    """In the NMS namespace, refuse every new SSH connection to the management subnet except to
+    the bastion: whatever reaches a router's SSH must have gone through the jump host. Only
+    connection attempts (SYN) are matched and counted: connections other tests left open (an
+    Ansible control master) are not this test's."""
     rules = (
         f"table ip {NFT_TABLE} {{\n"
         "  chain out { type filter hook output priority 0; policy accept;\n"
-        f"    ip daddr {mgmt_subnet} ip daddr != {jump_ip} tcp dport 22 counter reject\n"
+        f"    ip daddr {mgmt_subnet} ip daddr != {jump_ip} tcp dport 22 "
+        "tcp flags & (syn | ack) == syn counter reject\n"
         "  }\n"
         "}\n"
     )
@@ -124,7 +127,7 @@ def ssh_only_through(jump_ip: str, mgmt_subnet: str) -> Iterator[None]:
 
 
 def blocked_direct() -> int:
-    """Direct SSH attempts to a router the NMS-side rule refused so far."""
+    """Direct SSH connection attempts to a router the NMS-side rule refused so far."""
     out = run(in_ns(NMS_NAMESPACE, ["nft", "list", "table", "ip", NFT_TABLE])).stdout
     m = re.search(r"counter packets (\d+)", out)
     return int(m.group(1)) if m else 0
