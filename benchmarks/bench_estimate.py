@@ -93,7 +93,7 @@ def main() -> None:
         result = json.loads(out.read_text(encoding="utf-8"))
         errs = [
             abs(d["rate_bps"] - truth[(d["src"], d["dst"])]) / max(truth[(d["src"], d["dst"])], 1.0)
-            for d in result["matrix"]["demands"]
+            for d in result["pairs"]  # the matrix itself carries no determined flag
             if d["determined"]
         ]
         fit = result["fit"]

@@ -5,7 +5,7 @@ private snmpd inside it on the namespace's 127.0.0.1, then, inside the namespace
 
 - net-snmp: one ``snmpbulkwalk -Cr25`` per polled column (the 10 IF-MIB columns egnet reads) plus
   ``snmpget sysUpTime.0``, i.e. what a shell poller does for one device;
-- egnet ``fast`` (poller.fastsnmp) and ``pysnmp`` (poller.snmp) engines: one ``read_device`` each,
+- egnet ``fast`` (poller.fastsnmp) and ``pysnmp`` (testing.pysnmp_client, a comparison peer) engines: one ``read_device`` each,
   all 10 columns walked in parallel in one GETBULK stream, max-repetitions 25.
 
 A row is one interface with all its columns. Ratio = egnet rows/s ÷ net-snmp rows/s.
@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from poller.fastsnmp import FastClient
 from poller.oids import COLUMNS, SYS_UPTIME_0
 from poller.readings import Credentials, Target
-from poller.snmp import PysnmpClient
 from poller.snmp_client import SnmpClient
+from testing.pysnmp_client import PysnmpClient
 from testing.snmp_agent import AgentConfig, SnmpdAgent
 
 PORT = 16161

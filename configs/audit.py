@@ -27,6 +27,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from configs.masking import mask_commands
 from topology.diagnostics import OperationError
 from topology.platforms import TEMPLATES
 
@@ -276,7 +277,8 @@ class Block:
 class ParsedConfig:
     """A config text with line offsets and top-level blocks, parsed once per audit."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, platform: str | None = None) -> None:
+        self.platform = platform
         self.text = "\n" + text  # see _rx: a leading "^" is matched as "\n"
         self.lines = text.splitlines()
         self.starts = [0]
@@ -289,8 +291,9 @@ class ParsedConfig:
         return bisect.bisect_right(self.starts, offset) - 1
 
     def ev(self, i: int) -> str:
-        """Evidence text for line index ``i`` (1-based number and the line)."""
-        return f"{i + 1}: {self.lines[i]}"
+        """Evidence text for line index ``i`` (1-based number and the line), with the secret of
+        a secret-bearing command masked (evidence reaches the terminal and ``--json``)."""
+        return f"{i + 1}: {mask_commands(self.lines[i], self.platform)}"
 
 
 def split_blocks(lines: list[str]) -> list[tuple[int, list[str]]]:
@@ -637,7 +640,7 @@ def audit_config(text: str, platform: str, policy: AuditPolicy | None = None) ->
         'fail'
     """
     pol = policy or AuditPolicy()
-    cfg = ParsedConfig(text)
+    cfg = ParsedConfig(text, platform)
     return [check_rule(r, cfg, pol) for r in load_rules(platform).rules]
 
 

@@ -32,6 +32,9 @@ SECRET_COMMANDS: dict[str, tuple[str, ...]] = {
         rf"\bauthentication-mode (?:md5|sha|sha2-256|hmac-sha256)\s+(?!\d+\b){_ENC}(\S+)",
         rf"\bprivacy-mode (?:aes128|aes192|aes256|des56|3des168)\s+{_ENC}(\S+)",
         r"\bmd5-password (?:cipher|plain) \S+ (\S+)",  # LDP MD5: peer LSR id, then the key
+        # key id then a key without cipher/plain (hand-typed on older VRP)
+        rf"\bauthentication-mode (?:md5|hmac-md5|hmac-sha256)\s+\d+\s+{_ENC}(\S+)",
+        r"\bparams securityname (?!cipher\b)(\S+)",  # v1/v2c trap target: the community
     ),
     "hp_comware": (
         rf"\b(?:cipher|simple|plain|hash)\s+{_ENC}(\S+)",
@@ -39,18 +42,29 @@ SECRET_COMMANDS: dict[str, tuple[str, ...]] = {
         rf"\bauthentication-mode (?:md5|sha|sha224|sha256|sha384|sha512)\s+(?!\d+\b){_ENC}(\S+)",
         rf"\bprivacy-mode (?:aes128|aes192|aes256|des56|3des)\s+{_ENC}(\S+)",
         r"\bmd5-authentication \S+ (?:cipher|plain) (\S+)",  # LDP MD5: peer LSR id, then the key
+        rf"\bauthentication-mode (?:md5|hmac-md5|hmac-sha256)\s+\d+\s+{_ENC}(\S+)",
+        r"\bparams securityname (?!cipher\b|simple\b)(\S+)",  # v1/v2c trap target: the community
     ),
     "cisco_ios": (
         r"(?<![-\w])(?:password|secret)\s+(?:\d+\s+)?(\S+)",
         r"(?<![-\w])key\s+(?!chain\b|config-key\b)(?:\d+\s+)?(\S+)",
-        r"\bmd5\s+(?:\d+\s+)?(\S+)",
+        r"\bmd5\s+(?:\d+\s+)?(?!key-string\b|key-chain\b)(\S+)",
         r"\bsnmp-server community\s+(\S+)",
+        r"\bip ospf authentication-key\s+(?:[07]\s+)?(\S+)",
+        r"\bkey-string\s+(?:[07]\s+)?(\S+)",  # key chains, HSRP MD5
+        r"\b(?:area|domain)-password\s+(\S+)",  # IS-IS
+        # v1/v2c trap host: the community follows the optional version (v3 names a user)
+        r"\bsnmp-server host \S+ (?:(?:informs|traps) )?(?:version (?:1|2c) )?(?!version\b)(\S+)",
+        r"\bstandby (?:\d+ )?authentication (?:text )?(?!md5\b)(\S+)",
+        r"\bvrrp \d+ authentication (?:text )?(?!md5\b)(\S+)",
+        r"(?<![-\w])pre-shared-key\s+(?:(?:local|remote)\s+)?(?:[06]\s+)?(?!address\b|hostname\b)(\S+)",
         r"\bauth (?:md5|sha)\s+(\S+)",
         r"\bpriv (?:des|3des|aes(?:\s+\d+)?)\s+(\S+)",
         r"\bauthentication-key \d+ (?:md5|cmac-aes-128|hmac-sha1|hmac-sha2-256) (?:\d+ )?(\S+)",
     ),
     "frr": (
-        r"(?<![-\w])password\s+(\S+)",
+        r"(?<![-\w])password\s+(?!(?:clear|md5)\b)(\S+)",
+        r"\b(?:password|area-password|domain-password)\s+(?:clear|md5)\s+(\S+)",  # IS-IS
         r"\bmd5\s+(\S+)",
         r"\bauthentication-key\s+(\S+)",
         r"\bcommunity\s+(\S+)\s+(?:ro|rw)\b",

@@ -153,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a path that cannot be read or written: the operator's to fix
+        where = f"{exc.filename}: " if exc.filename else ""
+        errconsole.print(f"error: {safe_text(where + (exc.strerror or str(exc)))}", markup=False)
+        return EXIT_INPUT
     except Exception as exc:  # a bug, not bad input: say so plainly, traceback only on request
         if args.verbose:
             raise

@@ -21,6 +21,7 @@ from deploy.options import DeployOptions
 from deploy.result import DeployResult, DriftResult, exit_code, summarise
 from deploy.transport import Credentials, JumpHost, close_jumps
 from deploy.verify import DriverFactory
+from egnet.argtypes import integer, number
 from egnet.output import console, emit_json, errconsole, info, table
 from egnet.progress import progress_bar
 from egnet.secrets_cmds import require_secrets
@@ -404,22 +405,35 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("deploy", help="render, audit, back up, diff and safely apply configs")
     _common(p)
     p.add_argument("--commit", action="store_true", help="apply (default: dry run, show diffs)")
-    p.add_argument("--canary", type=int, default=1, help="devices committed alone first")
-    p.add_argument("--batch", type=int, default=10, help="devices per batch after the canaries")
-    p.add_argument("--max-failures", type=int, default=0, help="failures tolerated before stop")
+    p.add_argument(
+        "--canary", type=integer(0, 10_000), default=1, help="devices committed alone first"
+    )
+    p.add_argument(
+        "--batch", type=integer(1, 10_000), default=10, help="devices per batch after the canaries"
+    )
+    p.add_argument(
+        "--max-failures", type=integer(0, 10_000), default=0, help="failures tolerated before stop"
+    )
     p.add_argument("--engine", choices=["native", "ansible"], default="native")
-    p.add_argument("--revert-in", type=int, default=120, help="device rollback timer (s)")
-    p.add_argument("--verify-timeout", type=float, default=30.0, help="post-check patience (s)")
+    p.add_argument(
+        "--revert-in", type=integer(1, 86_400), default=120, help="device rollback timer (s)"
+    )
+    p.add_argument(
+        "--verify-timeout",
+        type=number(0, 3600, above=True),
+        default=30.0,
+        help="post-check patience (s)",
+    )
     p.add_argument(
         "--hold",
-        type=float,
+        type=number(0, 3600),
         default=None,
         help="post-check watch after each commit (s; default: the model's OSPF dead + hello "
         "interval, so a change that breaks an adjacency at the dead interval is caught)",
     )
     p.add_argument(
         "--check-paths",
-        type=int,
+        type=integer(0, 1000),
         default=4,
         metavar="N",
         help="after a committed rollout into the running lab, compare the forwarding paths of N "
@@ -430,7 +444,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="restore every device of the rollout from its backup when the paths differ",
     )
-    p.add_argument("--workers", type=int, default=16, help="devices in parallel")
+    p.add_argument("--workers", type=integer(1, 256), default=16, help="devices in parallel")
     p.add_argument("--backups", default="build/backups", help="backup folder")
     p.add_argument("--ansible-dir", default="build/ansible", help="ansible-runner work folder")
     p.add_argument("--change", help="run under this change record (approval, window, operator)")
@@ -442,7 +456,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _common(p)
     p.add_argument("--to", default="build/backup-repo", help="backup git repository")
     p.add_argument("--operator", help="log in with this operator's personal account")
-    p.add_argument("--workers", type=int, default=16, help="devices in parallel")
+    p.add_argument("--workers", type=integer(1, 256), default=16, help="devices in parallel")
     p.add_argument("--scheduled", action="store_true", help="mark the commit as a scheduled run")
     p.set_defaults(func=cmd_backup)
     # `egnet import running` (cmd_import) is registered by egnet/import_cmds.py with `import csv`

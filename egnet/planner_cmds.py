@@ -132,6 +132,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "keeps the model's endpoints and class, a pair the model lacks is an explicit demand",
     )
     p.add_argument(
+        "--matrix-rate",
+        choices=("ip", "frame"),
+        default="ip",
+        help="which rate of the --demands-from matrix to plan on: ip (rate_bps, IP packets, as "
+        "usable capacities count; default) or frame (frame_rate_bps: + 14 B Ethernet header per "
+        "packet, as interface octet counters and so measured loads count)",
+    )
+    p.add_argument(
         "--explain",
         action="append",
         default=[],
@@ -287,12 +295,16 @@ def cmd_plan(args: argparse.Namespace) -> int:
     before = _read(args.compare) if args.compare else None
     upgrades = parse_upgrades(topo, args.upgrade)
     pm = build_model(topo, model, upgrades)
+    if args.matrix_rate != "ip" and not args.demands_from:
+        raise OperationError("--matrix-rate: only with --demands-from MATRIX.json")
     if args.demands_from:
-        matrix = check_matrix(_read_matrix(args.demands_from), pm, args.demands_from)
+        matrix = check_matrix(
+            _read_matrix(args.demands_from), pm, args.demands_from, rate=args.matrix_rate
+        )
         assumed = (
             f"demands: the site-to-site matrix {args.demands_from} ({len(matrix)} pairs, "
-            f"{sum(matrix.values()) / 1e9:.3f} Gb/s); the profiles below only split a pair "
-            "over its endpoints",
+            f"{sum(matrix.values()) / 1e9:.3f} Gb/s, {args.matrix_rate} rates); the profiles "
+            "below only split a pair over its endpoints",
         )
         model = model.model_copy(update={"assumptions": assumed + model.assumptions})
         pm = build_model(topo, model, upgrades, site_demands=site_demands(pm, matrix))

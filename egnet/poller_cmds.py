@@ -7,9 +7,11 @@ import asyncio
 import os
 import sys
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+from egnet.argtypes import DAYS, PORT, SECONDS, http_url, integer, number
 from egnet.output import emit_json, info, table
 from lab.manager import DEFAULT_ROOT
 from poller.alerts import (
@@ -34,17 +36,28 @@ from topology.secrets import Secrets
 def _hostport(text: str, default_port: int) -> tuple[str, int]:
     host, _, port = text.rpartition(":") if ":" in text else (text, "", "")
     try:
-        return host, int(port) if port else default_port
+        number = int(port) if port else default_port
     except ValueError:
-        raise OperationError(f"bad address '{text}': expected HOST[:PORT]") from None
+        number = 0
+    if (
+        not 1 <= number <= 65535
+        or not host
+        or any(ch.isspace() or not ch.isprintable() for ch in host)
+    ):
+        raise OperationError(f"bad address {text[:80]!r}: expected HOST[:PORT] with PORT 1..65535")
+    return host, number
 
 
-def _overrides(items: list[str], port: int) -> dict[str, tuple[str, int, str]]:
+def _overrides(
+    items: list[str], port: int, devices: Collection[str]
+) -> dict[str, tuple[str, int, str]]:
     out = {}
     for item in items:
         dev, sep, rest = item.partition("=")
         if not sep:
             raise OperationError(f"bad --target '{item}': expected DEVICE=HOST[:PORT][/CONTEXT]")
+        if dev not in devices:
+            raise OperationError(f"--target {item[:80]!r}: no device {dev[:60]!r} in the inventory")
         addr, _, context = rest.partition("/")
         out[dev] = (*_hostport(addr, port), context)
     return out
@@ -112,9 +125,11 @@ def _sinks(args: argparse.Namespace, topo: Topology) -> list[AlertSink]:
 async def _poll(args: argparse.Namespace) -> int:
     topo = load_topology(args.dir)
     cred = credentials(topo.management, Secrets(), args.snmp_version)
-    targets = build_targets(
-        topo, cred, args.port, _overrides(args.target, args.port), args.device or None
-    )
+    unknown = [d for d in args.device if d not in topo.devices]
+    if unknown:
+        raise OperationError(f"--device {unknown[0][:60]!r}: no such device in the inventory")
+    overrides = _overrides(args.target, args.port, topo.devices)
+    targets = build_targets(topo, cred, args.port, overrides, args.device or None)
     client = make_client(args.engine, args.timeout, args.retries, args.deadline)
     policy = AlertPolicy(warn=topo.policy.warn_utilisation, fail=topo.policy.fail_utilisation,
                          window=args.alert_window)  # fmt: skip
@@ -257,6 +272,18 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_db_file(db: Path) -> None:
+    """A poller database that exists must be a regular SQLite file (serve only reads it)."""
+    if not db.exists():
+        return
+    if not db.is_file():
+        raise OperationError(f"{db}: not a regular file (the poller database is an SQLite file)")
+    with db.open("rb") as fh:
+        head = fh.read(16)
+    if head and head != b"SQLite format 3\x00":
+        raise OperationError(f"{db}: not an SQLite database")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the NOC page, its JSON API and /metrics."""
     from poller.web import ServerLimits, is_loopback, load_auth, serve
@@ -271,6 +298,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             check_url(args.alertmanager)
         except ValueError as exc:
             raise OperationError(str(exc)) from None
+    _check_db_file(Path(args.db))
     topo = load_topology(args.dir)
     auth = load_auth(args.auth, Secrets())
     limits = ServerLimits(threads=args.threads, connections=args.max_connections,
@@ -295,17 +323,17 @@ def _poll_output_args(p: argparse.ArgumentParser) -> None:
     """Alerting and storage options of ``poll``."""
     p.add_argument(
         "--alert-window",
-        type=float,
+        type=SECONDS,
         default=300.0,
         help="seconds a utilisation/error condition must hold",
     )
-    p.add_argument("--webhook", help="POST alert events as JSON to this URL")
+    p.add_argument("--webhook", type=http_url, help="POST alert events as JSON to this URL")
     p.add_argument("--alertmanager", metavar="URL",
                    help="send alerts to this Prometheus Alertmanager (v2 API)")  # fmt: skip
     p.add_argument("--syslog", metavar="HOST[:PORT]", help="send alert events to syslog over UDP")
-    p.add_argument("--raw-days", type=float, default=14.0, help="keep raw samples this long")
+    p.add_argument("--raw-days", type=DAYS, default=14.0, help="keep raw samples this long")
     p.add_argument(
-        "--rollup-days", type=float, default=190.0, help="keep 5-minute roll-ups this long"
+        "--rollup-days", type=DAYS, default=190.0, help="keep 5-minute roll-ups this long"
     )
 
 
@@ -315,24 +343,37 @@ def _register_poll(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument(
         "--once", action="store_true", help="take two readings --gap s apart, print, exit"
     )
-    p.add_argument("--gap", type=float, default=10.0, help="seconds between the --once readings")
-    p.add_argument("--interval", type=float, default=60.0, help="seconds between cycles")
-    p.add_argument("--cycles", type=int, default=None, help="stop after this many cycles")
+    p.add_argument(
+        "--gap", type=number(0, 3600), default=10.0, help="seconds between the --once readings"
+    )
+    p.add_argument("--interval", type=SECONDS, default=60.0, help="seconds between cycles")
+    p.add_argument(
+        "--cycles", type=integer(1, 10**9), default=None, help="stop after this many cycles"
+    )
     p.add_argument("--json", action="store_true", help="print results as JSON")
     p.add_argument("--db", help="SQLite database to store samples, roll-ups and alerts")
     p.add_argument("--snmp-version", choices=["3", "2c"], default="3")
     p.add_argument("--engine", choices=sorted(ENGINES), default=DEFAULT_ENGINE,
-                   help="SNMP implementation: fast (own BER/USM codec) or pysnmp")  # fmt: skip
-    p.add_argument("--port", type=int, default=161, help="agent UDP port")
+                   help="SNMP implementation: fast (own BER/USM codec, checks every reply field)")  # fmt: skip
+    p.add_argument("--port", type=PORT, default=161, help="agent UDP port")
     p.add_argument("--target", action="append", default=[], metavar="DEVICE=HOST[:PORT][/CONTEXT]",
                    help="reach DEVICE's agent (and SNMPv3 context) here, not at its mgmt address")  # fmt: skip
     p.add_argument(
         "--device", action="append", default=[], help="poll only this device (repeatable)"
     )
-    p.add_argument("--concurrency", type=int, default=200, help="devices in flight at once")
-    p.add_argument("--timeout", type=float, default=2.0, help="seconds per request")
-    p.add_argument("--retries", type=int, default=1, help="retransmissions per request")
-    p.add_argument("--deadline", type=float, default=20.0, help="seconds per device, all requests")
+    p.add_argument(
+        "--concurrency", type=integer(1, 100_000), default=200, help="devices in flight at once"
+    )
+    p.add_argument(
+        "--timeout", type=number(0, 300, above=True), default=2.0, help="seconds per request"
+    )
+    p.add_argument("--retries", type=integer(0, 10), default=1, help="retransmissions per request")
+    p.add_argument(
+        "--deadline",
+        type=number(0, 3600, above=True),
+        default=20.0,
+        help="seconds per device, all requests",
+    )
     p.add_argument("--netns", default="auto",
                    help="namespace to poll from: auto (the lab's NMS when the lab of this "
                    "inventory is up), none, or a name")  # fmt: skip
@@ -347,7 +388,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser("poll-loads", help="measured load per circuit from the poller database")
     p.add_argument("db")
-    p.add_argument("--days", type=float, default=30.0, help="look-back window")
+    p.add_argument("--days", type=DAYS, default=30.0, help="look-back window")
     p.add_argument("--method", choices=["busy_hour", "p95"], default="busy_hour")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_loads)
@@ -362,7 +403,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--end", type=float, default=None, help="Unix time the history ends (default: now)"
     )
-    p.add_argument("--alert-window", type=float, default=300.0,
+    p.add_argument("--alert-window", type=SECONDS, default=300.0,
                    help="seconds a utilisation condition must hold")  # fmt: skip
     p.set_defaults(func=cmd_simulate)
 
@@ -370,7 +411,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        help="alertmanager.yml with inhibit rules generated from the topology")  # fmt: skip
     p.add_argument("dir", help="inventory folder")
     p.add_argument(
-        "--webhook", help="a receiver webhook URL (default: none, Alertmanager only shows)"
+        "--webhook",
+        type=http_url,
+        help="a receiver webhook URL (default: none, Alertmanager only shows)",
     )
     p.add_argument("-o", "--output", help="write the file here instead of stdout")
     p.set_defaults(func=cmd_am_config)
@@ -384,7 +427,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--circuit", action="append", default=[], help="silence this circuit (repeatable)"
     )
-    p.add_argument("--hours", type=float, default=2.0, help="length of the window")
+    p.add_argument(
+        "--hours", type=number(0, 24 * 366, above=True), default=2.0, help="length of the window"
+    )
     p.add_argument("--start", type=float, default=None, help="Unix time it starts (default: now)")
     p.add_argument("--comment", default="maintenance", help="why (shown in Alertmanager)")
     p.set_defaults(func=cmd_maintenance)
@@ -392,8 +437,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("prometheus-rules",
                        help="Prometheus recording/alerting rules from the inventory's thresholds")  # fmt: skip
     p.add_argument("dir", help="inventory folder")
-    p.add_argument("--interval", type=float, default=60.0, help="poll interval, seconds")
-    p.add_argument("--window", type=float, default=300.0,
+    p.add_argument("--interval", type=SECONDS, default=60.0, help="poll interval, seconds")
+    p.add_argument("--window", type=SECONDS, default=300.0,
                    help="seconds a utilisation condition must hold")  # fmt: skip
     p.add_argument("-o", "--output", help="write the rule file here instead of stdout")
     p.set_defaults(func=cmd_rules)
@@ -401,10 +446,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("serve", help="serve the NOC page (map, history, alerts) and /metrics")
     p.add_argument("dir")
     p.add_argument("--db", default="build/poller.db", help="the poller's SQLite database")
-    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--port", type=integer(0, 65_535), default=8080, help="0: any free port")
     p.add_argument("--host", default="127.0.0.1",
                    help="bind address; anything but loopback needs --auth")  # fmt: skip
-    p.add_argument("--refresh", type=float, default=30.0, help="page auto-refresh, seconds")
+    p.add_argument("--refresh", type=SECONDS, default=30.0, help="page auto-refresh, seconds")
     p.add_argument("--auth", choices=["none", "token", "basic"], default="none",
                    help="require a bearer token (secret noc_token) or basic auth (secrets "
                    "noc_user, noc_password)")  # fmt: skip

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from configs.audit import AuditPolicy, DeviceAudit, audit_files
 from configs.render import CONFIG_SUFFIX, read_manifest, render_all, select_devices
+from egnet.argtypes import integer
 from egnet.output import emit_json, info, table
 from egnet.progress import progress_bar
 from egnet.secrets_cmds import require_secrets
@@ -133,7 +134,9 @@ def _register_render(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
     p.add_argument("--device", action="append", help="only this device (repeatable)")
     p.add_argument("--platform", help="only devices of this platform")
-    p.add_argument("--jobs", type=int, help="worker processes (default: cores, at most 4)")
+    p.add_argument(
+        "--jobs", type=integer(1, 64), help="worker processes (default: cores, at most 4)"
+    )
     p.add_argument("--json", action="store_true", help="print the written paths as JSON")
     p.set_defaults(func=cmd_render)
 
@@ -147,7 +150,9 @@ def _register_audit(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("path", help="folder of <hostname>.cfg files, or an inventory folder")
     p.add_argument("--platform", help="platform of every config (else manifest.json)")
     p.add_argument("--out", default=DEFAULT_OUT, help="where an inventory is rendered first")
-    p.add_argument("--jobs", type=int, help="worker processes (default: cores, at most 4)")
+    p.add_argument(
+        "--jobs", type=integer(1, 64), help="worker processes (default: cores, at most 4)"
+    )
     p.add_argument("--json", action="store_true", help="JSON output")
     p.add_argument("--all", action="store_true", help="list every device, not only failing ones")
     p.add_argument("--show-na", action="store_true", help="also list n/a rules with reasons")

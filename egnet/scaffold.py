@@ -60,12 +60,16 @@ tiers:
     uplinks:   # two circuits to two different parent cores over two different carriers
       - {local: 1, remote: 1, type: sdh_stm1, carrier: telecom}
       - {local: 2, remote: 2, type: sdh_stm1, carrier: unicom}
+    egress:    # 分级出口: every level's internet leaves at its own egress, not over the uplinks
+      - {core: 1, carrier: telecom, rate: 1G}
   county:
     core_model: AR6300
     interconnect: core_10g
     uplinks:
       - {local: 1, remote: 1, type: mstp_100m, carrier: telecom}
       - {local: 2, remote: 2, type: mstp_100m, carrier: mobile}
+    egress:
+      - {core: 1, carrier: telecom, rate: 200M}
   township:
     access_model: AR6120        # the township's access router
     service_model: S5735-L      # the service-centre switch behind it

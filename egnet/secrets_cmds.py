@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from egnet.output import emit_json, info, table
 from topology.diagnostics import OperationError
 from topology.model import Topology
 from topology.secrets import (
+    ANSIBLE_VAULT_HEADER,
     DEFAULT_VAULT,
     VAULT_PASSWORD_ENV,
     VAULT_PASSWORD_FILE_ENV,
@@ -127,17 +128,40 @@ def _state(rule: SecretRule, problems: Sequence[SecretProblem], secrets: Secrets
     return "ok" if secrets.lookup(rule.name) else "not set (optional)"
 
 
+def open_secret_files(vault: Path, env: Mapping[str, str]) -> list[str]:
+    """Name each file holding secrets in clear that other users may read or write: a plaintext
+    vault, the vault password file (an ansible-vault encrypted vault may be shared)."""
+    files = []
+    if vault.is_file():
+        with vault.open("rb") as fh:
+            if not fh.read(len(ANSIBLE_VAULT_HEADER)).startswith(ANSIBLE_VAULT_HEADER.encode()):
+                files.append(vault)
+    if env.get(VAULT_PASSWORD_FILE_ENV):
+        files.append(Path(env[VAULT_PASSWORD_FILE_ENV]))
+    out = []
+    for f in files:
+        try:
+            mode = f.stat().st_mode & 0o777
+        except OSError:
+            continue
+        if mode & 0o077:
+            out.append(f"{f}: mode {mode:04o}, readable or writable by other users (chmod 600 {f})")
+    return out
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     topo = _topology(args.dir)
     secrets = Secrets(vault=Path(args.vault) if args.vault else None)
     rules = needed_rules(topo, args.purposes)
     problems = check_secrets(secrets.lookup, rules)
+    open_files = open_secret_files(secrets.vault_path, os.environ)
     if args.json:
         emit_json(
             {
                 "vault": str(secrets.vault_path),
                 "checked": [r.name for r in rules],
                 "problems": [p.model_dump(mode="json") for p in problems],
+                "open_files": open_files,
             }
         )
     else:
@@ -158,7 +182,9 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(problem_text(problems, secrets))
         else:
             print(f"all {len(rules)} secrets are set and meet the policy")
-    return 1 if problems else 0
+        for line in open_files:
+            print(f"unsafe file mode: {line}")
+    return 1 if problems or open_files else 0
 
 
 def cmd_init(args: argparse.Namespace) -> int:

@@ -134,19 +134,32 @@ def tomogravity(
     pinned = np.zeros(n, bool)
     pinned[list(known)] = True
     floor = max(float(np.abs(prior).max(initial=0.0)) * 1e-9, 1e-9)
+    fitted: float | None = None  # residual norm of the first (unconstrained) fit
+    x_fit = x
     for _ in range(max(rounds, 1)):
         free = np.flatnonzero(~pinned)
         sub = a[:, free].tocsc()
         scale = np.sqrt(np.maximum(prior[free], floor))
         residual = y - a[:, np.flatnonzero(pinned)] @ x[pinned] - sub @ prior[free]
         z = _min_norm(sp.csr_matrix(sub @ sp.diags(scale)), residual)
-        x[free] = prior[free] + scale * z
+        cand = x.copy()
+        cand[free] = prior[free] + scale * z
+        norm = float(np.linalg.norm(a @ cand - y))
+        if fitted is None:
+            fitted = norm
+        elif norm > fitted * (1 + 1e-6) + 1e-9 * max(float(np.linalg.norm(y)), 1.0):
+            # the unknowns pinned at zero were needed to fit the loads (the refit would move the
+            # determined ones too): keep the last fit and only cut its negatives to zero
+            logger.info("tomogravity: pinning negatives at zero would not fit the loads; cut")
+            break
+        x = x_fit = cand
         negative = free[x[free] < 0]
         if not negative.size:
             break
+        x = x.copy()
         x[negative] = 0.0
         pinned[negative] = True
-    x = np.maximum(x, 0.0)
+    x = np.maximum(x_fit, 0.0)
     det = np.ones(n, bool)
     free = np.flatnonzero(np.array([k not in known for k in range(n)], bool))
     sub = sp.csr_matrix(a[:, free])

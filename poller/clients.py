@@ -1,6 +1,10 @@
-"""The SNMP client registry: ``fast`` (:mod:`poller.fastsnmp`, default) and ``pysnmp``
-(:mod:`poller.snmp`, the reference implementation); both satisfy
-:class:`poller.snmp_client.SnmpClient`. pysnmp is imported only when its engine is chosen."""
+"""The SNMP client registry of ``egnet poll``: only ``fast`` (:mod:`poller.fastsnmp`), the engine
+that checks every reply field RFC 3412/3414 define (issue 9 §2).
+
+pysnmp 7.1 was offered here as a reference engine until it was found to take replies from another
+source address or port and authenticated replies outside the time window; it is now only a
+comparison peer for tests and benchmarks (:mod:`testing.pysnmp_client`), never a poll engine.
+"""
 
 from __future__ import annotations
 
@@ -15,13 +19,7 @@ def _fast() -> Callable[..., SnmpClient]:
     return FastClient
 
 
-def _pysnmp() -> Callable[..., SnmpClient]:
-    from poller.snmp import PysnmpClient  # loads pysnmp and pyasn1 (~0.5 s)
-
-    return PysnmpClient
-
-
-ENGINES: dict[str, Callable[[], Callable[..., SnmpClient]]] = {"fast": _fast, "pysnmp": _pysnmp}
+ENGINES: dict[str, Callable[[], Callable[..., SnmpClient]]] = {"fast": _fast}
 DEFAULT_ENGINE = "fast"
 
 

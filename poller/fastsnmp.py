@@ -1,7 +1,7 @@
 """A lean asyncio SNMP client for interface-table walks (v2c and v3 authPriv SHA/AES-128).
 
 It implements the same :class:`poller.snmp_client.SnmpClient` protocol as the pysnmp-based
-:class:`poller.snmp.PysnmpClient` and returns identical readings (the tests compare both against the
+:class:`testing.pysnmp_client.PysnmpClient` and returns identical readings (the tests compare both against the
 same agents), but encodes and decodes with :mod:`poller.ber` instead of pyasn1, which is what makes
 a Python poller faster than net-snmp's ``snmpbulkwalk`` (see ``benchmarks/bench_poller.py``).
 
@@ -191,8 +191,13 @@ def suffix_arc(oid: bytes, prefix: bytes) -> int | None:
     return ber.suffix_arc(oid, len(prefix))
 
 
+_NUMERIC_TAGS = frozenset((ber.INTEGER, ber.COUNTER32, ber.GAUGE32, ber.TIMETICKS, ber.COUNTER64))
+
+
 def _number(tag: int, value: bytes) -> int:
     """Decode a column value, rejecting lengths and values outside its SMI type's range."""
+    if tag not in _NUMERIC_TAGS:
+        raise ber.BerError(f"a value of tag 0x{tag:02x} where a number is expected")
     if not 0 < len(value) <= ber.MAX_INT_OCTETS:
         raise ber.BerError(f"value of {len(value)} octets (tag 0x{tag:02x})")
     n = int.from_bytes(value, "big", signed=tag == ber.INTEGER)
@@ -205,6 +210,16 @@ def _number(tag: int, value: bytes) -> int:
     if not ok:
         raise ber.BerError(f"value {n} out of range for tag 0x{tag:02x}")
     return n
+
+
+def _check_response(buf: bytes, p: int) -> None:
+    """Decode a Response's varbinds and check every number against its SMI range, so that a reply
+    with the right ids but hostile contents is dropped (``malformed``) and the genuine reply is
+    still awaited, instead of failing the read."""
+    _, _, _, _, vstart, vend = ber.parse_pdu(buf, p)
+    for _, tag, value in ber.varbinds(buf, vstart, vend):
+        if tag in _NUMERIC_TAGS:
+            _number(tag, value)
 
 
 def _report_oid(scoped: bytes, p: int) -> bytes:
@@ -222,6 +237,7 @@ def _accept_v2c(community: bytes, rid: int, buf: bytes) -> tuple[bytes, int]:
         raise Dropped("pdu-type")
     if prid != rid:
         raise Dropped("request-id")
+    _check_response(buf, p)
     return buf, p
 
 
@@ -470,6 +486,7 @@ class FastClient:
                 raise Dropped("request-id")
             if context_engine != eng.engine_id or context != target.context.encode():
                 raise Dropped("context")
+            _check_response(scoped, p)
             kind = "data"
         elif tag == ber.REPORT:
             if prid != rid and prid not in UNKNOWN_REQUEST_IDS:
@@ -536,12 +553,13 @@ class FastClient:
         started, at = time.monotonic(), time.time()
         try:
             cols = await asyncio.wait_for(self._walk(target), self.deadline)
+            rows = cols.readings()  # a value of the wrong type for its column is a BerError
         except (SnmpReadError, ber.BerError, TimeoutError, OSError, ValueError) as exc:
             msg = str(exc) or type(exc).__name__
             logger.info("%s (%s:%d): %s", target.device, target.host, target.port, msg)
             return DeviceReading(target.device, at, None, error=msg, duration=time.monotonic() - started,
                                  dropped=self._take_drops(target.device))  # fmt: skip
-        return DeviceReading(target.device, at, cols.uptime, cols.readings(),
+        return DeviceReading(target.device, at, cols.uptime, rows,
                              duration=time.monotonic() - started,
                              dropped=self._take_drops(target.device))  # fmt: skip
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from poller.flows import FlowFileError, FlowRecord, bin_start_of, read_flow_file
+from topology.diagnostics import OperationError
 
 FLOW_SCHEMA = """
 CREATE TABLE IF NOT EXISTS flow_bins (
@@ -41,10 +42,21 @@ class IngestResult:
 
 
 def open_flow_store(path: str | Path) -> sqlite3.Connection:
-    """Open (and create) the store with the flow tables, in WAL mode."""
+    """Open (and create) the store with the flow tables, in WAL mode.
+
+    Raises:
+        OperationError: ``path`` is not a regular file or not an SQLite database (exit 2).
+    """
+    where = Path(path)
+    if where.exists() and not where.is_file():
+        raise OperationError(f"{where}: not a regular file (the poller database is an SQLite file)")
     con = sqlite3.connect(str(path), timeout=10.0)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.executescript(FLOW_SCHEMA)
+    try:
+        con.execute("PRAGMA journal_mode=WAL")
+        con.executescript(FLOW_SCHEMA)
+    except sqlite3.DatabaseError as exc:
+        con.close()
+        raise OperationError(f"{where}: not a usable poller database: {exc}") from None
     return con
 
 

@@ -33,6 +33,10 @@ class Discard(StrEnum):
 
 #: a rate above ifHighSpeed × (1 + this) is impossible: the counters or the clock lied
 OVERSPEED_MARGIN = 0.10
+#: no interface carries more (2 × 800GE is 1.6 Tb/s): a rate above it is a counter reset without a
+#: signalled discontinuity (a Counter64 taken as wrapping gives exabits), whatever ifHighSpeed says
+MAX_PLAUSIBLE_BPS = 1e13
+
 #: how far the agent's interval may stray from the poller's: ``slack`` seconds plus this fraction
 CLOCK_TOLERANCE = 0.05
 
@@ -156,12 +160,17 @@ def agent_interval(
 
 
 def over_speed(bps: float, speed_bps: float, margin: float = OVERSPEED_MARGIN) -> bool:
-    """Return True when a rate is impossible on an interface of ``speed_bps`` (0: unknown).
+    """Return True when a rate is impossible on an interface of ``speed_bps`` (0: unknown), or
+    above :data:`MAX_PLAUSIBLE_BPS` on any interface.
 
     Examples:
         >>> over_speed(8.7e12, 1e9), over_speed(1.05e9, 1e9), over_speed(5e9, 0)
         (True, False, False)
+        >>> over_speed(2.4e18, 0)  # a Counter64 reset taken as a wrap
+        True
     """
+    if bps > MAX_PLAUSIBLE_BPS:
+        return True
     return speed_bps > 0 and bps > speed_bps * (1.0 + margin)
 
 

@@ -129,8 +129,9 @@ def interface_rates(
     """Return rates per ifName and, for interfaces without a rate, the reason.
 
     A rate above the interface's speed (``ifHighSpeed``, the larger of both readings) by more
-    than :data:`poller.rates.OVERSPEED_MARGIN` is discarded as ``over-speed`` (not on software
-    loopbacks, whose nominal speed means nothing: net-snmp reports 10 Mb/s for Linux ``lo``).
+    than :data:`poller.rates.OVERSPEED_MARGIN` is discarded as ``over-speed`` (on software
+    loopbacks, whose nominal speed means nothing — net-snmp reports 10 Mb/s for Linux ``lo`` — and
+    on interfaces of unknown speed only above :data:`poller.rates.MAX_PLAUSIBLE_BPS`).
     """
     if prev is None or not prev.ok or not cur.ok:
         return {}, {i.name: Discard.FIRST for i in cur.interfaces}

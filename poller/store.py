@@ -105,16 +105,30 @@ ADDED_COLUMNS = (
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
-    """Open (and create, or bring up to date) the database in WAL mode."""
-    con = sqlite3.connect(str(path), timeout=10.0, check_same_thread=False)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=NORMAL")
-    con.executescript(SCHEMA)
-    for table, column, decl in ADDED_COLUMNS:
-        have = {r[1] for r in con.execute(f"PRAGMA table_info({table})")}
-        if column not in have:
-            with con:
-                con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+    """Open (and create, or bring up to date) the database in WAL mode.
+
+    A path that is not a regular file (``/dev/zero``, a FIFO, a folder) or a file that is not an
+    SQLite database is an :class:`OperationError` naming it (exit 2), never a hang or exit 70.
+    """
+    where = Path(path)
+    if str(path) != ":memory:" and where.exists() and not where.is_file():
+        raise OperationError(f"{where}: not a regular file (the poller database is an SQLite file)")
+    try:
+        con = sqlite3.connect(str(path), timeout=10.0, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise OperationError(f"{where}: cannot open the poller database: {exc}") from None
+    try:
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")
+        con.executescript(SCHEMA)
+        for table, column, decl in ADDED_COLUMNS:
+            have = {r[1] for r in con.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                with con:
+                    con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+    except sqlite3.DatabaseError as exc:
+        con.close()
+        raise OperationError(f"{where}: not a usable poller database: {exc}") from None
     return con
 
 
@@ -309,7 +323,7 @@ def measured_loads(
         now: end of the window (default: now).
     """
     path = Path(db_path)
-    if not path.is_file():
+    if not path.exists():
         raise OperationError(f"{path}: no poller database here (run `egnet poll DIR --db {path}`)")
     since = (time.time() if now is None else now) - days * DAY
     with closing(connect(path)) as con:

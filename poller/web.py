@@ -294,13 +294,20 @@ class ServerLimits:
     Reading and parsing requests happens in one asynchronous loop; only complete requests reach
     the ``threads`` workers, so idle or half-sent connections hold no thread. At most
     ``connections`` are open at once; one idle for ``timeout`` seconds is closed (checked every
-    ``cleanup`` seconds).
+    ``cleanup`` seconds), and one whose request is not complete ``request_timeout`` seconds after
+    its first byte is closed too.
     """
 
     threads: int = 8
     connections: int = 500
     timeout: int = 30
     cleanup: int = 5
+    #: seconds from a request's first byte to its last: a client that drips a byte now and then
+    #: is never idle, so only this closes it (slowloris)
+    request_timeout: float = 10.0
+    #: request headers / body at most (the NOC page only serves GET and HEAD)
+    max_header: int = 32 * 1024
+    max_body: int = 64 * 1024
 
 
 class NocServer:
@@ -328,6 +335,7 @@ class NocServer:
         self._server = create_server(
             self.app, host=host, port=port, threads=lim.threads, connection_limit=lim.connections,
             channel_timeout=lim.timeout, cleanup_interval=lim.cleanup, asyncore_use_poll=True,
+            max_request_header_size=lim.max_header, max_request_body_size=lim.max_body,
             ident="egnet-noc", clear_untrusted_proxy_headers=True, expose_tracebacks=False,
         )  # fmt: skip
 
@@ -340,15 +348,35 @@ class NocServer:
         """Serve until :meth:`shutdown` (the loop runs waitress's dispatcher in this thread)."""
         srv = self._server
         self._serving.set()
+        next_reap = 0.0
         try:
             while not self._stopping.is_set():
                 srv.asyncore.loop(timeout=0.5, map=srv._map, use_poll=True, count=1)
+                now = time.monotonic()
+                if now >= next_reap:
+                    self._reap_slow_requests(now)
+                    next_reap = now + 0.5
         finally:
             for channel in list(srv._map.values()):
                 if channel is not srv:
                     channel.close()
             srv.task_dispatcher.shutdown()
             self._stopped.set()
+
+    def _reap_slow_requests(self, now: float) -> None:
+        """Close each connection whose request has been arriving for ``request_timeout`` s."""
+        srv = self._server
+        for channel in list(srv._map.values()):
+            if channel is srv or not hasattr(channel, "requests"):
+                continue
+            if getattr(channel, "request", None) is None or channel.requests:
+                channel.__dict__.pop("egnet_started", None)  # nothing half-received
+                continue
+            started = channel.__dict__.setdefault("egnet_started", now)
+            if now - started > self.limits.request_timeout:
+                logger.info("closing a connection whose request took over %g s",
+                            self.limits.request_timeout)  # fmt: skip
+                channel.handle_close()
 
     def shutdown(self) -> None:
         """Stop :meth:`serve_forever` (from another thread) and wait for it."""

@@ -191,14 +191,32 @@ def _files(base: Path) -> list[str]:
     )
 
 
+#: the classes of issue 9 §4, each the first mutations of every campaign (files drawn at random),
+#: so that no seed leaves one out: hundreds of digits, .inf, a rate rounding to 0 bit/s, !!binary,
+#: ``true`` for a number, a long value, recursive aliases, an alias bomb, deep nesting, a FIFO,
+#: a symlink to /dev/zero, a folder, a symlink loop, a sparse huge file, non-UTF-8 text, a lock
+#: entry of the wrong type
+COVER: tuple[tuple[str, str], ...] = (
+    ("value", "9" * 400), ("value", ".inf"), ("value", "1e400"), ("value", "0.0000001"),
+    ("value", "!!binary aGVsbG8="), ("value", "true"), ("value", '"' + "x" * 5000 + '"'),
+    ("alias_recursive", ""), ("alias_bomb", "9"), ("nesting", "100000"),
+    ("file_swap", "fifo"), ("file_swap", "dev_zero"), ("file_swap", "directory"),
+    ("file_swap", "loop"), ("file_swap", "sparse_huge"), ("file_swap", "latin1"),
+    ("lock", "[]"), ("lock", '"x"'),
+)  # fmt: skip
+
+
 def mutations(seed: int, count: int) -> list[Mutation]:
-    """Draw ``count`` mutations deterministically from ``seed``."""
+    """Draw ``count`` mutations deterministically from ``seed`` (the first ones: :data:`COVER`)."""
     rng = random.Random(seed)
     files = {name: _files(path) for name, path in BASES.items()}
     out: list[Mutation] = []
     for index in range(count):
         base = "lab" if rng.random() < 0.8 else "mixed"
         kind = rng.choice(KINDS)
+        forced = None
+        if index < len(COVER):
+            kind, forced = COVER[index]
         names = files[base]
         if kind == "lock":
             file = "ipam.lock.json"
@@ -220,6 +238,8 @@ def mutations(seed: int, count: int) -> list[Mutation]:
             arg = str(rng.choice((20, 33, 200, 5000, 100_000)))
         elif kind == "alias_bomb":
             arg = str(rng.choice((2, 4, 9)))
+        if forced is not None:
+            arg = forced
         out.append(Mutation(index, base, kind, file, rng.randrange(1 << 30), arg))
     return out
 

@@ -39,13 +39,33 @@ TARGETS = ("province_cloud", "city_cloud", "egress", "parent")
 PROFILE_TIERS = ("province", "city", "county", "township")
 DEMANDS_FILE = "demands.yaml"
 
-# Assumptions behind the default profiles (DOMAIN.md §3): office terminals at 0.35 Mb/s busy-hour
-# (range 0.2-0.5) with concurrency 0.45 (range 0.3-0.6); terminals per site and the split of the
-# traffic between targets are assumptions of this project, stated in every report.
-PER_TERMINAL_BPS = 350_000
-CONCURRENCY = 0.45
-TERMINALS = {"province": 600, "city": 300, "county": 100, "township": 10}
-SHARES = {"province_cloud": 0.4, "city_cloud": 0.3, "egress": 0.2, "parent": 0.1}
+# Defaults of the demand model and where each comes from (issue 14 §6; planner/DEMANDS.md has the
+# review and the busy-hour picture they give on inventory/jiangxi). Where each class goes:
+#   egress          internet traffic: to the egress of the site's own level (分级出口, DOMAIN.md §1:
+#                   "Internet traffic leaves at its own level and does not load the trunks above
+#                   it"): a county's and its townships' at the county, a city's at the city
+#   province_cloud  applications of the province cloud (DOMAIN.md §1: 45 of 1,000+ applications are
+#                   province-wide; counties and townships reach them over the extranet)
+#   city_cloud      applications of the city cloud (the province's when the city has none)
+#   parent          office traffic with the level above (documents, mail, the parent's systems)
+#   events          the cascaded video conference (topology.demands CONFERENCE_*, DOMAIN.md §3)
+# PER_TERMINAL_BPS x CONCURRENCY: DOMAIN.md §3 gives 0.2-0.5 Mb/s x 0.3-0.6; 0.25 x 0.3 is taken
+#   because the documented terminal count at mid-range rates (0.35 x 0.45) would put the median
+#   county egress of the as-built network at 118 % in the busy hour, which the calibration
+#   evidence (DOMAIN.md §3: 120+ province-wide conferences a year with zero incidents) rules out.
+# TERMINALS per site: sized so that the as-built Jiangxi network (1 province, 11 cities, 122
+#   county-level nodes, 1,767 townships: DOMAIN.md §1, ../shared/data/jiangxi_divisions_2023.csv)
+#   has the documents' 280,000+ terminals (DOMAIN.md §1): 16,000 + 11 x 6,000 + 122 x 750 +
+#   1,767 x 60 = 279,520; the split between tiers is an assumption.
+# SHARES: internet 80 % (an assumption: most terminal traffic is internet traffic, issue 14 §6);
+#   province cloud 4 % (45 of 1,000+ applications are province-wide, DOMAIN.md §1); city cloud and
+#   parent 8 % each (assumptions).
+# UP_RATIO (upload = 25 % of download) and SERVICE_SHARE (30 % of a township's traffic behind its
+#   service-centre switch) are assumptions. Every default used is listed in each report.
+PER_TERMINAL_BPS = 250_000
+CONCURRENCY = 0.3
+TERMINALS = {"province": 16_000, "city": 6_000, "county": 750, "township": 60}
+SHARES = {"province_cloud": 0.04, "city_cloud": 0.08, "egress": 0.8, "parent": 0.08}
 UP_RATIO = 0.25
 SERVICE_SHARE = 0.3
 
@@ -209,7 +229,7 @@ def default_flow(tier: str, target: str) -> FlowRates:
 
     Examples:
         >>> default_flow("township", "province_cloud")
-        FlowRates(up_bps=157500, down_bps=630000)
+        FlowRates(up_bps=45000, down_bps=180000)
         >>> default_flow("province", "parent")
         FlowRates(up_bps=0, down_bps=0)
     """

@@ -163,6 +163,13 @@ def _checkpoint(errors: list[Diagnostic]) -> None:
         raise InventoryError(errors)
 
 
+def _is_folder(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a symlink loop (ELOOP) on some Pythons
+        return False
+
+
 def _read_files(
     root: Path,
 ) -> tuple[
@@ -187,6 +194,10 @@ def _read_files(
     for name in ("network.yaml", "province.yaml"):
         if not os.path.lexists(root / name):
             errors.append(Diagnostic(str(root / name), 1, 1, "", "required file is missing"))
+    cities_dir = root / "cities"
+    if os.path.lexists(cities_dir) and not _is_folder(cities_dir):
+        errors.append(Diagnostic(str(cities_dir), 1, 1, "", "not a folder (a symlink loop, a file "
+                                 "or a special file)", "cities/ holds one <code>-<name>.yaml per city"))  # fmt: skip
     _checkpoint(errors)
     rel = str(root)
     net, net_src, e1 = _parse(root / "network.yaml", f"{rel}/network.yaml", NetworkFile)

@@ -135,6 +135,7 @@ def test_encrypted_vault_is_ansible_vault(
 ) -> None:
     pw = clean_env / "pw.txt"
     pw.write_text("correct horse battery staple\n", encoding="utf-8")
+    pw.chmod(0o600)  # `secrets check` reports a password file others can read
     monkeypatch.setenv("EGNET_VAULT_PASSWORD_FILE", str(pw))
     assert main(["secrets", "init"]) == 0
     vault = clean_env / ".vault.yaml"

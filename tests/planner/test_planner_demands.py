@@ -16,7 +16,7 @@ from topology.loader import _parse
 
 def test_defaults_are_labelled_assumptions() -> None:
     model = resolve_demands(None)
-    assert model.profiles["township"].flows["province_cloud"].down_bps == 630_000
+    assert model.profiles["township"].flows["province_cloud"].down_bps == 180_000
     assert any("assumption" in a or "terminal" in a for a in model.assumptions)
     assert len(model.assumptions) >= 5
     assert model.events[0].rate_bps == 4_000_000 and model.events[0].overhead == 1.2
@@ -91,3 +91,43 @@ def test_cascaded_conference_streams() -> None:
 def test_spec_model_rejects_unknown_keys() -> None:
     with pytest.raises(ValueError, match="extra"):
         DemandsFile.model_validate({"profile": {}})
+
+
+def test_default_model_on_as_built_jiangxi_internet_stays_at_its_level() -> None:
+    """Issue 14 §6: under the defaults, internet traffic leaves at the egress of its own level
+    (分级出口) and loads no trunk above it; the busy-hour hotspots are the township tails and the
+    county egresses, and the city uplinks stay below the warning threshold (planner/DEMANDS.md)."""
+    import numpy as np
+
+    from planner.egress import egress_loads
+    from planner.model import build_model
+    from topology.model import Tier
+
+    topo = load_topology("inventory/jiangxi")
+    pm = build_model(topo)
+    internet = [d for d in pm.demands if d.kind.startswith("egress/")]
+    assert internet and all(
+        topo.sites[d.dst_site if d.kind.endswith("/up") else d.src_site].egress for d in internet
+    )
+    alone = build_model(topo, site_demands=internet).engine.baseline.loads
+    tier = {h: topo.sites[d.site].tier for h, d in topo.devices.items()}
+    site = {h: d.site for h, d in topo.devices.items()}
+    util = pm.engine.baseline.loads / pm.capacity
+    uplinks: dict[str, list[float]] = {"city": [], "county": [], "township": []}
+    for j, c in enumerate(pm.circuits):
+        a, b = c.a.device, c.b.device
+        if site[a] == site[b]:
+            continue
+        low = max(tier[a], tier[b], key=list(Tier).index)
+        if Tier.TOWNSHIP not in (tier[a], tier[b]):  # a trunk between levels: no internet on it
+            assert alone[2 * j] == alone[2 * j + 1] == 0.0, c.id
+        if low.value in uplinks:
+            uplinks[low.value] += [float(util[2 * j]), float(util[2 * j + 1])]
+    warn = topo.policy.warn_utilisation
+    assert max(uplinks["city"]) < warn
+    assert np.median(uplinks["township"]) > max(uplinks["county"])
+    by_level: dict[str, list[float]] = {}
+    for e in egress_loads(topo):
+        by_level.setdefault(e.level, []).append(e.utilisation)
+    assert max(by_level["county"]) > max(max(by_level["city"]), max(by_level["province"]))
+    assert max(by_level["county"]) > max(uplinks["city"])

@@ -256,6 +256,26 @@ def test_plan_on_a_matrix_reproduces_its_loads_and_the_estimate_fits(
         assert load == pytest.approx(want, rel=1e-6, abs=1.0)
 
 
+def test_plan_on_frame_rates_of_a_matrix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--matrix-rate frame`` plans on ``frame_rate_bps`` (what interface counters measure)."""
+    f = tmp_path / "m.json"
+    entry = _entry("xiqu-hexi", "beicheng-xiqu", 1_000_000.0) | {"frame_rate_bps": 1_010_000.0}
+    f.write_text(json.dumps(_matrix([entry])), encoding="utf-8")
+    loads = {}
+    for rate in ("ip", "frame"):
+        main(["plan", "inventory/lab", "--demands-from", str(f), "--matrix-rate", rate, "--json"])
+        plan = json.loads(capsys.readouterr().out)
+        loads[rate] = _baseline(plan)[("xiqu-hexi-up1", "xiqu-hexi-ar1")]
+        assert f"{rate} rates" in plan["assumptions"][0]
+    assert loads["ip"] == pytest.approx(1_000_000.0) and loads["frame"] == pytest.approx(
+        1_010_000.0
+    )
+    assert main(["plan", "inventory/lab", "--matrix-rate", "frame"]) == 2
+    assert "--matrix-rate: only with --demands-from" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
@@ -346,3 +366,30 @@ def test_bad_measurements_are_left_out() -> None:
 def test_years_are_bounded(capsys: pytest.CaptureFixture[str]) -> None:
     rc = main(["plan", "inventory/lab", "--growth", "tier=all:5%", "--years", "1000000000"])
     assert rc in (1, 2) and "--years 1000000000: expected 1 to 100" in capsys.readouterr().err
+
+
+def test_pinning_negatives_never_moves_a_determined_demand() -> None:
+    """Tomogravity cuts negative estimates to zero; refitting with them pinned at zero can make
+    the loads unfittable and move the demands the loads determine (found on Jiangxi under the
+    issue 14 §6 defaults: 14 % off). A refit that fits worse is not taken: determined demands stay
+    exact. The first case is one the old rounds got 20 % wrong."""
+    a = np.array(
+        [[1, 0, 0, 0, 1, 1, 1, 1, 1, 1], [1, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+         [0, 1, 1, 0, 0, 0, 1, 0, 1, 0], [0, 0, 1, 0, 0, 0, 0, 0, 0, 0],
+         [0, 0, 1, 1, 0, 1, 0, 0, 0, 1], [1, 0, 0, 0, 0, 0, 1, 0, 0, 0],
+         [1, 0, 1, 0, 0, 0, 0, 0, 1, 1]], dtype=float,
+    )  # fmt: skip
+    truth = np.array([1.2, 1.783, 0.587, 1.757, 1.672, 1.957, 0.934, 1.388, 1.84, 0.535])
+    prior = np.array([86.954, 78.373, 8.015, 2.947, 551.591, 0.235, 0.222, 0.152, 1.053, 16.926])
+    cases = [(a, truth, prior)]
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        m, n = int(rng.integers(3, 9)), int(rng.integers(5, 15))
+        cases.append(
+            ((rng.random((m, n)) < 0.35).astype(float), rng.uniform(0.5, 2, n),
+             10 ** rng.uniform(-3, 3, n))
+        )  # fmt: skip
+    for mat, x, p in cases:
+        s = tomogravity(sp.csr_matrix(mat), mat @ x, p)
+        assert (s.x >= 0).all()
+        assert np.allclose(s.x[s.determined], x[s.determined], rtol=1e-6, atol=1e-9)

@@ -16,6 +16,7 @@ from poller.readings import Credentials, Target
 from poller.samples import CircuitSample
 from poller.store import Store, measured_loads
 from poller.targets import circuit_specs
+from testing.pysnmp_client import peer_client
 from testing.snmp_agent import free_udp_port
 from testing.snmp_fleet import COUNTER64_MAX, SimInterface, SnmpsimAgent, write_fleet
 from topology import Topology, load_topology
@@ -149,7 +150,7 @@ def test_v3_context_selects_the_device(tmp_path: Path, engine: str) -> None:
         target = Target("r9", "127.0.0.1", agent.port, cred, context="r9")
 
         async def go() -> tuple[int, int]:
-            client = make_client(engine)
+            client = peer_client(engine)
             try:
                 r = await client.read_device(target)
                 assert r.ok, r.error

@@ -18,7 +18,15 @@ import os
 import resource
 from collections import Counter
 
-from testing.inventory_fuzz import KINDS, MEMORY_BYTES, Mutation, mutations, run, worker_limits
+from testing.inventory_fuzz import (
+    COVER,
+    KINDS,
+    MEMORY_BYTES,
+    Mutation,
+    mutations,
+    run,
+    worker_limits,
+)
 
 SEED = int(os.environ.get("EGNET_FUZZ_SEED", "20261129"))
 CASES = int(os.environ.get("EGNET_FUZZ_CASES", "300"))
@@ -29,6 +37,10 @@ def test_mutations_are_seeded_and_varied() -> None:
     assert first == again  # reproducible
     kinds = Counter(m.kind for m in first)
     assert set(kinds) == set(KINDS) and len(first) == CASES
+    # every class of issue 9 §4 is in every campaign, whatever the seed
+    for other_seed in (SEED, 1, 2):
+        drawn = {(m.kind, m.arg) for m in mutations(other_seed, len(COVER))}
+        assert drawn == set(COVER)
 
 
 def test_mutated_inventories_never_crash_or_hang() -> None:

@@ -8,9 +8,11 @@ OID through a MIB view, which instantiates the pysmi MIB compiler on first use w
 installed (3-4 s blocking the event loop) and costs per request. The UDP socket gets a large receive
 buffer so that many replies in flight are not dropped by the kernel.
 
-This is the reference implementation (the protocol it satisfies lives in :mod:`poller.snmp_client`,
-so the default engine never imports pysnmp); :mod:`poller.fastsnmp` is the faster default (pyasn1 decoding
-costs ~170 µs per variable binding).
+Test and benchmark harness only: a comparison peer for :mod:`poller.fastsnmp` (the only poll engine),
+never offered by ``egnet poll``. pysnmp 7.1 matches a reply by its ids from any source address and
+port, and applies no time window to authenticated replies (RFC 3414 §3.2 step 7b), so it fails
+issue 9 §2 (see tests/poller/test_poller_spoof.py). pyasn1 decoding also costs ~170 µs per
+variable binding, and after an agent restart it keeps sending the old engine boots/time.
 """
 
 from __future__ import annotations
@@ -36,9 +38,10 @@ from pysnmp.hlapi.v3arch.asyncio.lcd import (  # type: ignore[import-untyped]
 )
 from pysnmp.proto import rfc1902, rfc1905  # type: ignore[import-untyped]
 
+from poller.clients import make_client
 from poller.oids import COLUMNS, SYS_UPTIME, parse_oid, row_index
 from poller.readings import Credentials, DeviceReading, IfReading, Target
-from poller.snmp_client import DEFAULT_RCVBUF, SnmpReadError, set_rcvbuf
+from poller.snmp_client import DEFAULT_RCVBUF, SnmpClient, SnmpReadError, set_rcvbuf
 
 logger = logging.getLogger(__name__)
 
@@ -252,3 +255,13 @@ class PysnmpClient:
     def close(self) -> None:
         """Close the engine's sockets."""
         self.engine.close_dispatcher()
+
+
+def peer_client(
+    engine: str, timeout: float = 2.0, retries: int = 1, deadline: float = 20.0
+) -> SnmpClient:
+    """Return the poll engine ``engine`` of :mod:`poller.clients`, or this peer for ``"pysnmp"``
+    (tests and benchmarks comparing both against the same agent)."""
+    if engine == "pysnmp":
+        return PysnmpClient(timeout=timeout, retries=retries, deadline=deadline)
+    return make_client(engine, timeout=timeout, retries=retries, deadline=deadline)
