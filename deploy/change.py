@@ -217,7 +217,7 @@ def approve(
 
     Raises:
         ChangeRefused: the approver is the operator or the requester, the change is approved
-            already or has run.
+            already or has run (a refused attempt does not count: it touched nothing).
     """
     rec = load_change(repo, change_id)
     if approver in (rec.operator, rec.requester):
@@ -226,7 +226,7 @@ def approve(
         )
     if rec.approver is not None:
         raise ChangeRefused(f"change {rec.id} is approved already (by {rec.approver})")
-    if rec.outcomes:
+    if any(o.status != "refused" for o in rec.outcomes):  # a refused attempt touched nothing
         raise ChangeRefused(f"change {rec.id} has run already")
     try:
         updated = ChangeRecord.model_validate(

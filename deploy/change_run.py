@@ -1,5 +1,16 @@
 """One deploy under change control: gate, backup before, deploy, backup after, verify, record.
 
+A record that carries a remediation (filed by ``egnet change …``) is deployed as exactly that:
+after the backup, each device's commands are computed again from its running config and the
+inventory, and must equal the record's (masked) commands; any difference — the device or the
+inventory changed since the change was filed — refuses the whole change before a device is
+touched (re-file it). Then VRP and Comware get the commands typed in (a merge under
+``commit trial`` / ``configuration commit delay``, :class:`~deploy.drivers.base.CommandDriver`);
+FRR and IOS, whose safe commit replaces the whole config (frr-reload, ``configure replace``), get
+the intended config, whose difference from the running config is by that check exactly the
+record's diff. A record without a remediation (written by hand) deploys its devices' intended
+configs through the normal pipeline.
+
 Every step's evidence lands in the backup repository: the ``before``/``after`` snapshots are
 commits of ``configs/``, and the change record gets an :class:`~deploy.change.Outcome` naming
 both commits and each device's end state (committed separately). Texts that reach the record
@@ -16,7 +27,11 @@ from configs.diff import config_diff
 from configs.render import render_device
 from deploy.backup_repo import BackupRepo, fetch_running, snapshot
 from deploy.change import ChangeRecord, ChangeRefused, Outcome, authorize, now_utc, record_outcome
+from deploy.engine import deploy_jobs
+from deploy.intent import prepare
 from deploy.options import DeployOptions
+from deploy.push import DeviceJob
+from deploy.remediate import commands
 from deploy.result import DeployResult
 from deploy.verify import DriverFactory
 from topology.diagnostics import OperationError
@@ -41,9 +56,14 @@ def run_change(
     engine: Engine,
     mask: Callable[[str], str] = lambda s: s,
     clock: Callable[[], dt.datetime] = now_utc,
+    mask_commands: Callable[[str, str], str] | None = None,
 ) -> tuple[list[DeployResult], Outcome]:
-    """Run ``engine`` on ``hosts`` under change ``rec``; raise :class:`ChangeRefused` (after
-    recording the refusal) when the change may not run now."""
+    """Run ``rec`` on ``hosts``: its remediation when it has one, else ``engine`` (intended
+    configs); raise :class:`ChangeRefused` (after recording the refusal) when the change may not
+    run now, or when a device's commands now differ from the record's.
+
+    ``mask_commands(text, platform)`` masks commands as ``egnet change`` did when it filed them
+    (default: ``mask``)."""
     started = clock()
     repo.init()
 
@@ -77,7 +97,16 @@ def run_change(
             devices={h: mask(f"backup before failed: {e}") for h, e in before_err.items()},
         )
         return [], outcome
-    results = engine(topo, hosts, secrets, opts, make)
+    if rec.remediation:
+        masked = mask_commands or (lambda text, _platform: mask(text))
+        try:
+            jobs = remediation_jobs(topo, rec, hosts, before_cfgs, secrets, masked)
+        except ChangeRefused as exc:
+            finish("refused", str(exc), backup_before=before)
+            raise
+        results = deploy_jobs(topo, jobs, opts, make)
+    else:
+        results = engine(topo, hosts, secrets, opts, make)
     after_cfgs, after_err = fetch_running(hosts, make, opts.workers)
     after = snapshot(repo, after_cfgs, after_err, f"after change {rec.id}") or repo.head()
     devices: dict[str, str] = {}
@@ -117,3 +146,44 @@ def _verify(
         return f"not verified: {exc}"
     left = config_diff(after[host], intended, topo.devices[host].platform, host)
     return "verified" if not left else "not verified: running differs from intended after commit"
+
+
+#: platforms that get the record's commands typed in (a merge); the others get the intended config
+MERGE_PLATFORMS = frozenset({"huawei_vrp", "hp_comware"})
+
+
+def remediation_jobs(
+    topo: Topology,
+    rec: ChangeRecord,
+    hosts: list[str],
+    running: dict[str, str],
+    secrets: SecretSource,
+    mask: Callable[[str, str], str],
+) -> list[DeviceJob]:
+    """The jobs that apply exactly ``rec.remediation`` to ``hosts`` (see the module docstring).
+
+    Raises:
+        ChangeRefused: a config fails render or audit, or a device's commands computed now from
+            its running config differ from the record's.
+    """
+    prepared, refused = prepare(topo, hosts, secrets)
+    if refused:
+        r = refused[0]
+        raise ChangeRefused(f"change {rec.id}: {r.hostname}: {r.stage}: {r.reason[:300]}")
+    jobs: list[DeviceJob] = []
+    stale: list[str] = []
+    for job in prepared:
+        now = commands(running[job.hostname], job.intended, job.platform)
+        if mask(now, job.platform) != rec.remediation.get(job.hostname, ""):
+            stale.append(job.hostname)
+        elif now:
+            merge = now if job.platform in MERGE_PLATFORMS else ""
+            jobs.append(DeviceJob(job.hostname, job.platform, job.intended, job.peers, merge))
+    if stale:
+        raise ChangeRefused(
+            f"change {rec.id}: the commands for {', '.join(stale[:10])} are no longer the "
+            "record's: the device's running config or the inventory changed since the change "
+            "was filed\n  hint: file the change again (egnet change … --changes) and have it "
+            "approved"
+        )
+    return jobs

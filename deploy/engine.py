@@ -85,10 +85,26 @@ def deploy(
     Raises:
         OperationError: the options do not fit (see :func:`resolve_options`).
     """
-    opts = resolve_options(topo, opts)
+    resolve_options(topo, opts)  # options that do not fit are refused before anything renders
     jobs, refused = prepare(topo, hosts, secrets, policy, overrides)
     if refused:
         return refused_results(refused, [(j.hostname, j.platform) for j in jobs])
+    return deploy_jobs(topo, jobs, opts, make, progress)
+
+
+def deploy_jobs(
+    topo: Topology,
+    jobs: list[DeviceJob],
+    opts: DeployOptions,
+    make: DriverFactory,
+    progress: Callable[[int], None] | None = None,
+) -> list[DeployResult]:
+    """The staged rollout of prepared ``jobs`` (canaries, batches, commit-confirmed, post-check).
+
+    Raises:
+        OperationError: the options do not fit (see :func:`resolve_options`).
+    """
+    opts = resolve_options(topo, opts)
     ctx = RolloutContext()
     by_host = {j.hostname: j for j in jobs}
     platforms = {j.hostname: j.platform for j in jobs}

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from configs.diff import config_diff
 from deploy.backup import save_backup
-from deploy.drivers.base import DriverError, Unreachable
+from deploy.drivers.base import CommandDriver, DriverError, Unreachable
 from deploy.options import DeployOptions
 from deploy.result import DeployResult
 from deploy.verify import DriverFactory, post_check, wait_reachable
@@ -19,12 +19,18 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class DeviceJob:
-    """A device to deploy: its intended config and its IGP peers (hostname → router id)."""
+    """A device to deploy: its intended config and its IGP peers (hostname → router id).
+
+    With ``commands`` (a change record's remediation) the device gets exactly those commands
+    (a merge, :class:`~deploy.drivers.base.CommandDriver`), not a replace by ``intended``;
+    ``intended`` is then what the device should run afterwards.
+    """
 
     hostname: str
     platform: str
     intended: str
     peers: dict[str, str] = field(default_factory=dict)
+    commands: str = ""
 
 
 class RolloutContext:
@@ -86,7 +92,8 @@ def deploy_device(
                 stage="diff",
                 timings=clock.done(),
             )
-        problem = drv.check(job.intended)
+        # a merge is checked line by line by the device as it is typed (a refused line aborts it)
+        problem = None if job.commands else drv.check(job.intended)
         clock.lap("check")
         if problem:
             return DeployResult(
@@ -168,7 +175,14 @@ def _apply(make: DriverFactory, job: DeviceJob, revert_in: int) -> tuple[str, bo
     drv = make(job.hostname)
     try:
         drv.open()
-        drv.commit_confirmed(job.intended, revert_in)
+        if job.commands:
+            if not isinstance(drv, CommandDriver):
+                raise DriverError(
+                    f"{job.hostname}: the {job.platform} driver cannot merge commands"
+                )
+            drv.commit_commands(job.commands, revert_in)
+        else:
+            drv.commit_confirmed(job.intended, revert_in)
     except Unreachable as exc:
         return f"session lost while committing ({exc}); ", False
     except DriverError as exc:

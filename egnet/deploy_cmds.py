@@ -175,7 +175,16 @@ def _deploy_change(
 
     try:
         results, outcome = run_change(
-            topo, repo, rec, hosts, secrets, opts, make, deploy, lambda t: masker.mask(t)
+            topo,
+            repo,
+            rec,
+            hosts,
+            secrets,
+            opts,
+            make,
+            deploy,
+            lambda t: masker.mask(t),
+            mask_commands=masker.mask,
         )
     except ChangeRefused as exc:
         info(f"refused: {exc} (recorded in {repo.path}/changes/{rec.id}.yaml)")

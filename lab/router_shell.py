@@ -96,8 +96,34 @@ def _reload(base: Path, conf: Path) -> tuple[int, str]:
         rc = again.returncode
         out += f"% first pass failed; merged candidate (rc={merge.returncode}) and reloaded again\n"
         out += again.stdout + again.stderr
+    for name in stale_interfaces(_vtysh(base, "show running-config").stdout, conf.read_text()):
+        gone = _vtysh(base, "configure terminal", f"no interface {name}")
+        out += f"% removed the empty context of interface {name} (rc={gone.returncode})\n"
     save = _vtysh(base, "write memory")
     return rc or save.returncode, out
+
+
+def stale_interfaces(running: str, candidate: str) -> list[str]:
+    """Interfaces the running config still lists with an empty block although the candidate does
+    not name them: FRR 8.4's frr-reload removes an interface's lines but never its context
+    (FRRouting issue #13644), so a removed department sub-interface would stay as
+    ``interface X`` / ``exit`` and the config would never equal the candidate. ``no interface X``
+    removes it (FRR refuses it for an interface the kernel has, which then stays).
+
+    Examples:
+        >>> stale_interfaces("interface eth1.1001\\nexit\\n!\\ninterface lo\\n ip address 1.1.1.1/32\\n"
+        ...                  "exit\\ninterface eth2\\nexit\\n", "interface eth2\\nexit\\n")
+        ['eth1.1001']
+    """
+    wanted = {ln.split()[1] for ln in candidate.splitlines() if ln.startswith("interface ")}
+    out: list[str] = []
+    lines = running.splitlines()
+    for i, line in enumerate(lines):
+        words = line.split()
+        empty = i + 1 < len(lines) and lines[i + 1].strip() in ("exit", "!")
+        if len(words) == 2 and words[0] == "interface" and words[1] not in wanted and empty:
+            out.append(words[1])
+    return out
 
 
 def write_private(path: Path, text: str) -> None:

@@ -130,6 +130,15 @@ def flash_name(name: str) -> str:
 Reply = tuple[str, Callable[[str], str] | None]  # output, handler of the answer to a question
 
 
+def merge_config(base: str, text: str, platform: str) -> str:
+    """``base`` with configuration commands ``text`` applied (hier_config's ``future``: new lines
+    added, ``undo`` lines remove what they negate), as the device would hold it."""
+    from configs.diff import hconfig
+
+    future = hconfig(base, platform).future(hconfig(text, platform))
+    return "\n".join(future.dump_simple()) + "\n"
+
+
 class _Cli:
     """One CLI session's view state and command handling (the personality)."""
 
@@ -137,9 +146,30 @@ class _Cli:
         self.dev = dev
         self.system = False
         self.raw = ""  # the line as typed (leading spaces kept)
+        self.section: str | None = None  # the view a typed section command opened
 
     def prompt(self) -> str:
         raise NotImplementedError
+
+    def typed(self, base: str) -> tuple[str | None, str]:
+        """A configuration command typed in system view, applied to ``base``: (new config, or
+        None when the device refuses the line; output). The hierarchy is read from the
+        indentation as typed (a top-level command opens a view for the indented lines after it;
+        ``quit`` closes it); the real CLIs know which commands open views."""
+        line = self.raw.rstrip()
+        if self.dev.rejected(line):
+            return None, UNRECOGNISED
+        if line.strip() == "quit":
+            self.section = None
+            return base, ""
+        if line.startswith(" "):
+            if self.section is None:
+                return None, UNRECOGNISED
+            text = f"{self.section}\n{line}"
+        else:
+            text = line
+            self.section = None if line.startswith("undo ") else line
+        return merge_config(base, text, self.dev.platform), ""
 
     def handle(self, line: str) -> Reply:
         raise NotImplementedError
@@ -227,13 +257,19 @@ class VrpCli(_Cli):
             return "", None
         if line == "return":
             self.system = False
+            self.section = None
             d.candidate = None
             return "", None
         if words and words[0] == "sysname" and len(words) == 2:
             base = d.candidate if d.candidate is not None else d.running
             d.candidate = re.sub(r"(?m)^sysname \S+$", line, base)
             return "", None
-        return f"  ^\n{UNRECOGNISED}", None
+        # any other line is a configuration command into the candidate (two-stage)
+        new, out = self.typed(d.candidate if d.candidate is not None else d.running)
+        if new is None:
+            return f"  ^\n{out}", None
+        d.candidate = new
+        return out, None
 
     def display(self, line: str) -> str:
         d = self.dev
@@ -312,6 +348,7 @@ class ComwareCli(_Cli):
             return f"  ^\n{COMWARE_UNRECOGNISED}", None
         if line == "return":
             self.system = False
+            self.section = None
             return "", None
         m = re.fullmatch(r"configuration commit delay (\d+)", line)
         if m:
@@ -354,7 +391,12 @@ class ComwareCli(_Cli):
             d.running = re.sub(r"(?m)^ sysname \S+$", f" {line}", d.running)
             d.hostname = words[1]
             return "", None
-        return f"  ^\n{COMWARE_UNRECOGNISED}", None
+        # any other line is a configuration command, in effect at once (one-stage)
+        new, out = self.typed(d.running)
+        if new is None:
+            return f"  ^\n{COMWARE_UNRECOGNISED}", None
+        d.running = new
+        return out, None
 
     def display(self, line: str) -> str:
         d = self.dev

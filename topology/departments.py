@@ -238,6 +238,13 @@ def resolve(
         if site is None:
             problems.append(((*path, "site"), f"unknown site '{d.site}'", None))
             continue
+        if site.tier == "township":
+            problems.append(((*path, "site"),
+                             f"site '{d.site}' is a township: its access router carries no "
+                             "department sub-interfaces (the township's multi-VRF CE config is "
+                             "not rendered yet)",
+                             "attach the department at its county"))  # fmt: skip
+            continue
         if not site.pe:
             problems.append(((*path, "site"), f"site '{d.site}' has no PE core", None))
             ok = False

@@ -449,7 +449,8 @@ def _with_departments(root: Path, topo: Topology) -> Topology:
     assert spec is not None
     lock, lock_errors = read_lock(root / DEPARTMENTS_LOCK)
     _checkpoint(lock_errors)
-    # a department attaches to the PE cores of its site; at a township, to its access router
+    # a department attaches to the PE cores of its site (townships are refused by resolve until
+    # their access router renders department sub-interfaces)
     pe_roles = {"core", "cloud_gw", "access"}
     views = site_views(
         {

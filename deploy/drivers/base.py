@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from topology.diagnostics import OperationError
 
@@ -53,3 +53,14 @@ class DeviceDriver(Protocol):
 
     def rollback_happened(self) -> bool:
         """True when the device reports it restored the previous config by itself."""
+
+
+@runtime_checkable
+class CommandDriver(Protocol):
+    """A driver that can apply a list of configuration commands (a merge, not a replace) under
+    the device's own commit-confirmed safety net (VRP ``commit trial``, Comware ``configuration
+    commit delay``)."""
+
+    def commit_commands(self, commands: str, revert_in: int) -> None:
+        """Apply ``commands``, to be confirmed within ``revert_in`` seconds (then :meth:`confirm`
+        of the :class:`DeviceDriver`)."""

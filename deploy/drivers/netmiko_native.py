@@ -106,6 +106,27 @@ def parse_ntc(platform: str, command: str, output: str) -> list[dict[str, str]]:
     return [{str(k).lower(): v for k, v in row.items()} for row in rows]
 
 
+#: longest remediation (lines) typed into one session
+MAX_COMMAND_LINES = 5000
+
+
+def command_lines(commands: str) -> list[str]:
+    """The lines of a remediation to type, indentation kept, blank lines dropped; refuses control
+    characters and over-long input (the text reaches a device CLI).
+
+    Examples:
+        >>> command_lines("interface GE1/0/4.1003\\n description x\\n quit\\n\\n")
+        ['interface GE1/0/4.1003', ' description x', ' quit']
+    """
+    lines = [ln.rstrip() for ln in commands.split("\n") if ln.strip()]  # only \n ends a line
+    if len(lines) > MAX_COMMAND_LINES:
+        raise DriverError(f"{len(lines)} command lines: more than {MAX_COMMAND_LINES}")
+    bad = [ln for ln in lines if re.search(r"[\x00-\x1f\x7f\u2028\u2029]", ln) or len(ln) > 4096]
+    if bad:
+        raise DriverError(f"refused to type a command with control characters: {bad[0][:80]!r}")
+    return lines
+
+
 class NetmikoConnection(Protocol):
     """The part of a Netmiko connection the drivers use."""
 
@@ -333,6 +354,17 @@ class VrpDriver(_NetmikoDriver):
             self.send("abort", "return", fail_on_error=False)
             raise
 
+    def commit_commands(self, commands: str, revert_in: int) -> None:
+        """Type ``commands`` (a remediation: sections closed with ``quit``) in system view into
+        the candidate, then ``commit trial``: a merge of exactly these lines, never a replace;
+        the device reverts unless confirmed. A refused line discards the candidate (``abort``)."""
+        lines = command_lines(commands)
+        try:
+            self.send("system-view", *lines, f"commit trial {max(60, revert_in)}", "return")
+        except DriverError:
+            self.send("abort", "return", fail_on_error=False)
+            raise
+
     def confirm(self) -> None:
         """``commit`` ends the trial and keeps the change."""
         self.send("system-view", "commit", "return")
@@ -392,6 +424,19 @@ class ComwareDriver(_NetmikoDriver):
             )
         except DriverError:
             self.send("return", fail_on_error=False)  # back to user view; the timer stays armed
+            raise
+
+    def commit_commands(self, commands: str, revert_in: int) -> None:
+        """Save a rollback file, arm the delay timer, then type ``commands`` (a remediation) in
+        system view: a merge of exactly these lines. Comware applies each line at once; without
+        ``configuration commit`` the timer restores the configuration of before the delay."""
+        lines = command_lines(commands)
+        minutes = max(1, (revert_in + 59) // 60)
+        self.send(f"save flash:/{ROLLBACK}")
+        try:
+            self.send("system-view", f"configuration commit delay {minutes}", *lines, "return")
+        except DriverError:
+            self.send("return", fail_on_error=False)  # the timer stays armed: rollback undoes it
             raise
 
     def confirm(self) -> None:

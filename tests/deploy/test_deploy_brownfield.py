@@ -162,8 +162,16 @@ def _run(
     env = {env_name(k): v for k, v in NEW.items()}
     src = RecordingSecrets(Secrets(env=env, vault=repo.path / "none.yaml"), masker)
     creds = Credentials.for_operator(src, OPERATOR)
+    # hold 0: the post-check's OSPF-dead-interval watch is tested in test_deploy_postcheck.py;
+    # here it only added 50 s per batch (about 100 s of the suite)
     opts = DeployOptions(
-        commit=True, canary=1, batch=5, revert_in=60, verify_timeout=5, backups=repo.path.parent
+        commit=True,
+        canary=1,
+        batch=5,
+        revert_in=60,
+        verify_timeout=5,
+        hold_s=0.0,
+        backups=repo.path.parent,
     )
     rec = load_change(repo, str(CHANGE["id"]))
     return run_change(

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from dept_flow import prove_department_change
 
 from configs.render import render_device
 from deploy.ansible_engine import ansible_deploy, ansible_verify
@@ -393,6 +394,18 @@ def test_backup_history_and_import_running_after_deploy(lab: Lab, tmp_path: Path
     fixed = deploy(lab.topo, [host], lab.secrets, _opts(lab, commit=True, canary=0), _make(lab))
     assert fixed[0].committed
     _wait_converged(lab)
+
+
+def test_department_change_through_a_bastion_under_a_personal_account(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 15's Done-when: `change add-department` at a county, refused until approved, deployed
+    in its window through a bastion namespace under the operator's own account (SSH from the NMS
+    to any router but through the bastion is rejected); only the department's PE configs change;
+    its hosts reach exactly its zones (packets, zone emulation); `import running` is in sync and
+    then reports a vtysh change; `remove-department` restores every running config
+    (tests/lab/dept_flow.py)."""
+    prove_department_change(lab, tmp_path, capsys)
 
 
 SAMPLE_DEMANDS = [

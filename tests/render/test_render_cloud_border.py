@@ -36,7 +36,7 @@ SYNTAX = {  # platform → (zone header, member line, permit rule pattern, stati
         re.compile(r"^ip route-static (\S+) (\S+) (\S+) description cloud-border-return$", re.M),
     ),
     "hp_secpath": (
-        r"^security-zone name (Trust|Untrust)$",
+        r"^security-zone name (Trust|Untrust|Management)$",
         r"^ import interface (\S+)$",
         re.compile(
             r"^ rule \d+ name (\S+)\n(?:  .*\n)*?  source-ip-subnet (\S+) (\S+)\n"
@@ -82,7 +82,15 @@ def test_border_config_holds_the_policy_and_no_way_out(inv: Path) -> None:
         got = read_border(texts[fw], dev.platform)
         ext = {i.name for i in dev.interfaces if i.kind == "border_ext"}
         app = {i.name for i in dev.interfaces if i.kind == "border_app"}
-        assert got["zones"] == {"untrust": ext, "trust": app}
+        mgmt = next(i.name for i in dev.interfaces if i.kind == "mgmt")
+        zones = got["zones"]
+        assert isinstance(zones, dict)
+        # the management port: in trust on the USG, in its own Management zone on the SecPath
+        assert zones.pop("management", {mgmt}) == {mgmt}
+        assert zones == {
+            "untrust": ext,
+            "trust": app | ({mgmt} if dev.platform == "huawei_usg" else set()),
+        }
         assert len(ext) == len(app) == len(bf.zones) == len(topo.sites[bf.site].zones)
         site = topo.sites[bf.site]
         want = {

@@ -93,6 +93,7 @@ def test_adding_a_department_renumbers_no_other(inv: Path) -> None:
             "zone 'internet' has no block at site 'lab-cloud'",
         ),
         ("dhcp_relay: 10.0.0.10", "dhcp_relay: 10.0.0.300", "IPv4"),
+        ("site: beicheng-dongxian\n", "site: dongxian-qiaotou\n", "is a township"),
         ("prefix_len: 28", "prefix_len: 22", "greater than or equal to 24"),
     ],
 )
