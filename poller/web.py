@@ -55,13 +55,8 @@ from topology.secrets import SecretSource
 logger = logging.getLogger(__name__)
 
 
-def map_data(topo: Topology, db: Path, refresh: float) -> dict[str, Any]:
-    """Return what the map needs: sites, circuits with their latest sample, devices, policy."""
-    latest: dict[str, dict[str, Any]] = {}
-    devices: dict[str, dict[str, Any]] = {}
-    if db.is_file():
-        with closing(Store(db)) as store:
-            latest, devices = store.latest(), store.devices()
+def site_rows(topo: Topology) -> list[dict[str, Any]]:
+    """The map's sites: name, label, tier, parent and, where known, the site's point."""
     places = site_places(topo)
     sites: list[dict[str, Any]] = []
     for site in topo.sites.values():
@@ -74,6 +69,23 @@ def map_data(topo: Topology, db: Path, refresh: float) -> dict[str, Any]:
         if (pl := places.get(site.name)) is not None:
             row.update(lon=pl.lon, lat=pl.lat, exact=pl.exact)
         sites.append(row)
+    return sites
+
+
+def map_data(
+    topo: Topology, db: Path, refresh: float, sites: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Return what the map needs: sites, circuits with their latest sample, devices, policy.
+
+    ``sites`` (from :func:`site_rows`) lets a server compute the static part once.
+    """
+    latest: dict[str, dict[str, Any]] = {}
+    devices: dict[str, dict[str, Any]] = {}
+    if db.is_file():
+        with closing(Store(db)) as store:
+            latest, devices = store.latest(), store.devices()
+    if sites is None:
+        sites = site_rows(topo)
     circuits = []
     for spec in circuit_specs(topo):
         c = topo.circuits[spec.id]
@@ -224,6 +236,7 @@ class NocApp:
         alertmanager: str | None = None,
     ):
         self.topo, self.db, self.refresh = topo, Path(db), refresh
+        self.sites = site_rows(topo)  # static for the server's life: computed once
         self.auth = auth or NocAuth()
         self.alertmanager = alertmanager
 
@@ -253,7 +266,7 @@ class NocApp:
         if path == "/":
             return _send(PAGE.encode(), "text/html; charset=utf-8")
         if path == "/api/map":
-            return _json(map_data(self.topo, self.db, self.refresh))
+            return _json(map_data(self.topo, self.db, self.refresh, self.sites))
         if path == "/api/alerts":
             return _json(alerts_data(self.db))
         if path == "/api/history":
