@@ -256,155 +256,91 @@ def secret_rules(mgmt: Management | None = None) -> list[SecretRule]:
     R, D, P, L = Purpose.RENDER, Purpose.DEPLOY, Purpose.POLL, Purpose.LAB
     out: dict[str, SecretRule] = {}
 
-    def add(rule: SecretRule) -> None:
-        old = out.get(rule.name)
+    def add(
+        name: str,
+        kind: SecretKind,
+        purposes: tuple[Purpose, ...],
+        length: tuple[int, int],
+        why: str,
+        optional: bool = False,
+    ) -> None:
+        """Add a rule; a secret named twice keeps every purpose and the stricter bounds."""
+        rule = SecretRule(
+            name=name,
+            kind=kind,
+            purposes=purposes,
+            min_length=length[0],
+            max_length=length[1],
+            why=why,
+            optional=optional,
+        )
+        old = out.get(name)
         if old is None:
-            out[rule.name] = rule
+            out[name] = rule
             return
-        purposes = tuple(dict.fromkeys((*old.purposes, *rule.purposes)))
-        out[rule.name] = old.model_copy(
+        out[name] = old.model_copy(
             update={
-                "purposes": purposes,
+                "purposes": tuple(dict.fromkeys((*old.purposes, *rule.purposes))),
                 "min_length": max(old.min_length, rule.min_length),
                 "max_length": min(old.max_length, rule.max_length),
             }
         )
 
     policy = f"the password policy the configs enforce (management.password.min_length {pw})"
+    PW, KEY, USER = SecretKind.PASSWORD, SecretKind.KEY, SecretKind.USERNAME
     for u in mg.users:
-        add(
-            SecretRule(
-                name=u.secret,
-                kind=SecretKind.PASSWORD,
-                purposes=(R,),
-                min_length=pw,
-                max_length=64,
-                why=f"password of local user {u.name}: {policy}",
-            )
-        )
+        add(u.secret, PW, (R,), (pw, 64), f"password of local user {u.name}: {policy}")
     for s in mg.snmp_users:
         for name, what in ((s.auth_secret, "auth"), (s.priv_secret, "priv")):
-            add(
-                SecretRule(
-                    name=name,
-                    kind=SecretKind.KEY,
-                    purposes=(R,),
-                    min_length=8,
-                    max_length=64,
-                    why=f"SNMPv3 {what} key of {s.name}: RFC 3414 needs >= 8",
-                )
-            )
+            add(name, KEY, (R,), (8, 64), f"SNMPv3 {what} key of {s.name}: RFC 3414 needs >= 8")
     add(
-        SecretRule(
-            name=mg.ospf_key_secret,
-            kind=SecretKind.KEY,
-            purposes=(R, L),
-            min_length=8,
-            max_length=16,
-            why="OSPF MD5 key: 8 to 16 characters (keyed MD5 holds 16)",
-        )
+        mg.ospf_key_secret,
+        KEY,
+        (R, L),
+        (8, 16),
+        "OSPF MD5 key: 8 to 16 characters (keyed MD5 holds 16)",
     )
     add(
-        SecretRule(
-            name=mg.bgp_password_secret,
-            kind=SecretKind.KEY,
-            purposes=(R, L),
-            min_length=8,
-            max_length=25,
-            why="BGP TCP-MD5 password: 8 to 25 characters (the IOS neighbor password limit)",
-        )
+        mg.bgp_password_secret,
+        KEY,
+        (R, L),
+        (8, 25),
+        "BGP TCP-MD5 password: 8 to 25 characters (the IOS neighbor password limit)",
     )
     add(
-        SecretRule(
-            name=mg.ntp_key_secret,
-            kind=SecretKind.KEY,
-            purposes=(R,),
-            min_length=8,
-            max_length=32,
-            why="NTP authentication key (HMAC-SHA-256): 8 to 32 characters",
-        )
+        mg.ntp_key_secret,
+        KEY,
+        (R,),
+        (8, 32),
+        "NTP authentication key (HMAC-SHA-256): 8 to 32 characters",
     )
+    add(mg.ldp_key_secret, KEY, (R,), (8, 16), "LDP TCP-MD5 password: 8 to 16 characters")
+    add(mg.aaa.key_secret, KEY, (R,), (8, 64), "AAA shared key: 8 to 64 characters")
     add(
-        SecretRule(
-            name=mg.ldp_key_secret,
-            kind=SecretKind.KEY,
-            purposes=(R,),
-            min_length=8,
-            max_length=16,
-            why="LDP TCP-MD5 password: 8 to 16 characters",
-        )
+        "ssh_username",
+        USER,
+        (D, L),
+        (1, 32),
+        "login user for deploy (lowercase, a POSIX user name)",
     )
+    add("ssh_password", PW, (D, L), (pw, 64), f"login password for deploy: {policy}")
     add(
-        SecretRule(
-            name=mg.aaa.key_secret,
-            kind=SecretKind.KEY,
-            purposes=(R,),
-            min_length=8,
-            max_length=64,
-            why="AAA shared key: 8 to 64 characters",
-        )
+        "ssh_key_file",
+        SecretKind.PATH,
+        (D,),
+        (1, 4096),
+        "SSH private key file (optional)",
+        optional=True,
     )
-    add(
-        SecretRule(
-            name="ssh_username",
-            kind=SecretKind.USERNAME,
-            purposes=(D, L),
-            min_length=1,
-            max_length=32,
-            why="login user for deploy (lowercase, a POSIX user name)",
-        )
-    )
-    add(
-        SecretRule(
-            name="ssh_password",
-            kind=SecretKind.PASSWORD,
-            purposes=(D, L),
-            min_length=pw,
-            max_length=64,
-            why=f"login password for deploy: {policy}",
-        )
-    )
-    add(
-        SecretRule(
-            name="ssh_key_file",
-            kind=SecretKind.PATH,
-            purposes=(D,),
-            min_length=1,
-            max_length=4096,
-            why="SSH private key file (optional)",
-            optional=True,
-        )
-    )
-    add(
-        SecretRule(
-            name="snmp_v3_user",
-            kind=SecretKind.USERNAME,
-            purposes=(P, L),
-            min_length=1,
-            max_length=32,
-            why="SNMPv3 user name the poller uses",
-        )
-    )
+    add("snmp_v3_user", USER, (P, L), (1, 32), "SNMPv3 user name the poller uses")
     for name in ("snmp_v3_auth_key", "snmp_v3_priv_key"):
-        add(
-            SecretRule(
-                name=name,
-                kind=SecretKind.KEY,
-                purposes=(P, L),
-                min_length=8,
-                max_length=64,
-                why="SNMPv3 key: RFC 3414 needs >= 8",
-            )
-        )
+        add(name, KEY, (P, L), (8, 64), "SNMPv3 key: RFC 3414 needs >= 8")
     add(
-        SecretRule(
-            name="snmp_community",
-            kind=SecretKind.COMMUNITY,
-            purposes=(L,),
-            min_length=8,
-            max_length=32,
-            why="SNMPv2c community of the lab agents: >= 8, not a default",
-        )
+        "snmp_community",
+        SecretKind.COMMUNITY,
+        (L,),
+        (8, 32),
+        "SNMPv2c community of the lab agents: >= 8, not a default",
     )
     return list(out.values())
 
